@@ -1,0 +1,382 @@
+//! Segment files: one log's records in offset order, as a file header followed by batches (see
+//! [`crate::codec`]), with a sparse in-memory index by offset and by arrival time. A sealed segment
+//! gets an index file when a checkpoint has made it durable, so recovery need not rescan it.
+
+use crate::codec::{self, BatchHeader, DecodeOutcome};
+use crate::{StorageError, StoredRecord};
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// `SLSG`, format version 1, then the segment's base offset.
+pub const SEGMENT_MAGIC: &[u8; 4] = b"SLSG";
+pub const SEGMENT_VERSION: u16 = 1;
+pub const SEGMENT_HEADER_LEN: u64 = 16;
+const INDEX_MAGIC: &[u8; 4] = b"SLIX";
+const INDEX_VERSION: u16 = 1;
+/// A new index entry at least every this many bytes of batches.
+pub const INDEX_INTERVAL: u64 = 32 * 1024;
+/// How much a reader fetches from a segment at once.
+const READ_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub offset: u64,
+    pub pos: u64,
+    pub timestamp_ms: i64,
+}
+
+/// What is known about a segment's contents.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentIndex {
+    /// Sparse entries in increasing offset order; the first batch always has one.
+    pub entries: Vec<IndexEntry>,
+    /// End of the valid batches (file position).
+    pub end_pos: u64,
+    /// One past the last offset in this segment.
+    pub next_offset: u64,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    last_indexed_pos: u64,
+}
+
+impl SegmentIndex {
+    pub fn new(base_offset: u64) -> Self {
+        Self {
+            entries: Vec::new(),
+            end_pos: SEGMENT_HEADER_LEN,
+            next_offset: base_offset,
+            first_ts: None,
+            last_ts: None,
+            last_indexed_pos: 0,
+        }
+    }
+
+    /// Records a batch appended at `pos`.
+    pub fn push(&mut self, pos: u64, header: &BatchHeader) {
+        if self.entries.is_empty() || pos - self.last_indexed_pos >= INDEX_INTERVAL {
+            self.entries.push(IndexEntry {
+                offset: header.base_offset,
+                pos,
+                timestamp_ms: header.timestamp_ms,
+            });
+            self.last_indexed_pos = pos;
+        }
+        self.end_pos = pos + header.encoded_len as u64;
+        self.next_offset = header.next_offset();
+        self.first_ts.get_or_insert(header.timestamp_ms);
+        self.last_ts = Some(header.timestamp_ms);
+    }
+
+    /// Position of the batch to start scanning from to find `offset`.
+    fn pos_for_offset(&self, offset: u64) -> u64 {
+        let i = self.entries.partition_point(|e| e.offset <= offset);
+        if i == 0 {
+            SEGMENT_HEADER_LEN
+        } else {
+            self.entries[i - 1].pos
+        }
+    }
+
+    /// Position of the batch to start scanning from to find the first timestamp `>= ts`.
+    fn pos_for_time(&self, ts: i64) -> u64 {
+        let i = self.entries.partition_point(|e| e.timestamp_ms < ts);
+        if i == 0 {
+            SEGMENT_HEADER_LEN
+        } else {
+            self.entries[i - 1].pos
+        }
+    }
+}
+
+/// One segment file as readers and the writer share it.
+#[derive(Debug)]
+pub struct Segment {
+    pub base_offset: u64,
+    pub path: PathBuf,
+    pub index: Mutex<SegmentIndex>,
+}
+
+pub fn segment_path(dir: &Path, base_offset: u64) -> PathBuf {
+    dir.join(format!("{base_offset:020}.seg"))
+}
+
+pub fn index_path(segment: &Path) -> PathBuf {
+    segment.with_extension("idx")
+}
+
+/// Parses `NNNN.seg` into its base offset.
+pub fn parse_segment_name(name: &str) -> Option<u64> {
+    name.strip_suffix(".seg")?.parse().ok()
+}
+
+pub fn segment_header(base_offset: u64) -> [u8; SEGMENT_HEADER_LEN as usize] {
+    let mut h = [0u8; SEGMENT_HEADER_LEN as usize];
+    h[..4].copy_from_slice(SEGMENT_MAGIC);
+    h[4..6].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
+    h[8..16].copy_from_slice(&base_offset.to_le_bytes());
+    h
+}
+
+/// Creates a new, empty segment file (header written, not yet synced).
+pub fn create_segment_file(path: &Path, base_offset: u64) -> Result<File, StorageError> {
+    let mut file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| StorageError::fatal("create segment", e))?;
+    file.write_all(&segment_header(base_offset))
+        .map_err(|e| StorageError::fatal("write segment header", e))?;
+    Ok(file)
+}
+
+/// Result of scanning a segment file from its start.
+pub struct ScanResult {
+    pub index: SegmentIndex,
+    /// The file held bytes past the last valid batch (a torn or corrupt tail).
+    pub torn: bool,
+}
+
+/// Reads a segment file, validating every batch checksum; stops at the first invalid batch.
+pub fn scan_segment(path: &Path, base_offset: u64) -> Result<ScanResult, StorageError> {
+    let file = File::open(path).map_err(|e| StorageError::fatal("open segment", e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| StorageError::fatal("stat segment", e))?
+        .len();
+    let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
+    let header_ok = len >= SEGMENT_HEADER_LEN
+        && file.read_exact_at(&mut header, 0).is_ok()
+        && header == segment_header(base_offset);
+    let mut index = SegmentIndex::new(base_offset);
+    if !header_ok {
+        return Ok(ScanResult {
+            index,
+            torn: len > 0,
+        });
+    }
+    let mut pos = SEGMENT_HEADER_LEN;
+    let mut buf = Vec::new();
+    let mut buf_start = pos;
+    loop {
+        let rel = (pos - buf_start) as usize;
+        match codec::check_batch(&buf[rel.min(buf.len())..]) {
+            DecodeOutcome::Batch(h) => {
+                if h.base_offset < index.next_offset {
+                    return Ok(ScanResult { index, torn: true });
+                }
+                index.push(pos, &h);
+                pos += h.encoded_len as u64;
+            }
+            DecodeOutcome::Incomplete { needed } => {
+                if pos + needed as u64 > len {
+                    return Ok(ScanResult {
+                        index,
+                        torn: pos < len,
+                    });
+                }
+                let want = needed.max(READ_CHUNK).min((len - pos) as usize);
+                buf.resize(want, 0);
+                file.read_exact_at(&mut buf, pos)
+                    .map_err(|e| StorageError::fatal("read segment", e))?;
+                buf_start = pos;
+            }
+            DecodeOutcome::Corrupt => return Ok(ScanResult { index, torn: true }),
+        }
+    }
+}
+
+/// Reads records of one segment starting at `from_offset`, below `end_offset`, appending to `out`
+/// while `budget` allows. Returns true if the segment was read to its end.
+pub fn read_segment(
+    seg: &Segment,
+    from_offset: u64,
+    end_offset: u64,
+    budget: &mut ReadBudget,
+    out: &mut Vec<StoredRecord>,
+) -> Result<bool, StorageError> {
+    let (start_pos, end_pos) = {
+        let idx = seg.index.lock();
+        (idx.pos_for_offset(from_offset), idx.end_pos)
+    };
+    let file = File::open(&seg.path).map_err(|e| StorageError::fatal("open segment", e))?;
+    let mut pos = start_pos;
+    while pos < end_pos {
+        let want = READ_CHUNK.min((end_pos - pos) as usize);
+        let mut buf = vec![0u8; want];
+        file.read_exact_at(&mut buf, pos)
+            .map_err(|e| StorageError::fatal("read segment", e))?;
+        let mut buf = Bytes::from(buf);
+        loop {
+            match codec::check_batch(&buf) {
+                DecodeOutcome::Batch(h) => {
+                    let batch = buf.slice(..h.encoded_len);
+                    buf = buf.slice(h.encoded_len..);
+                    pos += h.encoded_len as u64;
+                    if h.base_offset >= end_offset {
+                        return Ok(false);
+                    }
+                    if h.next_offset() <= from_offset {
+                        continue;
+                    }
+                    let before = out.len();
+                    codec::decode_records(&batch, &h, from_offset, out).ok_or_else(|| {
+                        StorageError::Fatal(format!("malformed batch in {}", seg.path.display()))
+                    })?;
+                    // Enforce the budget per record, keeping at least one record in all.
+                    let mut keep = before;
+                    for r in &out[before..] {
+                        if r.offset >= end_offset || !budget.admit(r.key.len() + r.value.len()) {
+                            out.truncate(keep);
+                            return Ok(false);
+                        }
+                        keep += 1;
+                    }
+                }
+                DecodeOutcome::Incomplete { needed } => {
+                    if buf.is_empty() {
+                        break;
+                    }
+                    if pos + needed as u64 > end_pos {
+                        return Ok(true);
+                    }
+                    // Re-read from the start of this batch with room for all of it.
+                    let mut bigger =
+                        vec![0u8; needed.max(READ_CHUNK).min((end_pos - pos) as usize)];
+                    file.read_exact_at(&mut bigger, pos)
+                        .map_err(|e| StorageError::fatal("read segment", e))?;
+                    buf = Bytes::from(bigger);
+                }
+                DecodeOutcome::Corrupt => {
+                    return Err(StorageError::Fatal(format!(
+                        "corrupt batch in {} at {pos}",
+                        seg.path.display()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The first offset in this segment whose timestamp is `>= ts`, if any.
+pub fn offset_at_time(seg: &Segment, ts: i64) -> Result<Option<u64>, StorageError> {
+    let (start_pos, end_pos) = {
+        let idx = seg.index.lock();
+        if idx.last_ts.is_none_or(|last| last < ts) {
+            return Ok(None);
+        }
+        (idx.pos_for_time(ts), idx.end_pos)
+    };
+    let file = File::open(&seg.path).map_err(|e| StorageError::fatal("open segment", e))?;
+    let mut pos = start_pos;
+    let mut header = [0u8; codec::BATCH_HEADER_LEN];
+    while pos < end_pos {
+        file.read_exact_at(&mut header, pos)
+            .map_err(|e| StorageError::fatal("read segment", e))?;
+        let len = codec::read_u32(&header, 0) as u64 + 8;
+        let base = codec::read_u64(&header, 8);
+        let batch_ts = codec::read_u64(&header, 20) as i64;
+        if batch_ts >= ts {
+            return Ok(Some(base));
+        }
+        pos += len;
+    }
+    Ok(None)
+}
+
+/// Tracks how much one read may still return.
+pub struct ReadBudget {
+    pub records_left: usize,
+    pub bytes_left: usize,
+    pub taken: usize,
+}
+
+impl ReadBudget {
+    fn admit(&mut self, size: usize) -> bool {
+        if self.records_left == 0 || (self.taken > 0 && size > self.bytes_left) {
+            return false;
+        }
+        self.records_left -= 1;
+        self.bytes_left = self.bytes_left.saturating_sub(size);
+        self.taken += 1;
+        true
+    }
+}
+
+/// Writes the index file of a sealed, synced segment.
+pub fn write_index_file(seg: &Segment) -> Result<(), StorageError> {
+    let idx = seg.index.lock().clone();
+    let mut out = Vec::with_capacity(64 + idx.entries.len() * 24);
+    out.extend_from_slice(INDEX_MAGIC);
+    out.extend_from_slice(&INDEX_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&seg.base_offset.to_le_bytes());
+    out.extend_from_slice(&idx.next_offset.to_le_bytes());
+    out.extend_from_slice(&idx.end_pos.to_le_bytes());
+    out.extend_from_slice(&idx.first_ts.unwrap_or(i64::MIN).to_le_bytes());
+    out.extend_from_slice(&idx.last_ts.unwrap_or(i64::MIN).to_le_bytes());
+    out.extend_from_slice(&idx.last_indexed_pos.to_le_bytes());
+    out.extend_from_slice(&(idx.entries.len() as u64).to_le_bytes());
+    for e in &idx.entries {
+        out.extend_from_slice(&e.offset.to_le_bytes());
+        out.extend_from_slice(&e.pos.to_le_bytes());
+        out.extend_from_slice(&e.timestamp_ms.to_le_bytes());
+    }
+    let crc = crc32c::crc32c(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    let path = index_path(&seg.path);
+    let tmp = path.with_extension("idx.tmp");
+    let mut f = File::create(&tmp).map_err(|e| StorageError::fatal("create index", e))?;
+    f.write_all(&out)
+        .map_err(|e| StorageError::fatal("write index", e))?;
+    f.sync_data()
+        .map_err(|e| StorageError::fatal("sync index", e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| StorageError::fatal("rename index", e))?;
+    Ok(())
+}
+
+/// Loads an index file; `None` if absent, corrupt, or inconsistent with the segment file.
+pub fn read_index_file(seg_path: &Path, base_offset: u64) -> Option<SegmentIndex> {
+    let data = std::fs::read(index_path(seg_path)).ok()?;
+    if data.len() < 72 || &data[..4] != INDEX_MAGIC {
+        return None;
+    }
+    let (body, crc) = data.split_at(data.len() - 4);
+    if crc32c::crc32c(body) != codec::read_u32(crc, 0) {
+        return None;
+    }
+    let u = |at: usize| codec::read_u64(body, at);
+    if u16::from_le_bytes([body[4], body[5]]) != INDEX_VERSION || u(8) != base_offset {
+        return None;
+    }
+    let ts = |v: u64| (v as i64 != i64::MIN).then_some(v as i64);
+    let n = usize::try_from(u(56)).ok()?;
+    if body.len() != 64 + n * 24 {
+        return None;
+    }
+    let entries = (0..n)
+        .map(|i| {
+            let at = 64 + i * 24;
+            IndexEntry {
+                offset: u(at),
+                pos: u(at + 8),
+                timestamp_ms: u(at + 16) as i64,
+            }
+        })
+        .collect();
+    let index = SegmentIndex {
+        entries,
+        next_offset: u(16),
+        end_pos: u(24),
+        first_ts: ts(u(32)),
+        last_ts: ts(u(40)),
+        last_indexed_pos: u(48),
+    };
+    let file_len = std::fs::metadata(seg_path).ok()?.len();
+    (file_len >= index.end_pos).then_some(index)
+}

@@ -1,0 +1,563 @@
+//! The single writer thread: group commit, segment rolling, WAL rotation and checkpoints.
+//!
+//! Architecture invariant: only this thread writes segment files and the WAL, and it publishes a
+//! log's new durable mark only after the WAL holding its records has been synced.
+
+use super::segment::{self, SEGMENT_HEADER_LEN, Segment, SegmentIndex};
+use super::wal::{self, ENTRY_HEADER_LEN};
+use super::{LogState, Shared, sync_dir};
+use crate::codec::{self, BatchHeader, DecodeOutcome};
+use crate::{AppendAck, Durability, LogAppend, LogId, StorageError};
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+type AppendResults = Vec<Result<AppendAck, StorageError>>;
+
+pub(crate) enum Command {
+    Append {
+        appends: Vec<LogAppend>,
+        reply: oneshot::Sender<AppendResults>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// Most bytes gathered into one commit round before syncing.
+const MAX_ROUND_BYTES: usize = 16 * 1024 * 1024;
+
+struct Active {
+    seg: Arc<Segment>,
+    file: Arc<File>,
+    pos: u64,
+    first_ts: Option<i64>,
+}
+
+struct WriterLog {
+    state: Arc<LogState>,
+    next_offset: u64,
+    last_ts: i64,
+    active: Option<Active>,
+}
+
+struct Pending {
+    state: Arc<LogState>,
+    seg: Arc<Segment>,
+    pos: u64,
+    header: BatchHeader,
+}
+
+/// Work handed to the checkpoint thread after a WAL rotation.
+struct CheckpointJob {
+    /// WAL files whose contents the job makes redundant once it succeeds.
+    wal_files: Vec<PathBuf>,
+    files: Vec<Arc<File>>,
+    dirs: Vec<PathBuf>,
+    sealed: Vec<Arc<Segment>>,
+}
+
+impl CheckpointJob {
+    fn run(&self) -> Result<(), StorageError> {
+        let started = Instant::now();
+        for f in &self.files {
+            f.sync_data()
+                .map_err(|e| StorageError::fatal("sync segment", e))?;
+        }
+        for d in &self.dirs {
+            if d.exists() {
+                sync_dir(d)?;
+            }
+        }
+        for seg in &self.sealed {
+            if seg.path.exists() {
+                segment::write_index_file(seg)?;
+            }
+        }
+        for w in &self.wal_files {
+            match std::fs::remove_file(w) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StorageError::fatal("remove WAL file", e)),
+            }
+        }
+        metrics::histogram!("sluice_storage_checkpoint_seconds")
+            .record(started.elapsed().as_secs_f64());
+        Ok(())
+    }
+}
+
+struct OpenWal {
+    seq: u64,
+    file: File,
+    pos: u64,
+}
+
+pub(crate) struct Writer {
+    shared: Arc<Shared>,
+    logs: HashMap<LogId, WriterLog>,
+    wal_dir: PathBuf,
+    wal: Option<OpenWal>,
+    /// The next WAL file number to use.
+    pub(crate) next_wal_seq: u64,
+    buf: Vec<u8>,
+    pending: Vec<Pending>,
+    dirty_files: HashMap<(LogId, u64), Arc<File>>,
+    dirty_dirs: HashSet<PathBuf>,
+    sealed: Vec<Arc<Segment>>,
+    checkpoints: Option<(
+        crossbeam_channel::Sender<CheckpointJob>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Writer {
+    pub(crate) fn new(shared: Arc<Shared>) -> Result<Self, StorageError> {
+        let wal_dir = shared.config.dir.join("wal");
+        Ok(Self {
+            shared,
+            logs: HashMap::new(),
+            wal_dir,
+            wal: None,
+            next_wal_seq: 1,
+            buf: Vec::with_capacity(1024 * 1024),
+            pending: Vec::new(),
+            dirty_files: HashMap::new(),
+            dirty_dirs: HashSet::new(),
+            sealed: Vec::new(),
+            checkpoints: None,
+        })
+    }
+
+    /// Opens a fresh WAL file and starts the checkpoint thread.
+    pub(crate) fn start_wal(&mut self) -> Result<(), StorageError> {
+        self.wal = Some(self.create_wal()?);
+        let (tx, rx) = crossbeam_channel::unbounded::<CheckpointJob>();
+        let shared = self.shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("sluice-checkpoint".into())
+            .spawn(move || {
+                for job in rx {
+                    if let Err(e) = job.run() {
+                        shared.poison(&e);
+                    }
+                }
+            })
+            .map_err(|e| StorageError::fatal("spawn checkpoint thread", e))?;
+        self.checkpoints = Some((tx, handle));
+        Ok(())
+    }
+
+    fn create_wal(&mut self) -> Result<OpenWal, StorageError> {
+        let seq = self.next_wal_seq;
+        self.next_wal_seq += 1;
+        let path = wal::wal_path(&self.wal_dir, seq);
+        let mut file = std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StorageError::fatal("create WAL", e))?;
+        file.write_all(&wal::wal_header())
+            .map_err(|e| StorageError::fatal("write WAL", e))?;
+        file.sync_data()
+            .map_err(|e| StorageError::fatal("sync WAL", e))?;
+        sync_dir(&self.wal_dir)?;
+        Ok(OpenWal {
+            seq,
+            file,
+            pos: wal::WAL_HEADER_LEN as u64,
+        })
+    }
+
+    /// The thread body: gather whatever is queued, write it, sync once, answer everyone.
+    pub(crate) fn run(mut self, rx: crossbeam_channel::Receiver<Command>) {
+        while let Ok(first) = rx.recv() {
+            let mut cmds = vec![first];
+            let mut bytes = 0usize;
+            while bytes < MAX_ROUND_BYTES {
+                match rx.try_recv() {
+                    Ok(cmd) => {
+                        if let Command::Append { appends, .. } = &cmd {
+                            bytes += appends
+                                .iter()
+                                .flat_map(|a| &a.records)
+                                .map(|r| r.key.len() + r.value.len())
+                                .sum::<usize>();
+                        }
+                        cmds.push(cmd);
+                    }
+                    Err(_) => break,
+                }
+            }
+            if let Some(reply) = self.round(cmds) {
+                self.finish();
+                let _ = reply.send(());
+                return;
+            }
+        }
+        self.finish();
+    }
+
+    /// Processes one commit round; returns the shutdown reply if one was asked for.
+    fn round(&mut self, cmds: Vec<Command>) -> Option<oneshot::Sender<()>> {
+        let now = self.shared.clock.now_millis();
+        let poisoned = self.shared.poisoned.lock().clone();
+        self.buf.clear();
+        self.pending.clear();
+        let mut replies = Vec::with_capacity(cmds.len());
+        let mut shutdown = None;
+        let mut round_error: Option<StorageError> = poisoned.map(StorageError::Fatal);
+        for cmd in cmds {
+            match cmd {
+                Command::Append { appends, reply } => {
+                    let results: AppendResults = appends
+                        .into_iter()
+                        .map(|a| match &round_error {
+                            Some(e) => Err(e.clone()),
+                            None => self.stage(a, now).inspect_err(|e| {
+                                if matches!(e, StorageError::Fatal(_)) {
+                                    round_error = Some(e.clone());
+                                }
+                            }),
+                        })
+                        .collect();
+                    replies.push((reply, results));
+                }
+                Command::Shutdown { reply } => shutdown = Some(reply),
+            }
+        }
+        if round_error.is_none() {
+            if let Err(e) = self.commit_wal() {
+                round_error = Some(e);
+            }
+        }
+        match &round_error {
+            None => {
+                for p in self.pending.drain(..) {
+                    p.seg.index.lock().push(p.pos, &p.header);
+                    p.state
+                        .durable_next
+                        .store(p.header.next_offset(), Ordering::Release);
+                }
+            }
+            Some(e) => {
+                self.shared.poison(e);
+                for (_, results) in &mut replies {
+                    for r in results.iter_mut() {
+                        if r.is_ok() {
+                            *r = Err(e.clone());
+                        }
+                    }
+                }
+            }
+        }
+        for (reply, results) in replies {
+            let _ = reply.send(results);
+        }
+        if round_error.is_none() {
+            if let Err(e) = self.rotate_if_needed() {
+                self.shared.poison(&e);
+            }
+        }
+        shutdown
+    }
+
+    fn commit_wal(&mut self) -> Result<(), StorageError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let wal = self.wal.as_mut().ok_or(StorageError::ShuttingDown)?;
+        wal.file
+            .write_all(&self.buf)
+            .map_err(|e| StorageError::fatal("write WAL", e))?;
+        wal.pos += self.buf.len() as u64;
+        if self.shared.config.durability == Durability::Sync {
+            let started = Instant::now();
+            wal.file
+                .sync_data()
+                .map_err(|e| StorageError::fatal("sync WAL", e))?;
+            metrics::histogram!("sluice_storage_fsync_seconds")
+                .record(started.elapsed().as_secs_f64());
+        }
+        metrics::counter!("sluice_storage_commit_rounds_total").increment(1);
+        metrics::counter!("sluice_storage_wal_bytes_total").increment(self.buf.len() as u64);
+        Ok(())
+    }
+
+    /// Encodes one append into the round's WAL buffer and writes it to its segment (unsynced).
+    fn stage(&mut self, a: LogAppend, now: i64) -> Result<AppendAck, StorageError> {
+        self.load_log(a.log)?;
+        let wl = self
+            .logs
+            .get_mut(&a.log)
+            .ok_or(StorageError::LogNotFound(a.log))?;
+        let ts = a.timestamp_ms.max(wl.last_ts);
+        let first_offset = wl.next_offset;
+        if a.records.is_empty() {
+            return Ok(AppendAck {
+                first_offset,
+                timestamp_ms: ts,
+            });
+        }
+        let estimate = codec::BATCH_HEADER_LEN as u64
+            + a.records
+                .iter()
+                .map(|r| 8 + r.key.len() as u64 + r.value.len() as u64)
+                .sum::<u64>();
+        ensure_active(
+            wl,
+            estimate,
+            now,
+            &self.shared.config,
+            &mut self.dirty_dirs,
+            &mut self.sealed,
+        )?;
+        let entry_start = self.buf.len();
+        self.buf.extend_from_slice(&[0u8; ENTRY_HEADER_LEN]);
+        let len = codec::encode_batch(&mut self.buf, first_offset, ts, &a.records);
+        wal::seal_entry(&mut self.buf, entry_start, a.log);
+        let batch = &self.buf[entry_start + ENTRY_HEADER_LEN..];
+        let active = wl
+            .active
+            .as_mut()
+            .ok_or_else(|| StorageError::Fatal("no active segment".into()))?;
+        active
+            .file
+            .write_all_at(batch, active.pos)
+            .map_err(|e| StorageError::fatal("write segment", e))?;
+        self.pending.push(Pending {
+            state: wl.state.clone(),
+            seg: active.seg.clone(),
+            pos: active.pos,
+            header: BatchHeader {
+                encoded_len: len,
+                base_offset: first_offset,
+                count: u32::try_from(a.records.len()).unwrap_or(u32::MAX),
+                timestamp_ms: ts,
+            },
+        });
+        active.pos += len as u64;
+        active.first_ts.get_or_insert(ts);
+        self.dirty_files
+            .entry((a.log, active.seg.base_offset))
+            .or_insert_with(|| active.file.clone());
+        wl.next_offset += a.records.len() as u64;
+        wl.last_ts = ts;
+        Ok(AppendAck {
+            first_offset,
+            timestamp_ms: ts,
+        })
+    }
+
+    /// Makes sure the writer knows `id`, picking up its newest segment as the active one.
+    fn load_log(&mut self, id: LogId) -> Result<(), StorageError> {
+        if let Some(wl) = self.logs.get(&id) {
+            if !wl.state.deleted.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            self.logs.remove(&id);
+            self.dirty_files.retain(|(log, _), _| *log != id);
+            return Err(StorageError::LogNotFound(id));
+        }
+        let state = self
+            .shared
+            .logs
+            .read()
+            .get(&id)
+            .cloned()
+            .ok_or(StorageError::LogNotFound(id))?;
+        let last = state.segments.read().last().cloned();
+        let (next_offset, last_ts, active) = match last {
+            Some(seg) => {
+                let idx = seg.index.lock().clone();
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&seg.path)
+                    .map_err(|e| StorageError::fatal("open segment for writing", e))?;
+                file.set_len(idx.end_pos)
+                    .map_err(|e| StorageError::fatal("truncate segment", e))?;
+                let active = Active {
+                    seg: seg.clone(),
+                    file: Arc::new(file),
+                    pos: idx.end_pos,
+                    first_ts: idx.first_ts,
+                };
+                (
+                    idx.next_offset,
+                    idx.last_ts.unwrap_or(i64::MIN),
+                    Some(active),
+                )
+            }
+            None => (state.durable_next.load(Ordering::Acquire), i64::MIN, None),
+        };
+        self.logs.insert(
+            id,
+            WriterLog {
+                state,
+                next_offset,
+                last_ts,
+                active,
+            },
+        );
+        Ok(())
+    }
+
+    /// Recovery: appends a batch read back from the WAL if its log does not have it yet.
+    pub(crate) fn replay(&mut self, log: LogId, batch: &[u8]) -> Result<bool, StorageError> {
+        let DecodeOutcome::Batch(header) = codec::check_batch(batch) else {
+            return Ok(false);
+        };
+        match self.load_log(log) {
+            Ok(()) => {}
+            Err(StorageError::LogNotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        let wl = self
+            .logs
+            .get_mut(&log)
+            .ok_or(StorageError::LogNotFound(log))?;
+        if header.next_offset() <= wl.next_offset {
+            return Ok(false);
+        }
+        if header.base_offset != wl.next_offset {
+            return Err(StorageError::Fatal(format!(
+                "log {log}: WAL batch at offset {} does not follow the log's end {}",
+                header.base_offset, wl.next_offset
+            )));
+        }
+        let now = self.shared.clock.now_millis();
+        ensure_active(
+            wl,
+            header.encoded_len as u64,
+            now,
+            &self.shared.config,
+            &mut self.dirty_dirs,
+            &mut self.sealed,
+        )?;
+        let active = wl
+            .active
+            .as_mut()
+            .ok_or_else(|| StorageError::Fatal("no active segment".into()))?;
+        active
+            .file
+            .write_all_at(batch, active.pos)
+            .map_err(|e| StorageError::fatal("write segment", e))?;
+        active.seg.index.lock().push(active.pos, &header);
+        active.pos += header.encoded_len as u64;
+        active.first_ts.get_or_insert(header.timestamp_ms);
+        self.dirty_files
+            .entry((log, active.seg.base_offset))
+            .or_insert_with(|| active.file.clone());
+        wl.next_offset = header.next_offset();
+        wl.last_ts = header.timestamp_ms;
+        wl.state
+            .durable_next
+            .store(wl.next_offset, Ordering::Release);
+        Ok(true)
+    }
+
+    fn take_checkpoint_job(&mut self, wal_files: Vec<PathBuf>) -> CheckpointJob {
+        CheckpointJob {
+            wal_files,
+            files: self.dirty_files.drain().map(|(_, f)| f).collect(),
+            dirs: self.dirty_dirs.drain().collect(),
+            sealed: std::mem::take(&mut self.sealed),
+        }
+    }
+
+    /// Syncs everything written so far and deletes `wal_files`, on this thread.
+    pub(crate) fn checkpoint_inline(
+        &mut self,
+        wal_files: Vec<PathBuf>,
+    ) -> Result<(), StorageError> {
+        self.take_checkpoint_job(wal_files).run()
+    }
+
+    fn rotate_if_needed(&mut self) -> Result<(), StorageError> {
+        let full = self
+            .wal
+            .as_ref()
+            .is_some_and(|w| w.pos >= self.shared.config.wal_max_bytes);
+        if !full {
+            return Ok(());
+        }
+        let new = self.create_wal()?;
+        let old = self
+            .wal
+            .replace(new)
+            .map(|w| wal::wal_path(&self.wal_dir, w.seq));
+        let job = self.take_checkpoint_job(old.into_iter().collect());
+        match &self.checkpoints {
+            Some((tx, _)) => tx
+                .send(job)
+                .map_err(|_| StorageError::Fatal("checkpoint thread gone".into())),
+            None => job.run(),
+        }
+    }
+
+    /// Clean shutdown: wait for queued checkpoints, then checkpoint everything and drop the WAL.
+    fn finish(&mut self) {
+        if let Some((tx, handle)) = self.checkpoints.take() {
+            drop(tx);
+            let _ = handle.join();
+        }
+        if self.shared.poisoned.lock().is_some() {
+            return;
+        }
+        let wal = self.wal.take().map(|w| wal::wal_path(&self.wal_dir, w.seq));
+        if let Err(e) = self.checkpoint_inline(wal.into_iter().collect()) {
+            self.shared.poison(&e);
+        }
+    }
+}
+
+/// Rolls to a new segment if there is none or the active one is full or old.
+fn ensure_active(
+    wl: &mut WriterLog,
+    incoming: u64,
+    now: i64,
+    config: &super::DiskConfig,
+    dirty_dirs: &mut HashSet<PathBuf>,
+    sealed: &mut Vec<Arc<Segment>>,
+) -> Result<(), StorageError> {
+    let roll = match &wl.active {
+        None => true,
+        Some(a) => {
+            a.pos > SEGMENT_HEADER_LEN
+                && (a.pos + incoming > config.segment_max_bytes
+                    || a.first_ts
+                        .is_some_and(|t| now.saturating_sub(t) >= config.segment_max_age_ms))
+        }
+    };
+    if !roll {
+        return Ok(());
+    }
+    if let Some(old) = wl.active.take() {
+        sealed.push(old.seg);
+    }
+    let base = wl.next_offset;
+    let path = segment::segment_path(&wl.state.dir, base);
+    let file = segment::create_segment_file(&path, base)?;
+    let seg = Arc::new(Segment {
+        base_offset: base,
+        path,
+        index: Mutex::new(SegmentIndex::new(base)),
+    });
+    wl.state.segments.write().push(seg.clone());
+    dirty_dirs.insert(wl.state.dir.clone());
+    wl.active = Some(Active {
+        seg,
+        file: Arc::new(file),
+        pos: SEGMENT_HEADER_LEN,
+        first_ts: None,
+    });
+    Ok(())
+}

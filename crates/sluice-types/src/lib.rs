@@ -1,0 +1,17 @@
+//! Sluice's domain vocabulary: the validated names and identifiers that every other crate speaks
+//! (stream names, shard ids, sequence numbers, hash keys, ARNs) and the injected [`Clock`].
+
+mod arn;
+mod clock;
+mod hash;
+mod names;
+mod sequence;
+
+pub use arn::{Arn, ArnResource};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use hash::{HashKey, HashKeyRange, partition_hash};
+pub use names::{NameError, ShardId, StreamName};
+pub use sequence::{SequenceNumber, SequenceNumberError};
+
+/// The account id that appears in every ARN Sluice forms (a single-tenant server has one account).
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";

@@ -1,0 +1,133 @@
+"""The aws CLI (`aws kinesis ...`) against Sluice, checking its JSON output."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from conftest import aws_cli_major_version, stream_arn, unique_name
+
+SEQ_DIGITS = set("0123456789")
+
+
+def binary_format_args() -> list[str]:
+    """`--cli-binary-format raw-in-base64-out` where the CLI knows it (v2).
+
+    CLI v1 (the PyPI `awscli` package) has no such option: it always takes blob
+    arguments as raw text and base64-encodes them itself, which is exactly what
+    raw-in-base64-out selects in v2. The config file written by the `aws_cli`
+    fixture sets `cli_binary_format = raw-in-base64-out` as well."""
+    return ["--cli-binary-format", "raw-in-base64-out"] if aws_cli_major_version() >= 2 else []
+
+
+def wait_active_cli(aws_cli, name: str, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        res = aws_cli("kinesis", "describe-stream-summary", "--stream-name", name, check=False)
+        if res.returncode == 0:
+            last = res.json["StreamDescriptionSummary"]
+            if last["StreamStatus"] == "ACTIVE":
+                return last
+        else:
+            last = res.stderr
+        time.sleep(0.1)
+    raise AssertionError(f"stream {name} not ACTIVE via CLI after {timeout}s: {last}")
+
+
+def test_cli_stream_lifecycle_and_records(aws_cli):
+    name = unique_name("cli")
+    created = aws_cli("kinesis", "create-stream", "--stream-name", name, "--shard-count", "2")
+    assert created.stdout.strip() == "", created  # CreateStream has no output
+    try:
+        summary = wait_active_cli(aws_cli, name)
+        assert summary["StreamName"] == name
+        assert summary["StreamARN"] == stream_arn(name)
+        assert summary["OpenShardCount"] == 2
+
+        listed = aws_cli("kinesis", "list-streams")
+        assert name in listed.json["StreamNames"], listed
+        assert any(s["StreamName"] == name for s in listed.json.get("StreamSummaries", [])), listed
+
+        desc = aws_cli("kinesis", "describe-stream", "--stream-name", name).json["StreamDescription"]
+        shard_ids = [s["ShardId"] for s in desc["Shards"]]
+        assert shard_ids == ["shardId-000000000000", "shardId-000000000001"]
+
+        payload = "hello from the aws cli ✓"
+        put = aws_cli("kinesis", "put-record", "--stream-name", name, "--partition-key", "cli-key",
+                      "--data", payload, *binary_format_args()).json
+        assert put["ShardId"] in shard_ids, put
+        assert put["SequenceNumber"] and set(put["SequenceNumber"]) <= SEQ_DIGITS, put
+
+        it = aws_cli("kinesis", "get-shard-iterator", "--stream-name", name, "--shard-id", put["ShardId"],
+                     "--shard-iterator-type", "TRIM_HORIZON").json
+        assert it["ShardIterator"], it
+
+        got = aws_cli("kinesis", "get-records", "--shard-iterator", it["ShardIterator"]).json
+        assert len(got["Records"]) == 1, got
+        rec = got["Records"][0]
+        assert base64.b64decode(rec["Data"]) == payload.encode("utf-8"), rec
+        assert rec["PartitionKey"] == "cli-key"
+        assert rec["SequenceNumber"] == put["SequenceNumber"]
+        assert "ApproximateArrivalTimestamp" in rec
+        assert got["NextShardIterator"]
+        assert got["MillisBehindLatest"] >= 0
+
+        at = aws_cli("kinesis", "get-shard-iterator", "--stream-name", name, "--shard-id", put["ShardId"],
+                     "--shard-iterator-type", "AFTER_SEQUENCE_NUMBER",
+                     "--starting-sequence-number", put["SequenceNumber"]).json
+        assert aws_cli("kinesis", "get-records", "--shard-iterator", at["ShardIterator"]).json["Records"] == []
+    finally:
+        deleted = aws_cli("kinesis", "delete-stream", "--stream-name", name, check=False)
+
+    assert deleted.returncode == 0, deleted
+    assert deleted.stdout.strip() == "", deleted
+    deadline = time.monotonic() + 30
+    while True:
+        res = aws_cli("kinesis", "describe-stream-summary", "--stream-name", name, check=False)
+        if res.returncode != 0:
+            assert "ResourceNotFoundException" in res.stderr, res
+            break
+        assert res.json["StreamDescriptionSummary"]["StreamStatus"] == "DELETING", res
+        assert time.monotonic() < deadline, "stream still present 30 s after delete-stream"
+        time.sleep(0.1)
+    assert name not in aws_cli("kinesis", "list-streams").json["StreamNames"]
+
+
+def test_cli_error_exit_code(aws_cli):
+    ghost = unique_name("cli-ghost")
+    res = aws_cli("kinesis", "describe-stream", "--stream-name", ghost, check=False)
+    assert res.returncode == 254 or res.returncode == 255, res  # 254: service error (v1 >= 1.19, v2)
+    assert "ResourceNotFoundException" in res.stderr, res
+    dup = unique_name("cli-dup")
+    aws_cli("kinesis", "create-stream", "--stream-name", dup, "--shard-count", "1")
+    try:
+        res = aws_cli("kinesis", "create-stream", "--stream-name", dup, "--shard-count", "1", check=False)
+        assert res.returncode != 0 and "ResourceInUseException" in res.stderr, res
+    finally:
+        aws_cli("kinesis", "delete-stream", "--stream-name", dup, check=False)
+
+
+def test_cli_put_records_and_list_shards(aws_cli):
+    name = unique_name("cli-batch")
+    aws_cli("kinesis", "create-stream", "--stream-name", name, "--shard-count", "3")
+    try:
+        wait_active_cli(aws_cli, name)
+        shards = aws_cli("kinesis", "list-shards", "--stream-name", name).json["Shards"]
+        assert [s["ShardId"] for s in shards] == [f"shardId-{i:012d}" for i in range(3)]
+        records = " ".join(f"Data=rec{i},PartitionKey=pk{i}" for i in range(10))
+        res = aws_cli("kinesis", "put-records", "--stream-name", name, "--records", *records.split(" "),
+                      *binary_format_args()).json
+        assert res["FailedRecordCount"] == 0, res
+        assert len(res["Records"]) == 10
+        # Read back everything through the CLI.
+        seen = {}
+        for s in shards:
+            it = aws_cli("kinesis", "get-shard-iterator", "--stream-name", name, "--shard-id", s["ShardId"],
+                         "--shard-iterator-type", "TRIM_HORIZON").json["ShardIterator"]
+            for rec in aws_cli("kinesis", "get-records", "--shard-iterator", it).json["Records"]:
+                seen[rec["SequenceNumber"]] = (s["ShardId"], base64.b64decode(rec["Data"]), rec["PartitionKey"])
+        for i, r in enumerate(res["Records"]):
+            assert seen[r["SequenceNumber"]] == (r["ShardId"], f"rec{i}".encode(), f"pk{i}")
+    finally:
+        aws_cli("kinesis", "delete-stream", "--stream-name", name, check=False)
