@@ -1,1 +1,23 @@
-//! placeholder
+//! The Data Streams domain: streams of shards over storage logs, partitioning by hash key,
+//! sequence numbers, shard iterators and records. Takes and returns domain types only.
+
+pub mod error;
+pub mod iterator;
+pub mod meta;
+pub mod model;
+mod service;
+mod tags;
+
+pub use error::{Result, StreamsError};
+pub use service::{Streams, StreamsConfig};
+
+/// Shard-level metrics that `ALL` stands for, in AWS's order.
+pub const ALL_SHARD_LEVEL_METRICS: [&str; 7] = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+];

@@ -1,0 +1,1117 @@
+//! The Data Streams service.
+
+use crate::error::{Result, StreamsError};
+use crate::iterator::{ITERATOR_TTL_MS, IteratorCodec, IteratorPosition, java_date};
+use crate::meta::{
+    COUNTERS_TABLE, FORMAT_VERSION, ITERATOR_KEY_KEY, NEXT_LOG_ID_KEY, SERVER_TABLE, STREAMS_TABLE,
+    ShardMeta, StreamMeta, StreamMode,
+};
+use crate::model::*;
+use crate::tags;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use parking_lot::RwLock;
+use sluice_storage::{
+    AppendRecord, LogAppend, LogId, LogStore, MetaOp, MetaStore, ReadLimits, StorageError,
+};
+use sluice_types::{
+    Arn, Clock, HashKey, HashKeyRange, SequenceNumber, ShardId, StreamName, partition_hash,
+};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+const HOUR_MS: i64 = 3_600_000;
+pub const MIN_RETENTION_HOURS: u32 = 24;
+pub const MAX_RETENTION_HOURS: u32 = 8760;
+const DEFAULT_ON_DEMAND_SHARDS: u32 = 4;
+const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct StreamsConfig {
+    pub region: String,
+    pub account_id: String,
+    /// Most open shards across all streams (AWS's account shard quota).
+    pub shard_limit: u32,
+    pub on_demand_stream_limit: u32,
+    /// How long a new stream reads as CREATING.
+    pub create_delay_ms: i64,
+    /// How long a deleted stream reads as DELETING.
+    pub delete_delay_ms: i64,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            account_id: sluice_types::DEFAULT_ACCOUNT_ID.into(),
+            shard_limit: 500,
+            on_demand_stream_limit: 50,
+            create_delay_ms: 0,
+            delete_delay_ms: 0,
+        }
+    }
+}
+
+/// A stream as the data path sees it: its metadata and a routing table of open shards.
+struct StreamState {
+    meta: StreamMeta,
+    /// Open shards sorted by hash range start: (start, end, shard index, log).
+    routes: Vec<(u128, u128, u32, LogId)>,
+}
+
+impl StreamState {
+    fn new(meta: StreamMeta) -> Self {
+        let mut routes: Vec<_> = meta
+            .open_shards()
+            .map(|s| {
+                let r = s.hash_range();
+                (r.start.0, r.end.0, s.index, s.log)
+            })
+            .collect();
+        routes.sort_unstable();
+        Self { meta, routes }
+    }
+
+    fn route(&self, hash: u128) -> Option<(u32, LogId)> {
+        let i = self.routes.partition_point(|r| r.0 <= hash);
+        let r = self.routes.get(i.checked_sub(1)?)?;
+        (hash <= r.1).then_some((r.2, r.3))
+    }
+
+    fn shard(&self, index: u32) -> Option<&ShardMeta> {
+        self.meta.shards.iter().find(|s| s.index == index)
+    }
+}
+
+pub struct Streams {
+    config: StreamsConfig,
+    clock: Arc<dyn Clock>,
+    logs: Arc<dyn LogStore>,
+    meta: Arc<dyn MetaStore>,
+    iterators: IteratorCodec,
+    streams: RwLock<BTreeMap<String, Arc<StreamState>>>,
+    /// Serializes control-plane changes.
+    control: tokio::sync::Mutex<()>,
+}
+
+impl Streams {
+    /// Loads every stream, deletes logs no stream references (left by an interrupted create or
+    /// delete), and finishes deletions that were due.
+    pub fn open(
+        config: StreamsConfig,
+        clock: Arc<dyn Clock>,
+        logs: Arc<dyn LogStore>,
+        meta: Arc<dyn MetaStore>,
+    ) -> Result<Self> {
+        let key = match meta.get(SERVER_TABLE, ITERATOR_KEY_KEY)? {
+            Some(k) if k.len() == 32 => k,
+            _ => {
+                let k: [u8; 32] = rand::random();
+                meta.commit(vec![MetaOp::Put {
+                    table: SERVER_TABLE.into(),
+                    key: ITERATOR_KEY_KEY.into(),
+                    value: k.to_vec(),
+                }])
+                .map_err(storage_txn)?;
+                k.to_vec()
+            }
+        };
+        let mut key_arr = [0u8; 32];
+        key_arr.copy_from_slice(&key);
+        let mut streams = BTreeMap::new();
+        for (name, value) in meta.scan(STREAMS_TABLE)? {
+            let m: StreamMeta = serde_json::from_slice(&value).map_err(|e| {
+                StorageError::Fatal(format!("stream metadata for {name} unreadable: {e}"))
+            })?;
+            if m.format != FORMAT_VERSION {
+                return Err(StorageError::Fatal(format!(
+                    "stream {name}: unknown metadata format {}",
+                    m.format
+                ))
+                .into());
+            }
+            streams.insert(name, Arc::new(StreamState::new(m)));
+        }
+        let referenced: HashSet<LogId> = streams
+            .values()
+            .flat_map(|s| s.meta.shards.iter().map(|sh| sh.log))
+            .collect();
+        for log in logs.logs() {
+            if !referenced.contains(&log) {
+                tracing::warn!(log, "deleting log no stream references");
+                logs.delete_log(log)?;
+            }
+        }
+        for state in streams.values() {
+            for shard in &state.meta.shards {
+                if logs.bounds(shard.log).is_err() {
+                    return Err(StorageError::Fatal(format!(
+                        "stream {}: log of shard {} is missing",
+                        state.meta.name,
+                        ShardId::new(shard.index)
+                    ))
+                    .into());
+                }
+            }
+        }
+        let service = Self {
+            config,
+            clock,
+            logs,
+            meta,
+            iterators: IteratorCodec::new(key_arr),
+            streams: RwLock::new(streams),
+            control: tokio::sync::Mutex::new(()),
+        };
+        Ok(service)
+    }
+
+    pub fn config(&self) -> &StreamsConfig {
+        &self.config
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    pub fn stream_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:kinesis:{}:{}:stream/{name}",
+            self.config.region, self.config.account_id
+        )
+    }
+
+    fn not_found(&self, name: &str) -> StreamsError {
+        StreamsError::StreamNotFound {
+            stream: name.to_owned(),
+            account: self.config.account_id.clone(),
+        }
+    }
+
+    fn status(&self, m: &StreamMeta) -> StreamStatus {
+        let now = self.now();
+        if m.deleting_until_ms.is_some() {
+            StreamStatus::Deleting
+        } else if now < m.active_at_ms {
+            StreamStatus::Creating
+        } else {
+            StreamStatus::Active
+        }
+    }
+
+    /// The stream if it exists (including while DELETING).
+    fn get(&self, name: &str) -> Result<Arc<StreamState>> {
+        self.finish_due_deletions()?;
+        self.streams
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| self.not_found(name))
+    }
+
+    /// The stream if it is ACTIVE (or UPDATING); otherwise ResourceInUse naming its state.
+    fn get_active(&self, name: &str) -> Result<Arc<StreamState>> {
+        let s = self.get(name)?;
+        match self.status(&s.meta) {
+            StreamStatus::Active | StreamStatus::Updating => Ok(s),
+            other => Err(StreamsError::StreamNotActive {
+                stream: name.to_owned(),
+                account: self.config.account_id.clone(),
+                status: other.as_str(),
+            }),
+        }
+    }
+
+    /// For the data path: a stream that is not ACTIVE is reported as not found, as AWS does.
+    fn get_writable(&self, name: &str) -> Result<Arc<StreamState>> {
+        let s = self.get(name)?;
+        match self.status(&s.meta) {
+            StreamStatus::Active | StreamStatus::Updating => Ok(s),
+            _ => Err(self.not_found(name)),
+        }
+    }
+
+    fn persist(&self, m: StreamMeta, extra: Vec<MetaOp>) -> Result<Arc<StreamState>> {
+        let value = serde_json::to_vec(&m).map_err(|e| StorageError::Fatal(e.to_string()))?;
+        let mut ops = extra;
+        ops.push(MetaOp::Put {
+            table: STREAMS_TABLE.into(),
+            key: m.name.clone(),
+            value,
+        });
+        self.meta.commit(ops).map_err(storage_txn)?;
+        let state = Arc::new(StreamState::new(m));
+        self.streams
+            .write()
+            .insert(state.meta.name.clone(), state.clone());
+        Ok(state)
+    }
+
+    fn open_shard_total(&self) -> u32 {
+        self.streams
+            .read()
+            .values()
+            .filter(|s| s.meta.deleting_until_ms.is_none())
+            .map(|s| s.meta.open_shards().count() as u32)
+            .sum()
+    }
+
+    /// Removes streams whose DELETING period is over.
+    pub fn finish_due_deletions(&self) -> Result<()> {
+        let now = self.now();
+        let due: Vec<Arc<StreamState>> = self
+            .streams
+            .read()
+            .values()
+            .filter(|s| s.meta.deleting_until_ms.is_some_and(|t| now >= t))
+            .cloned()
+            .collect();
+        for s in due {
+            self.remove_stream(&s)?;
+        }
+        Ok(())
+    }
+
+    fn remove_stream(&self, s: &StreamState) -> Result<()> {
+        self.meta
+            .commit(vec![MetaOp::Delete {
+                table: STREAMS_TABLE.into(),
+                key: s.meta.name.clone(),
+            }])
+            .map_err(storage_txn)?;
+        self.streams.write().remove(&s.meta.name);
+        for shard in &s.meta.shards {
+            match self.logs.delete_log(shard.log) {
+                Ok(()) | Err(StorageError::LogNotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    // ---- control plane -------------------------------------------------------------------
+
+    pub async fn create_stream(&self, input: CreateStreamInput) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let name = input.name.as_str().to_owned();
+        self.finish_due_deletions()?;
+        if self.streams.read().contains_key(&name) {
+            return Err(StreamsError::StreamExists {
+                stream: name,
+                account: self.config.account_id.clone(),
+            });
+        }
+        let mode = input.mode.unwrap_or(if input.shard_count.is_some() {
+            StreamMode::Provisioned
+        } else {
+            StreamMode::OnDemand
+        });
+        let shard_count = match (mode, input.shard_count) {
+            (StreamMode::Provisioned, Some(n)) => n,
+            (StreamMode::Provisioned, None) => {
+                return Err(StreamsError::InvalidArgument(
+                    "ShardCount is required for streams in PROVISIONED mode.".into(),
+                ));
+            }
+            (StreamMode::OnDemand, Some(n)) => n,
+            (StreamMode::OnDemand, None) => DEFAULT_ON_DEMAND_SHARDS,
+        };
+        if mode == StreamMode::OnDemand {
+            let on_demand = self
+                .streams
+                .read()
+                .values()
+                .filter(|s| s.meta.mode == StreamMode::OnDemand)
+                .count() as u32;
+            if on_demand >= self.config.on_demand_stream_limit {
+                return Err(StreamsError::LimitExceeded(format!(
+                    "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
+                    self.config.account_id, self.config.region, self.config.on_demand_stream_limit
+                )));
+            }
+        }
+        let open = self.open_shard_total();
+        if open.saturating_add(shard_count) > self.config.shard_limit {
+            return Err(StreamsError::LimitExceeded(format!(
+                "This request would exceed the shard limit for the account {} in {}. Current shard count for the account: {open}. Limit: {}. Number of additional shards that would have resulted from this request: {shard_count}. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
+                self.config.account_id, self.config.region, self.config.shard_limit
+            )));
+        }
+        let mut tags_map = BTreeMap::new();
+        tags::add_tags(&mut tags_map, &input.tags, &name, &self.config.account_id)?;
+        let now = self.now();
+        let retention_ms = i64::from(MIN_RETENTION_HOURS) * HOUR_MS;
+        let first_log: LogId = match self.meta.get(COUNTERS_TABLE, NEXT_LOG_ID_KEY)? {
+            Some(v) => String::from_utf8_lossy(&v).parse().unwrap_or(1),
+            None => 1,
+        };
+        let mut shards = Vec::with_capacity(shard_count as usize);
+        for (i, range) in HashKeyRange::split_evenly(shard_count)
+            .into_iter()
+            .enumerate()
+        {
+            let log = first_log + i as u64;
+            self.logs.create_log(log, retention_ms)?;
+            shards.push(ShardMeta {
+                index: i as u32,
+                log,
+                parent: None,
+                adjacent_parent: None,
+                hash_start: range.start.to_string(),
+                hash_end: range.end.to_string(),
+                starting_offset: 0,
+                ending_offset: None,
+                created_ms: now,
+                closed_ms: None,
+            });
+        }
+        let m = StreamMeta {
+            format: FORMAT_VERSION,
+            name,
+            created_ms: now,
+            active_at_ms: now + self.config.create_delay_ms,
+            deleting_until_ms: None,
+            mode,
+            retention_hours: MIN_RETENTION_HOURS,
+            shards,
+            next_shard_index: shard_count,
+            tags: tags_map,
+            shard_level_metrics: Default::default(),
+            max_record_size_kib: input.max_record_size_kib.unwrap_or(1024),
+            resource_policy: None,
+        };
+        let next = first_log + u64::from(shard_count);
+        self.persist(
+            m,
+            vec![MetaOp::Put {
+                table: COUNTERS_TABLE.into(),
+                key: NEXT_LOG_ID_KEY.into(),
+                value: next.to_string().into_bytes(),
+            }],
+        )?;
+        Ok(())
+    }
+
+    pub async fn delete_stream(
+        &self,
+        name: &StreamName,
+        _enforce_consumer_deletion: bool,
+    ) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let s = self.get(name.as_str())?;
+        if s.meta.deleting_until_ms.is_some() {
+            return Ok(());
+        }
+        if self.config.delete_delay_ms <= 0 {
+            return self.remove_stream(&s);
+        }
+        let mut m = s.meta.clone();
+        m.deleting_until_ms = Some(self.now() + self.config.delete_delay_ms);
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    fn describe(
+        &self,
+        s: &StreamState,
+        shards: Vec<ShardDescription>,
+        has_more: bool,
+    ) -> StreamDescription {
+        let m = &s.meta;
+        StreamDescription {
+            name: m.name.parse().unwrap_or_else(|_| unreachable_name()),
+            arn: self.stream_arn(&m.name),
+            status: self.status(m),
+            mode: m.mode,
+            shards,
+            has_more_shards: has_more,
+            retention_hours: m.retention_hours,
+            created_ms: m.created_ms,
+            shard_level_metrics: m.shard_level_metrics.iter().cloned().collect(),
+            open_shard_count: m.open_shards().count() as u32,
+            consumer_count: 0,
+            max_record_size_kib: m.max_record_size_kib,
+        }
+    }
+
+    fn shard_description(s: &ShardMeta) -> ShardDescription {
+        let id = ShardId::new(s.index);
+        ShardDescription {
+            shard_id: id,
+            parent: s.parent.map(ShardId::new),
+            adjacent_parent: s.adjacent_parent.map(ShardId::new),
+            hash_range: s.hash_range(),
+            starting_sequence: SequenceNumber::new(id, s.starting_offset),
+            ending_sequence: s
+                .ending_offset
+                .map(|o| SequenceNumber::new(id, o.saturating_sub(1))),
+        }
+    }
+
+    /// DescribeStream: up to `limit` shards after `exclusive_start`.
+    pub fn describe_stream(
+        &self,
+        name: &StreamName,
+        limit: Option<u32>,
+        exclusive_start: Option<ShardId>,
+    ) -> Result<StreamDescription> {
+        let s = self.get(name.as_str())?;
+        let limit = limit.unwrap_or(100).min(100) as usize;
+        let candidates: Vec<_> = if self.status(&s.meta) == StreamStatus::Creating {
+            Vec::new()
+        } else {
+            s.meta
+                .shards
+                .iter()
+                .filter(|sh| exclusive_start.is_none_or(|x| sh.index > x.index()))
+                .collect()
+        };
+        let has_more = candidates.len() > limit;
+        let shards = candidates
+            .into_iter()
+            .take(limit)
+            .map(Self::shard_description)
+            .collect();
+        Ok(self.describe(&s, shards, has_more))
+    }
+
+    pub fn describe_stream_summary(&self, name: &StreamName) -> Result<StreamDescription> {
+        let s = self.get(name.as_str())?;
+        Ok(self.describe(&s, Vec::new(), false))
+    }
+
+    pub fn list_streams(
+        &self,
+        limit: Option<u32>,
+        exclusive_start: Option<&str>,
+        next_token: Option<&str>,
+    ) -> Result<ListStreamsOutput> {
+        self.finish_due_deletions()?;
+        let after = match next_token {
+            Some(t) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(t)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| StreamsError::InvalidArgument("Invalid NextToken.".into()))?,
+            ),
+            None => exclusive_start.map(str::to_owned),
+        };
+        let limit = limit.unwrap_or(100).clamp(1, 10_000) as usize;
+        let streams = self.streams.read();
+        let mut page: Vec<StreamSummary> = streams
+            .values()
+            .filter(|s| after.as_deref().is_none_or(|a| s.meta.name.as_str() > a))
+            .take(limit + 1)
+            .map(|s| StreamSummary {
+                name: s.meta.name.parse().unwrap_or_else(|_| unreachable_name()),
+                arn: self.stream_arn(&s.meta.name),
+                status: self.status(&s.meta),
+                mode: s.meta.mode,
+                created_ms: s.meta.created_ms,
+            })
+            .collect();
+        let has_more = page.len() > limit;
+        page.truncate(limit);
+        let next_token = if has_more {
+            page.last().map(|s| URL_SAFE_NO_PAD.encode(s.name.as_str()))
+        } else {
+            None
+        };
+        Ok(ListStreamsOutput {
+            streams: page,
+            has_more,
+            next_token,
+        })
+    }
+
+    pub fn list_shards(&self, input: ListShardsInput) -> Result<ListShardsOutput> {
+        // NextToken: base64("v1|stream|created_ms|last_index|issued_ms|filter-free").
+        let (name, created, after) = match (&input.stream, &input.next_token) {
+            (Some(_), Some(_)) => {
+                return Err(StreamsError::InvalidArgument(
+                    "NextToken and StreamName cannot be provided together.".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(StreamsError::InvalidArgument(
+                    "Either NextToken or StreamName should be provided.".into(),
+                ));
+            }
+            (Some(name), None) => (
+                name.as_str().to_owned(),
+                None,
+                input.exclusive_start_shard_id.map(ShardId::index),
+            ),
+            (None, Some(token)) => {
+                let (name, created, after, issued) = decode_list_token(token).ok_or_else(|| {
+                    StreamsError::InvalidArgument(
+                        "Invalid ShardId in ExclusiveStartShardId or NextToken".into(),
+                    )
+                })?;
+                if self.now() - issued > ITERATOR_TTL_MS {
+                    return Err(StreamsError::ExpiredNextToken);
+                }
+                (name, Some(created), Some(after))
+            }
+        };
+        let s = self.get(&name)?;
+        if created.is_some_and(|c| c != s.meta.created_ms) {
+            return Err(StreamsError::InvalidArgument(
+                "Invalid ShardId in ExclusiveStartShardId or NextToken".into(),
+            ));
+        }
+        let max = input.max_results.unwrap_or(1000).clamp(1, 1000) as usize;
+        let now = self.now();
+        let trim_cutoff = now - i64::from(s.meta.retention_hours) * HOUR_MS;
+        let matches = |sh: &ShardMeta| -> bool {
+            if after.is_some_and(|a| sh.index <= a) {
+                return false;
+            }
+            match &input.filter {
+                None | Some(ShardFilter::FromTrimHorizon) => true,
+                Some(ShardFilter::AfterShardId(id)) => sh.index > id.index(),
+                Some(ShardFilter::AtTrimHorizon) => sh.closed_ms.is_none_or(|c| c >= trim_cutoff),
+                Some(ShardFilter::AtLatest) => sh.ending_offset.is_none(),
+                Some(ShardFilter::AtTimestamp(ts)) => {
+                    sh.created_ms <= *ts && sh.closed_ms.is_none_or(|c| c > *ts)
+                }
+                Some(ShardFilter::FromTimestamp(ts)) => sh.closed_ms.is_none_or(|c| c >= *ts),
+            }
+        };
+        let selected: Vec<&ShardMeta> = s
+            .meta
+            .shards
+            .iter()
+            .filter(|sh| matches(sh))
+            .take(max + 1)
+            .collect();
+        let more = selected.len() > max;
+        let shards: Vec<ShardDescription> = selected
+            .into_iter()
+            .take(max)
+            .map(Self::shard_description)
+            .collect();
+        let next_token = if more {
+            shards.last().map(|last| {
+                encode_list_token(&s.meta.name, s.meta.created_ms, last.shard_id.index(), now)
+            })
+        } else {
+            None
+        };
+        Ok(ListShardsOutput { shards, next_token })
+    }
+
+    fn retention_change(&self, name: &StreamName, hours: i64, increase: bool) -> Result<()> {
+        let s = self.get_active(name.as_str())?;
+        if hours < i64::from(MIN_RETENTION_HOURS) {
+            return Err(StreamsError::InvalidArgument(format!(
+                "Minimum allowed retention period is {MIN_RETENTION_HOURS} hours. Requested retention period ({hours} hours) is too short."
+            )));
+        }
+        if hours > i64::from(MAX_RETENTION_HOURS) {
+            return Err(StreamsError::InvalidArgument(format!(
+                "Maximum allowed retention period is {MAX_RETENTION_HOURS} hours. Requested retention period ({hours} hours) is too long."
+            )));
+        }
+        let current = i64::from(s.meta.retention_hours);
+        if increase && hours < current {
+            return Err(StreamsError::InvalidArgument(format!(
+                "Requested retention period ({hours} hours) for stream {name} can not be shorter than existing retention period ({current} hours). Use DecreaseRetentionPeriod API."
+            )));
+        }
+        if !increase && hours > current {
+            return Err(StreamsError::InvalidArgument(format!(
+                "Requested retention period ({hours} hours) for stream {name} can not be longer than existing retention period ({current} hours). Use IncreaseRetentionPeriod API."
+            )));
+        }
+        for shard in &s.meta.shards {
+            self.logs.set_retention(shard.log, hours * HOUR_MS)?;
+        }
+        let mut m = s.meta.clone();
+        m.retention_hours = hours as u32;
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    pub async fn increase_retention(&self, name: &StreamName, hours: i64) -> Result<()> {
+        let _guard = self.control.lock().await;
+        self.retention_change(name, hours, true)
+    }
+
+    pub async fn decrease_retention(&self, name: &StreamName, hours: i64) -> Result<()> {
+        let _guard = self.control.lock().await;
+        self.retention_change(name, hours, false)
+    }
+
+    pub async fn add_tags(&self, name: &StreamName, new: Vec<(String, String)>) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let s = self.get(name.as_str())?;
+        let mut m = s.meta.clone();
+        tags::add_tags(&mut m.tags, &new, name.as_str(), &self.config.account_id)?;
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    pub async fn remove_tags(&self, name: &StreamName, keys: Vec<String>) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let s = self.get(name.as_str())?;
+        let mut m = s.meta.clone();
+        for k in &keys {
+            m.tags.remove(k);
+        }
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    pub fn list_tags(
+        &self,
+        name: &StreamName,
+        exclusive_start: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<TagsPage> {
+        let s = self.get(name.as_str())?;
+        let limit = limit.unwrap_or(50) as usize;
+        let mut tags: Vec<(String, String)> = s
+            .meta
+            .tags
+            .iter()
+            .filter(|(k, _)| exclusive_start.is_none_or(|x| k.as_str() > x))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let has_more = tags.len() > limit;
+        tags.truncate(limit);
+        Ok(TagsPage { tags, has_more })
+    }
+
+    /// Resolves a resource ARN naming one of this server's streams.
+    pub fn stream_of_arn(&self, arn: &str) -> Result<StreamName> {
+        let parsed = Arn::parse(arn)
+            .ok_or_else(|| StreamsError::ResourceNotFound(format!("Resource {arn} not found.")))?;
+        match (
+            parsed.account == self.config.account_id,
+            parsed.stream_name(),
+        ) {
+            (true, Some(name)) => Ok(name.clone()),
+            _ => Err(StreamsError::ResourceNotFound(format!(
+                "Resource {arn} not found."
+            ))),
+        }
+    }
+
+    pub async fn set_shard_level_metrics(
+        &self,
+        name: &StreamName,
+        metrics: &[String],
+        enable: bool,
+    ) -> Result<EnhancedMonitoringOutput> {
+        let _guard = self.control.lock().await;
+        let s = self.get_active(name.as_str())?;
+        let expanded: Vec<String> = if metrics.iter().any(|m| m == "ALL") {
+            crate::ALL_SHARD_LEVEL_METRICS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect()
+        } else {
+            metrics.to_vec()
+        };
+        let mut m = s.meta.clone();
+        let current: Vec<String> = m.shard_level_metrics.iter().cloned().collect();
+        for metric in expanded {
+            if enable {
+                m.shard_level_metrics.insert(metric);
+            } else {
+                m.shard_level_metrics.remove(&metric);
+            }
+        }
+        let desired = m.shard_level_metrics.iter().cloned().collect();
+        self.persist(m, Vec::new())?;
+        Ok(EnhancedMonitoringOutput {
+            name: name.clone(),
+            arn: self.stream_arn(name.as_str()),
+            current,
+            desired,
+        })
+    }
+
+    pub async fn update_max_record_size(&self, name: &StreamName, kib: u32) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let s = self.get_active(name.as_str())?;
+        let mut m = s.meta.clone();
+        m.max_record_size_kib = kib;
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    pub async fn put_resource_policy(
+        &self,
+        name: &StreamName,
+        policy: Option<String>,
+    ) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let s = self.get(name.as_str())?;
+        let mut m = s.meta.clone();
+        m.resource_policy = policy;
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    pub fn resource_policy(&self, name: &StreamName) -> Result<Option<String>> {
+        Ok(self.get(name.as_str())?.meta.resource_policy.clone())
+    }
+
+    pub fn describe_limits(&self) -> Limits {
+        let streams = self.streams.read();
+        Limits {
+            shard_limit: self.config.shard_limit,
+            open_shard_count: streams
+                .values()
+                .map(|s| s.meta.open_shards().count() as u32)
+                .sum(),
+            on_demand_stream_count: streams
+                .values()
+                .filter(|s| s.meta.mode == StreamMode::OnDemand)
+                .count() as u32,
+            on_demand_stream_count_limit: self.config.on_demand_stream_limit,
+        }
+    }
+
+    // ---- data plane ----------------------------------------------------------------------
+
+    fn check_record_size(&self, s: &StreamState, r: &PutRecordInput) -> Result<()> {
+        let max = s.meta.max_record_size_kib as usize * 1024;
+        if r.data.len() + r.partition_key.len() > max {
+            return Err(StreamsError::Validation(format!(
+                "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]' at 'data' failed to satisfy constraint: Member must have length less than or equal to {max}",
+                n = r.data.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn route(&self, s: &StreamState, r: &PutRecordInput) -> Result<(u32, LogId)> {
+        let hash = r
+            .explicit_hash_key
+            .map_or_else(|| partition_hash(&r.partition_key), HashKey);
+        s.route(hash.0).ok_or_else(|| {
+            StreamsError::InvalidArgument(format!("No open shard owns hash key {hash}"))
+        })
+    }
+
+    pub async fn put_record(
+        &self,
+        name: &StreamName,
+        record: PutRecordInput,
+        ordering: Option<&str>,
+    ) -> Result<PutRecordOutput> {
+        let s = self.get_writable(name.as_str())?;
+        if let Some(o) = ordering {
+            if o.parse::<SequenceNumber>().is_err() {
+                return Err(StreamsError::InvalidArgument(format!(
+                    "ExclusiveMinimumSequenceNumber {o} used in PutRecord on stream {name} under account {} is invalid.",
+                    self.config.account_id
+                )));
+            }
+        }
+        self.check_record_size(&s, &record)?;
+        let (shard, log) = self.route(&s, &record)?;
+        let size = record.data.len() + record.partition_key.len();
+        let mut acks = self
+            .logs
+            .append(vec![LogAppend {
+                log,
+                timestamp_ms: self.now(),
+                records: vec![AppendRecord {
+                    key: Bytes::from(record.partition_key.into_bytes()),
+                    value: record.data,
+                }],
+            }])
+            .await;
+        let ack = acks.pop().ok_or(StorageError::ShuttingDown)??;
+        metrics::counter!("sluice_stream_incoming_records_total", "stream" => name.to_string())
+            .increment(1);
+        metrics::counter!("sluice_stream_incoming_bytes_total", "stream" => name.to_string())
+            .increment(size as u64);
+        let shard_id = ShardId::new(shard);
+        Ok(PutRecordOutput {
+            shard_id,
+            sequence_number: SequenceNumber::new(shard_id, ack.first_offset),
+        })
+    }
+
+    pub async fn put_records(
+        &self,
+        name: &StreamName,
+        records: Vec<PutRecordInput>,
+    ) -> Result<Vec<PutRecordsEntry>> {
+        let s = self.get_writable(name.as_str())?;
+        for r in &records {
+            self.check_record_size(&s, r)?;
+        }
+        let now = self.now();
+        let n = records.len();
+        let mut bytes = 0u64;
+        // Group by shard, keeping each shard's records in request order.
+        let mut groups: BTreeMap<u32, (LogId, Vec<usize>, Vec<AppendRecord>)> = BTreeMap::new();
+        for (i, r) in records.into_iter().enumerate() {
+            let (shard, log) = self.route(&s, &r)?;
+            bytes += (r.data.len() + r.partition_key.len()) as u64;
+            let g = groups
+                .entry(shard)
+                .or_insert_with(|| (log, Vec::new(), Vec::new()));
+            g.1.push(i);
+            g.2.push(AppendRecord {
+                key: Bytes::from(r.partition_key.into_bytes()),
+                value: r.data,
+            });
+        }
+        let mut positions = Vec::with_capacity(groups.len());
+        let mut appends = Vec::with_capacity(groups.len());
+        for (shard, (log, idx, recs)) in groups {
+            positions.push((shard, idx));
+            appends.push(LogAppend {
+                log,
+                timestamp_ms: now,
+                records: recs,
+            });
+        }
+        let acks = self.logs.append(appends).await;
+        let mut out: Vec<Option<PutRecordsEntry>> = vec![None; n];
+        for ((shard, idx), ack) in positions.into_iter().zip(acks) {
+            let shard_id = ShardId::new(shard);
+            for (k, i) in idx.into_iter().enumerate() {
+                out[i] = Some(match &ack {
+                    Ok(a) => PutRecordsEntry::Ok(PutRecordOutput {
+                        shard_id,
+                        sequence_number: SequenceNumber::new(shard_id, a.first_offset + k as u64),
+                    }),
+                    Err(e) => {
+                        tracing::error!(error = %e, "PutRecords append failed");
+                        PutRecordsEntry::Failed {
+                            error_code: "InternalFailure",
+                            message: "Internal Service Failure".into(),
+                        }
+                    }
+                });
+            }
+        }
+        let ok = out
+            .iter()
+            .filter(|e| matches!(e, Some(PutRecordsEntry::Ok(_))))
+            .count();
+        metrics::counter!("sluice_stream_incoming_records_total", "stream" => name.to_string())
+            .increment(ok as u64);
+        metrics::counter!("sluice_stream_incoming_bytes_total", "stream" => name.to_string())
+            .increment(bytes);
+        Ok(out
+            .into_iter()
+            .map(|e| {
+                e.unwrap_or(PutRecordsEntry::Failed {
+                    error_code: "InternalFailure",
+                    message: "Internal Service Failure".into(),
+                })
+            })
+            .collect())
+    }
+
+    fn shard_not_found(&self, shard: &str, stream: &str) -> StreamsError {
+        StreamsError::ShardNotFound {
+            shard: shard.to_owned(),
+            stream: stream.to_owned(),
+            account: self.config.account_id.clone(),
+        }
+    }
+
+    pub async fn get_shard_iterator(
+        &self,
+        name: &StreamName,
+        shard: &str,
+        kind: IteratorType,
+    ) -> Result<String> {
+        let shard_id = parse_shard_id(shard).ok_or_else(|| {
+            StreamsError::ResourceNotFound(format!(
+                "Could not find shard {shard} in stream {name} under account {}.",
+                self.config.account_id
+            ))
+        })?;
+        let s = match self.get(name.as_str()) {
+            Ok(s) => s,
+            Err(StreamsError::StreamNotFound { .. }) => {
+                return Err(self.shard_not_found(&shard_id.to_string(), name.as_str()));
+            }
+            Err(e) => return Err(e),
+        };
+        let sh = s
+            .shard(shard_id.index())
+            .ok_or_else(|| self.shard_not_found(&shard_id.to_string(), name.as_str()))?;
+        let parse_seq = |seq: &str| -> Result<SequenceNumber> {
+            let parsed = seq.parse::<SequenceNumber>().map_err(|_| {
+                StreamsError::InvalidArgument(format!(
+                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {shard_id} in stream {name} under account {} is invalid.",
+                    self.config.account_id
+                ))
+            })?;
+            if parsed.shard() != shard_id {
+                return Err(StreamsError::InvalidArgument(format!(
+                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {shard_id}",
+                    parsed.shard()
+                )));
+            }
+            Ok(parsed)
+        };
+        let offset = match kind {
+            IteratorType::TrimHorizon => sh.starting_offset,
+            IteratorType::Latest => self.logs.bounds(sh.log)?.next_offset,
+            IteratorType::AtSequenceNumber(seq) => parse_seq(&seq)?.offset(),
+            IteratorType::AfterSequenceNumber(seq) => parse_seq(&seq)?.offset().saturating_add(1),
+            IteratorType::AtTimestamp(ts) => {
+                let now = self.now();
+                if ts > now {
+                    return Err(StreamsError::InvalidArgument(format!(
+                        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {ts}, currentTimestampInMillis: {now}"
+                    )));
+                }
+                self.logs.offset_at_time(sh.log, ts).await?
+            }
+        };
+        Ok(self.iterators.encode(&IteratorPosition {
+            stream: s.meta.name.clone(),
+            stream_created_ms: s.meta.created_ms,
+            shard: shard_id.index(),
+            offset,
+            issued_ms: self.now(),
+        }))
+    }
+
+    pub async fn get_records(
+        &self,
+        iterator: &str,
+        limit: Option<u32>,
+    ) -> Result<GetRecordsOutput> {
+        let pos = self
+            .iterators
+            .decode(iterator)
+            .ok_or_else(|| StreamsError::InvalidArgument("Invalid ShardIterator.".into()))?;
+        let now = self.now();
+        if now - pos.issued_ms > ITERATOR_TTL_MS {
+            return Err(StreamsError::ExpiredIterator {
+                created: java_date(pos.issued_ms),
+                now: java_date(now),
+            });
+        }
+        let shard_id = ShardId::new(pos.shard);
+        let gone = || self.shard_not_found(&shard_id.to_string(), &pos.stream);
+        let s = self.get(&pos.stream).map_err(|_| gone())?;
+        if s.meta.created_ms != pos.stream_created_ms {
+            return Err(gone());
+        }
+        let sh = s.shard(pos.shard).ok_or_else(gone)?;
+        let limits = ReadLimits {
+            max_records: limit.unwrap_or(10_000).clamp(1, 10_000) as usize,
+            max_bytes: GET_RECORDS_MAX_BYTES,
+        };
+        let end = sh.ending_offset;
+        let batch = self.logs.read(sh.log, pos.offset, limits).await?;
+        let bounds = self.logs.bounds(sh.log)?;
+        let mut records = Vec::with_capacity(batch.records.len());
+        let mut bytes = 0u64;
+        for r in batch.records {
+            if end.is_some_and(|e| r.offset >= e) {
+                break;
+            }
+            bytes += r.value.len() as u64;
+            records.push(Record {
+                sequence_number: SequenceNumber::new(shard_id, r.offset),
+                arrival_ms: r.timestamp_ms,
+                partition_key: String::from_utf8_lossy(&r.key).into_owned(),
+                data: r.value,
+            });
+        }
+        let next_offset = records
+            .last()
+            .map_or(batch.next_offset, |r| r.sequence_number.offset() + 1);
+        let millis_behind_latest = match records.last() {
+            Some(last) if next_offset < bounds.next_offset => (now - last.arrival_ms).max(0),
+            _ => 0,
+        };
+        let at_end = end.is_some_and(|e| next_offset >= e);
+        let next_iterator = (!at_end).then(|| {
+            self.iterators.encode(&IteratorPosition {
+                offset: next_offset,
+                issued_ms: now,
+                ..pos.clone()
+            })
+        });
+        let child_shards = at_end.then(|| {
+            s.meta
+                .shards
+                .iter()
+                .filter(|c| c.parent == Some(pos.shard) || c.adjacent_parent == Some(pos.shard))
+                .map(|c| ChildShard {
+                    shard_id: ShardId::new(c.index),
+                    parents: c
+                        .parent
+                        .into_iter()
+                        .chain(c.adjacent_parent)
+                        .map(ShardId::new)
+                        .collect(),
+                    hash_range: c.hash_range(),
+                })
+                .collect()
+        });
+        let stream_label = pos.stream.clone();
+        metrics::counter!("sluice_stream_get_records_calls_total", "stream" => stream_label.clone()).increment(1);
+        metrics::counter!("sluice_stream_outgoing_bytes_total", "stream" => stream_label.clone())
+            .increment(bytes);
+        metrics::counter!("sluice_stream_outgoing_records_total", "stream" => stream_label)
+            .increment(records.len() as u64);
+        Ok(GetRecordsOutput {
+            records,
+            next_iterator,
+            millis_behind_latest,
+            child_shards,
+        })
+    }
+}
+
+/// AWS accepts any shard id whose part after the last `-` is a number.
+fn parse_shard_id(s: &str) -> Option<ShardId> {
+    let digits = s.rsplit('-').next()?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u32>().ok().map(ShardId::new)
+}
+
+fn encode_list_token(name: &str, created: i64, after: u32, issued: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("1|{created}|{after}|{issued}|{name}"))
+}
+
+fn decode_list_token(token: &str) -> Option<(String, i64, u32, i64)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let mut parts = raw.splitn(5, '|');
+    if parts.next()? != "1" {
+        return None;
+    }
+    let created = parts.next()?.parse().ok()?;
+    let after = parts.next()?.parse().ok()?;
+    let issued = parts.next()?.parse().ok()?;
+    Some((parts.next()?.to_owned(), created, after, issued))
+}
+
+fn storage_txn(e: sluice_storage::MetaTxnError) -> StreamsError {
+    match e {
+        sluice_storage::MetaTxnError::Storage(s) => StreamsError::Storage(s),
+        sluice_storage::MetaTxnError::Conflict { table, key } => StreamsError::Storage(
+            StorageError::Fatal(format!("concurrent metadata change on {table}/{key}")),
+        ),
+    }
+}
+
+/// Names in the metadata were validated when the stream was created.
+fn unreachable_name() -> StreamName {
+    "invalid"
+        .parse()
+        .unwrap_or_else(|_| unreachable!("a constant valid name"))
+}
