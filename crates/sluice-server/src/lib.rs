@@ -1,1 +1,136 @@
-//! placeholder
+//! The Sluice server as a library: `run(listener, config, shutdown)` serves every API on one port
+//! (AWS JSON 1.1 and CBOR over HTTP/1.1 and HTTP/2 cleartext), plus `/health` and `/metrics`.
+//! Only this crate knows HTTP and sockets; domain services never see a request.
+
+mod config;
+mod kinesis;
+mod telemetry;
+
+pub use config::{ServerConfig, StorageKind};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sluice_storage::disk::{DiskConfig, DiskLogStore};
+use sluice_storage::memory::MemoryLogStore;
+use sluice_storage::{LogStore, MemoryMetaStore, MetaStore, RedbMetaStore};
+use sluice_streams::{Streams, StreamsConfig};
+use sluice_types::Clock;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("storage: {0}")]
+    Storage(#[from] sluice_storage::StorageError),
+    #[error("streams: {0}")]
+    Streams(#[from] sluice_streams::StreamsError),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub(crate) struct AppState {
+    pub streams: Streams,
+    pub ready: AtomicBool,
+    pub max_body_bytes: usize,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+/// Opens storage, serves until `shutdown` resolves, then stops accepting, lets in-flight
+/// requests finish, and flushes and closes storage.
+pub async fn run(
+    listener: TcpListener,
+    config: ServerConfig,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let metrics = telemetry::install();
+    let (logs, meta): (Arc<dyn LogStore>, Arc<dyn MetaStore>) = match config.storage {
+        StorageKind::Disk => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let mut disk = DiskConfig::new(config.data_dir.clone());
+            disk.durability = config.durability;
+            let logs = DiskLogStore::open(disk, clock.clone())?;
+            let meta = RedbMetaStore::open(&config.data_dir.join("meta.redb"))?;
+            (Arc::new(logs), Arc::new(meta))
+        }
+        StorageKind::Memory => (Arc::new(MemoryLogStore::new(clock.clone())), Arc::new(MemoryMetaStore::default())),
+    };
+    let streams_config = StreamsConfig {
+        region: config.region.clone(),
+        account_id: config.account_id.clone(),
+        shard_limit: config.shard_limit,
+        create_delay_ms: config.create_delay_ms,
+        delete_delay_ms: config.delete_delay_ms,
+        ..StreamsConfig::default()
+    };
+    let streams = Streams::open(streams_config, clock, logs.clone(), meta)?;
+    let state = Arc::new(AppState {
+        streams,
+        ready: AtomicBool::new(true),
+        max_body_bytes: config.max_body_bytes,
+        metrics,
+    });
+    let ticker = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                every.tick().await;
+                if let Err(e) = state.streams.finish_due_deletions() {
+                    tracing::error!(error = %e, "finishing stream deletions failed");
+                }
+            }
+        })
+    };
+    let app = router(state.clone());
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    state.ready.store(false, Ordering::SeqCst);
+    ticker.abort();
+    logs.shutdown().await;
+    served?;
+    Ok(())
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_text))
+        .route("/", post(api))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    if state.ready.load(Ordering::SeqCst) {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+    }
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// AWS ignores the path of JSON-protocol requests: any POST is an API call.
+async fn fallback(State(state): State<Arc<AppState>>, method: http::Method, headers: HeaderMap, body: Body) -> Response {
+    if method == http::Method::POST {
+        return api(State(state), headers, body).await;
+    }
+    (StatusCode::NOT_FOUND, "not found\n").into_response()
+}
+
+async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    kinesis::handle(&state, &headers, body).await
+}

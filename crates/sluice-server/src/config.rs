@@ -1,0 +1,48 @@
+//! Server settings (the binary fills them from flags, environment and a TOML file).
+
+use sluice_storage::Durability;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    /// Durable segment logs and redb metadata under `data_dir`.
+    Disk,
+    /// Everything in memory; nothing survives a restart.
+    Memory,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub storage: StorageKind,
+    pub durability: Durability,
+    pub region: String,
+    pub account_id: String,
+    pub shard_limit: u32,
+    pub create_delay_ms: i64,
+    pub delete_delay_ms: i64,
+    /// Larger request bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 4567,
+            data_dir: PathBuf::from("sluice-data"),
+            storage: StorageKind::Disk,
+            durability: Durability::Sync,
+            region: "us-east-1".into(),
+            account_id: sluice_types::DEFAULT_ACCOUNT_ID.into(),
+            shard_limit: 500,
+            create_delay_ms: 0,
+            delete_delay_ms: 0,
+            // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The Kinesis Data Streams endpoint: envelope checks, then one arm per operation that decodes
+//! the request (wire), calls the domain service, and encodes the answer (wire).
+
+use crate::AppState;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use sluice_streams::Streams;
+use sluice_wire::kinesis::Operation;
+use sluice_wire::kinesis::control::*;
+use sluice_wire::kinesis::records::*;
+use sluice_wire::kinesis::settings::*;
+use sluice_wire::{Protocol, WireError};
+use std::time::Instant;
+
+pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(protocol) = Protocol::from_content_type(content_type) else {
+        // AWS answers requests in an unknown encoding with an XML-less 404.
+        return (StatusCode::NOT_FOUND, "<UnknownOperationException/>\n").into_response();
+    };
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some(op) = Operation::from_target(target) else {
+        return error_response(protocol, &WireError::unknown_operation(), "unknown");
+    };
+    let body = match axum::body::to_bytes(body, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
+    };
+    let result = dispatch(&state.streams, op, protocol, &body).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name()).record(elapsed);
+    match result {
+        Ok(out) => {
+            let mut resp = Response::new(Body::from(out));
+            let h = resp.headers_mut();
+            h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(protocol.content_type()));
+            h.insert("x-amzn-requestid", request_id());
+            resp
+        }
+        Err(e) => error_response(protocol, &e, op.name()),
+    }
+}
+
+fn request_id() -> HeaderValue {
+    let r: u128 = rand::random();
+    let s = format!("{:032x}", r);
+    let id = format!("{}-{}-{}-{}-{}", &s[..8], &s[8..12], &s[12..16], &s[16..20], &s[20..]);
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
+}
+
+fn error_response(protocol: Protocol, e: &WireError, op: &'static str) -> Response {
+    metrics::counter!("sluice_errors_total", "operation" => op, "type" => e.kind).increment(1);
+    if e.status >= 500 {
+        tracing::error!(operation = op, error = %e, "request failed");
+    }
+    let mut resp = Response::new(Body::from(e.body(protocol)));
+    *resp.status_mut() = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let h = resp.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(protocol.content_type()));
+    h.insert("x-amzn-requestid", request_id());
+    if let Ok(v) = HeaderValue::from_str(e.kind) {
+        h.insert("x-amzn-errortype", v);
+    }
+    resp
+}
+
+/// Operations with no output answer with an empty body.
+fn empty() -> Vec<u8> {
+    Vec::new()
+}
+
+async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -> Result<Vec<u8>, WireError> {
+    Ok(match op {
+        Operation::CreateStream => {
+            let input = p.decode::<CreateStreamRequest>(body)?.try_into()?;
+            streams.create_stream(input).await?;
+            empty()
+        }
+        Operation::DeleteStream => {
+            let (name, enforce) = p.decode::<DeleteStreamRequest>(body)?.into_domain()?;
+            streams.delete_stream(&name, enforce).await?;
+            empty()
+        }
+        Operation::DescribeStream => {
+            let (name, limit, start) = p.decode::<DescribeStreamRequest>(body)?.into_domain()?;
+            p.encode(&DescribeStreamResponse::from(streams.describe_stream(&name, limit, start)?))
+        }
+        Operation::DescribeStreamSummary => {
+            let name = p.decode::<StreamRequest>(body)?.into_stream()?;
+            p.encode(&DescribeStreamSummaryResponse::from(streams.describe_stream_summary(&name)?))
+        }
+        Operation::ListStreams => {
+            let r = p.decode::<ListStreamsRequest>(body)?;
+            r.validate()?;
+            let out = streams.list_streams(
+                r.limit.map(|l| l as u32),
+                r.exclusive_start_stream_name.as_deref(),
+                r.next_token.as_deref(),
+            )?;
+            p.encode(&ListStreamsResponse::from(out))
+        }
+        Operation::ListShards => {
+            let input = p.decode::<ListShardsRequest>(body)?.try_into()?;
+            p.encode(&ListShardsResponse::from(streams.list_shards(input)?))
+        }
+        Operation::PutRecord => {
+            let (name, record, ordering) = p.decode::<PutRecordRequest>(body)?.into_domain()?;
+            let out = streams.put_record(&name, record, ordering.as_deref()).await?;
+            p.encode(&PutRecordResponse::from(out))
+        }
+        Operation::PutRecords => {
+            let (name, records) = p.decode::<PutRecordsRequest>(body)?.into_domain()?;
+            p.encode(&PutRecordsResponse::from(streams.put_records(&name, records).await?))
+        }
+        Operation::GetShardIterator => {
+            let (name, shard, kind) = p.decode::<GetShardIteratorRequest>(body)?.into_domain()?;
+            let shard_iterator = streams.get_shard_iterator(&name, &shard, kind).await?;
+            p.encode(&GetShardIteratorResponse { shard_iterator })
+        }
+        Operation::GetRecords => {
+            let (iterator, limit) = p.decode::<GetRecordsRequest>(body)?.into_domain()?;
+            p.encode(&GetRecordsResponse::from(streams.get_records(&iterator, limit).await?))
+        }
+        Operation::IncreaseStreamRetentionPeriod => {
+            let (name, hours) = p.decode::<RetentionRequest>(body)?.into_domain()?;
+            streams.increase_retention(&name, hours).await?;
+            empty()
+        }
+        Operation::DecreaseStreamRetentionPeriod => {
+            let (name, hours) = p.decode::<RetentionRequest>(body)?.into_domain()?;
+            streams.decrease_retention(&name, hours).await?;
+            empty()
+        }
+        Operation::AddTagsToStream => {
+            let (name, tags) = p.decode::<AddTagsToStreamRequest>(body)?.into_domain()?;
+            streams.add_tags(&name, tags).await?;
+            empty()
+        }
+        Operation::RemoveTagsFromStream => {
+            let (name, keys) = p.decode::<RemoveTagsFromStreamRequest>(body)?.into_domain()?;
+            streams.remove_tags(&name, keys).await?;
+            empty()
+        }
+        Operation::ListTagsForStream => {
+            let (name, start, limit) = p.decode::<ListTagsForStreamRequest>(body)?.into_domain()?;
+            p.encode(&ListTagsForStreamResponse::from(streams.list_tags(&name, start.as_deref(), limit)?))
+        }
+        Operation::TagResource => {
+            let (arn, tags) = p.decode::<TagResourceRequest>(body)?.into_domain()?;
+            streams.add_tags(&streams.stream_of_arn(&arn)?, tags).await?;
+            empty()
+        }
+        Operation::UntagResource => {
+            let (arn, keys) = p.decode::<UntagResourceRequest>(body)?.into_domain()?;
+            streams.remove_tags(&streams.stream_of_arn(&arn)?, keys).await?;
+            empty()
+        }
+        Operation::ListTagsForResource => {
+            let arn = p.decode::<ResourceRequest>(body)?.into_domain()?;
+            let page = streams.list_tags(&streams.stream_of_arn(&arn)?, None, Some(u32::MAX))?;
+            p.encode(&ListTagsForResourceResponse::from(page))
+        }
+        Operation::EnableEnhancedMonitoring | Operation::DisableEnhancedMonitoring => {
+            let (name, metrics) = p.decode::<EnhancedMonitoringRequest>(body)?.into_domain()?;
+            let enable = op == Operation::EnableEnhancedMonitoring;
+            p.encode(&EnhancedMonitoringResponse::from(
+                streams.set_shard_level_metrics(&name, &metrics, enable).await?,
+            ))
+        }
+        Operation::UpdateMaxRecordSize => {
+            let (name, kib) = p.decode::<UpdateMaxRecordSizeRequest>(body)?.into_domain()?;
+            streams.update_max_record_size(&name, kib).await?;
+            empty()
+        }
+        Operation::PutResourcePolicy => {
+            let (arn, policy) = p.decode::<PutResourcePolicyRequest>(body)?.into_domain()?;
+            streams.put_resource_policy(&streams.stream_of_arn(&arn)?, Some(policy)).await?;
+            empty()
+        }
+        Operation::GetResourcePolicy => {
+            let arn = p.decode::<ResourceRequest>(body)?.into_domain()?;
+            let policy = streams.resource_policy(&streams.stream_of_arn(&arn)?)?;
+            p.encode(&GetResourcePolicyResponse {
+                policy: policy.unwrap_or_else(|| "{}".into()),
+            })
+        }
+        Operation::DeleteResourcePolicy => {
+            let arn = p.decode::<ResourceRequest>(body)?.into_domain()?;
+            streams.put_resource_policy(&streams.stream_of_arn(&arn)?, None).await?;
+            empty()
+        }
+        Operation::DescribeLimits => p.encode(&DescribeLimitsResponse::from(streams.describe_limits())),
+        Operation::DescribeAccountSettings => p.encode(&DescribeAccountSettingsResponse::default()),
+        Operation::DeregisterStreamConsumer
+        | Operation::DescribeStreamConsumer
+        | Operation::ListStreamConsumers
+        | Operation::MergeShards
+        | Operation::RegisterStreamConsumer
+        | Operation::SplitShard
+        | Operation::StartStreamEncryption
+        | Operation::StopStreamEncryption
+        | Operation::SubscribeToShard
+        | Operation::UpdateAccountSettings
+        | Operation::UpdateShardCount
+        | Operation::UpdateStreamMode
+        | Operation::UpdateStreamWarmThroughput => {
+            return Err(WireError::new(
+                "UnsupportedOperationException",
+                format!("Sluice does not support {} yet.", op.name()),
+            ));
+        }
+    })
+}

@@ -1,0 +1,49 @@
+//! Command-line interface.
+
+mod client;
+mod put;
+mod serve;
+mod stream;
+mod tail;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about = "A self-hosted, AWS-wire-compatible Kinesis in one binary")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(serve::ServeArgs),
+    /// Manage data streams.
+    #[command(subcommand)]
+    Stream(stream::StreamCommand),
+    /// Put records: one from arguments, or one per line from stdin or a file.
+    Put(put::PutArgs),
+    /// Follow every shard of a stream and print its records.
+    Tail(tail::TailArgs),
+}
+
+/// Where a client command sends its requests.
+#[derive(Debug, Args, Clone)]
+pub struct ClientArgs {
+    /// Endpoint URL of the server (or of AWS).
+    #[arg(long, env = "SLUICE_ENDPOINT", default_value = "http://127.0.0.1:4567", global = true)]
+    endpoint: String,
+    /// Region used for request signing.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1", global = true)]
+    region: String,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Stream(cmd) => stream::run(cmd).await,
+        Command::Put(args) => put::run(args).await,
+        Command::Tail(args) => tail::run(args).await,
+    }
+}

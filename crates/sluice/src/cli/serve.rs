@@ -1,0 +1,165 @@
+//! `sluice serve`: settings from flags, then environment, then a TOML file, then defaults.
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+use sluice_server::{ServerConfig, StorageKind};
+use sluice_storage::Durability;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file (its keys are the long flag names with `_` for `-`).
+    #[arg(long, env = "SLUICE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Port to listen on [default: 4567].
+    #[arg(long, env = "SLUICE_PORT")]
+    port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long, env = "SLUICE_BIND")]
+    bind: Option<IpAddr>,
+    /// Data directory [default: $XDG_DATA_HOME/sluice or ~/.local/share/sluice].
+    #[arg(long, env = "SLUICE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// `disk` (durable, the default) or `memory` (nothing survives a restart).
+    #[arg(long, env = "SLUICE_STORAGE")]
+    storage: Option<String>,
+    /// `sync` (acknowledge after fdatasync, the default) or `unsafe-no-sync` (benchmarks only:
+    /// acknowledged writes survive a process crash but not a power loss).
+    #[arg(long, env = "SLUICE_DURABILITY")]
+    durability: Option<String>,
+    /// Region that ARNs name [default: us-east-1].
+    #[arg(long, env = "SLUICE_REGION")]
+    region: Option<String>,
+    /// Account id that ARNs name [default: 000000000000].
+    #[arg(long, env = "SLUICE_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// Most open shards across all streams [default: 500].
+    #[arg(long, env = "SLUICE_SHARD_LIMIT")]
+    shard_limit: Option<u32>,
+    /// How long a new stream stays CREATING, in milliseconds [default: 0].
+    #[arg(long, env = "SLUICE_CREATE_DELAY_MS")]
+    create_delay_ms: Option<i64>,
+    /// How long a deleted stream stays DELETING, in milliseconds [default: 0].
+    #[arg(long, env = "SLUICE_DELETE_DELAY_MS")]
+    delete_delay_ms: Option<i64>,
+    /// Log filter, e.g. `info` or `sluice=debug` [default: info].
+    #[arg(long, env = "SLUICE_LOG")]
+    log: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    port: Option<u16>,
+    bind: Option<IpAddr>,
+    data_dir: Option<PathBuf>,
+    storage: Option<String>,
+    durability: Option<String>,
+    region: Option<String>,
+    account_id: Option<String>,
+    shard_limit: Option<u32>,
+    create_delay_ms: Option<i64>,
+    delete_delay_ms: Option<i64>,
+    log: Option<String>,
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("sluice");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".local/share/sluice");
+    }
+    PathBuf::from("sluice-data")
+}
+
+fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
+    let file: FileConfig = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let d = ServerConfig::default();
+    let storage = match args.storage.or(file.storage).as_deref() {
+        None | Some("disk") => StorageKind::Disk,
+        Some("memory") => StorageKind::Memory,
+        Some(other) => anyhow::bail!("unknown storage {other:?}: expected disk or memory"),
+    };
+    let durability = match args.durability.or(file.durability).as_deref() {
+        None | Some("sync") => Durability::Sync,
+        Some("unsafe-no-sync") => Durability::UnsafeNoSync,
+        Some(other) => anyhow::bail!("unknown durability {other:?}: expected sync or unsafe-no-sync"),
+    };
+    let config = ServerConfig {
+        port: args.port.or(file.port).unwrap_or(d.port),
+        bind: args.bind.or(file.bind).unwrap_or(d.bind),
+        data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(default_data_dir),
+        storage,
+        durability,
+        region: args.region.or(file.region).unwrap_or(d.region),
+        account_id: args.account_id.or(file.account_id).unwrap_or(d.account_id),
+        shard_limit: args.shard_limit.or(file.shard_limit).unwrap_or(d.shard_limit),
+        create_delay_ms: args.create_delay_ms.or(file.create_delay_ms).unwrap_or(d.create_delay_ms),
+        delete_delay_ms: args.delete_delay_ms.or(file.delete_delay_ms).unwrap_or(d.delete_delay_ms),
+        max_body_bytes: d.max_body_bytes,
+    };
+    if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("account id must be 12 digits");
+    }
+    Ok((config, args.log.or(file.log).unwrap_or_else(|| "info".into())))
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let (config, log) = resolve(args)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log).unwrap_or_else(|_| "info".into()))
+        .init();
+    // Each shard keeps a segment file open; make room for thousands.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open-file limit");
+    }
+    let listener = tokio::net::TcpListener::bind((config.bind, config.port))
+        .await
+        .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
+    let addr = listener.local_addr()?;
+    match config.storage {
+        StorageKind::Disk => tracing::info!(
+            data_dir = %config.data_dir.display(),
+            durability = ?config.durability,
+            "storage: disk"
+        ),
+        StorageKind::Memory => tracing::info!("storage: memory (nothing survives a restart)"),
+    }
+    tracing::info!(%addr, "sluice listening on http://{addr}");
+    sluice_server::run(listener, config, Arc::new(sluice_types::SystemClock), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down: no new connections, finishing in-flight requests");
+}
