@@ -24,7 +24,10 @@ pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) ->
         // AWS answers requests in an unknown encoding with an XML-less 404.
         return (StatusCode::NOT_FOUND, "<UnknownOperationException/>\n").into_response();
     };
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let Some(op) = Operation::from_target(target) else {
         return error_response(protocol, &WireError::unknown_operation(), "unknown");
     };
@@ -34,12 +37,16 @@ pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) ->
     };
     let result = dispatch(&state.streams, op, protocol, &body).await;
     let elapsed = started.elapsed().as_secs_f64();
-    metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name()).record(elapsed);
+    metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name())
+        .record(elapsed);
     match result {
         Ok(out) => {
             let mut resp = Response::new(Body::from(out));
             let h = resp.headers_mut();
-            h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(protocol.content_type()));
+            h.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static(protocol.content_type()),
+            );
             h.insert("x-amzn-requestid", request_id());
             resp
         }
@@ -50,7 +57,14 @@ pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) ->
 fn request_id() -> HeaderValue {
     let r: u128 = rand::random();
     let s = format!("{:032x}", r);
-    let id = format!("{}-{}-{}-{}-{}", &s[..8], &s[8..12], &s[12..16], &s[16..20], &s[20..]);
+    let id = format!(
+        "{}-{}-{}-{}-{}",
+        &s[..8],
+        &s[8..12],
+        &s[12..16],
+        &s[16..20],
+        &s[20..]
+    );
     HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
@@ -62,7 +76,10 @@ fn error_response(protocol: Protocol, e: &WireError, op: &'static str) -> Respon
     let mut resp = Response::new(Body::from(e.body(protocol)));
     *resp.status_mut() = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let h = resp.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(protocol.content_type()));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(protocol.content_type()),
+    );
     h.insert("x-amzn-requestid", request_id());
     if let Ok(v) = HeaderValue::from_str(e.kind) {
         h.insert("x-amzn-errortype", v);
@@ -75,7 +92,12 @@ fn empty() -> Vec<u8> {
     Vec::new()
 }
 
-async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -> Result<Vec<u8>, WireError> {
+async fn dispatch(
+    streams: &Streams,
+    op: Operation,
+    p: Protocol,
+    body: &Bytes,
+) -> Result<Vec<u8>, WireError> {
     Ok(match op {
         Operation::CreateStream => {
             let input = p.decode::<CreateStreamRequest>(body)?.try_into()?;
@@ -89,11 +111,15 @@ async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -
         }
         Operation::DescribeStream => {
             let (name, limit, start) = p.decode::<DescribeStreamRequest>(body)?.into_domain()?;
-            p.encode(&DescribeStreamResponse::from(streams.describe_stream(&name, limit, start)?))
+            p.encode(&DescribeStreamResponse::from(
+                streams.describe_stream(&name, limit, start)?,
+            ))
         }
         Operation::DescribeStreamSummary => {
             let name = p.decode::<StreamRequest>(body)?.into_stream()?;
-            p.encode(&DescribeStreamSummaryResponse::from(streams.describe_stream_summary(&name)?))
+            p.encode(&DescribeStreamSummaryResponse::from(
+                streams.describe_stream_summary(&name)?,
+            ))
         }
         Operation::ListStreams => {
             let r = p.decode::<ListStreamsRequest>(body)?;
@@ -111,12 +137,16 @@ async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -
         }
         Operation::PutRecord => {
             let (name, record, ordering) = p.decode::<PutRecordRequest>(body)?.into_domain()?;
-            let out = streams.put_record(&name, record, ordering.as_deref()).await?;
+            let out = streams
+                .put_record(&name, record, ordering.as_deref())
+                .await?;
             p.encode(&PutRecordResponse::from(out))
         }
         Operation::PutRecords => {
             let (name, records) = p.decode::<PutRecordsRequest>(body)?.into_domain()?;
-            p.encode(&PutRecordsResponse::from(streams.put_records(&name, records).await?))
+            p.encode(&PutRecordsResponse::from(
+                streams.put_records(&name, records).await?,
+            ))
         }
         Operation::GetShardIterator => {
             let (name, shard, kind) = p.decode::<GetShardIteratorRequest>(body)?.into_domain()?;
@@ -125,7 +155,9 @@ async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -
         }
         Operation::GetRecords => {
             let (iterator, limit) = p.decode::<GetRecordsRequest>(body)?.into_domain()?;
-            p.encode(&GetRecordsResponse::from(streams.get_records(&iterator, limit).await?))
+            p.encode(&GetRecordsResponse::from(
+                streams.get_records(&iterator, limit).await?,
+            ))
         }
         Operation::IncreaseStreamRetentionPeriod => {
             let (name, hours) = p.decode::<RetentionRequest>(body)?.into_domain()?;
@@ -143,22 +175,32 @@ async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -
             empty()
         }
         Operation::RemoveTagsFromStream => {
-            let (name, keys) = p.decode::<RemoveTagsFromStreamRequest>(body)?.into_domain()?;
+            let (name, keys) = p
+                .decode::<RemoveTagsFromStreamRequest>(body)?
+                .into_domain()?;
             streams.remove_tags(&name, keys).await?;
             empty()
         }
         Operation::ListTagsForStream => {
             let (name, start, limit) = p.decode::<ListTagsForStreamRequest>(body)?.into_domain()?;
-            p.encode(&ListTagsForStreamResponse::from(streams.list_tags(&name, start.as_deref(), limit)?))
+            p.encode(&ListTagsForStreamResponse::from(streams.list_tags(
+                &name,
+                start.as_deref(),
+                limit,
+            )?))
         }
         Operation::TagResource => {
             let (arn, tags) = p.decode::<TagResourceRequest>(body)?.into_domain()?;
-            streams.add_tags(&streams.stream_of_arn(&arn)?, tags).await?;
+            streams
+                .add_tags(&streams.stream_of_arn(&arn)?, tags)
+                .await?;
             empty()
         }
         Operation::UntagResource => {
             let (arn, keys) = p.decode::<UntagResourceRequest>(body)?.into_domain()?;
-            streams.remove_tags(&streams.stream_of_arn(&arn)?, keys).await?;
+            streams
+                .remove_tags(&streams.stream_of_arn(&arn)?, keys)
+                .await?;
             empty()
         }
         Operation::ListTagsForResource => {
@@ -170,17 +212,23 @@ async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -
             let (name, metrics) = p.decode::<EnhancedMonitoringRequest>(body)?.into_domain()?;
             let enable = op == Operation::EnableEnhancedMonitoring;
             p.encode(&EnhancedMonitoringResponse::from(
-                streams.set_shard_level_metrics(&name, &metrics, enable).await?,
+                streams
+                    .set_shard_level_metrics(&name, &metrics, enable)
+                    .await?,
             ))
         }
         Operation::UpdateMaxRecordSize => {
-            let (name, kib) = p.decode::<UpdateMaxRecordSizeRequest>(body)?.into_domain()?;
+            let (name, kib) = p
+                .decode::<UpdateMaxRecordSizeRequest>(body)?
+                .into_domain()?;
             streams.update_max_record_size(&name, kib).await?;
             empty()
         }
         Operation::PutResourcePolicy => {
             let (arn, policy) = p.decode::<PutResourcePolicyRequest>(body)?.into_domain()?;
-            streams.put_resource_policy(&streams.stream_of_arn(&arn)?, Some(policy)).await?;
+            streams
+                .put_resource_policy(&streams.stream_of_arn(&arn)?, Some(policy))
+                .await?;
             empty()
         }
         Operation::GetResourcePolicy => {
@@ -192,10 +240,14 @@ async fn dispatch(streams: &Streams, op: Operation, p: Protocol, body: &Bytes) -
         }
         Operation::DeleteResourcePolicy => {
             let arn = p.decode::<ResourceRequest>(body)?.into_domain()?;
-            streams.put_resource_policy(&streams.stream_of_arn(&arn)?, None).await?;
+            streams
+                .put_resource_policy(&streams.stream_of_arn(&arn)?, None)
+                .await?;
             empty()
         }
-        Operation::DescribeLimits => p.encode(&DescribeLimitsResponse::from(streams.describe_limits())),
+        Operation::DescribeLimits => {
+            p.encode(&DescribeLimitsResponse::from(streams.describe_limits()))
+        }
         Operation::DescribeAccountSettings => p.encode(&DescribeAccountSettingsResponse::default()),
         Operation::DeregisterStreamConsumer
         | Operation::DescribeStreamConsumer

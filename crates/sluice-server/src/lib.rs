@@ -59,7 +59,10 @@ pub async fn run(
             let meta = RedbMetaStore::open(&config.data_dir.join("meta.redb"))?;
             (Arc::new(logs), Arc::new(meta))
         }
-        StorageKind::Memory => (Arc::new(MemoryLogStore::new(clock.clone())), Arc::new(MemoryMetaStore::default())),
+        StorageKind::Memory => (
+            Arc::new(MemoryLogStore::new(clock.clone())),
+            Arc::new(MemoryMetaStore::default()),
+        ),
     };
     let streams_config = StreamsConfig {
         region: config.region.clone(),
@@ -89,7 +92,9 @@ pub async fn run(
         })
     };
     let app = router(state.clone());
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     state.ready.store(false, Ordering::SeqCst);
     ticker.abort();
     logs.shutdown().await;
@@ -124,7 +129,12 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// AWS ignores the path of JSON-protocol requests: any POST is an API call.
-async fn fallback(State(state): State<Arc<AppState>>, method: http::Method, headers: HeaderMap, body: Body) -> Response {
+async fn fallback(
+    State(state): State<Arc<AppState>>,
+    method: http::Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     if method == http::Method::POST {
         return api(State(state), headers, body).await;
     }

@@ -121,7 +121,7 @@ async fn offsets_are_dense_and_per_log(make: Factory<'_>) {
 async fn read_limits(make: Factory<'_>) {
     let (store, _guard) = make(ManualClock::new(T0));
     store.create_log(7, DAY).expect("create");
-    let records: Vec<_> = (0..100).map(|i| rec("k", &vec![i as u8; 100])).collect();
+    let records: Vec<_> = (0..100).map(|i| rec("k", &[i as u8; 100])).collect();
     put(&*store, 7, T0, records).await.expect("append");
     let b = store
         .read(

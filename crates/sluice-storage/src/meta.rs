@@ -172,13 +172,13 @@ impl MetaStore for MemoryMetaStore {
     fn commit(&self, ops: Vec<MetaOp>) -> Result<(), MetaTxnError> {
         let mut map = self.map.lock();
         for op in &ops {
-            if let MetaOp::Expect { table, key, value } = op {
-                if map.get(&(table.clone(), key.clone())) != value.as_ref() {
-                    return Err(MetaTxnError::Conflict {
-                        table: table.clone(),
-                        key: key.clone(),
-                    });
-                }
+            if let MetaOp::Expect { table, key, value } = op
+                && map.get(&(table.clone(), key.clone())) != value.as_ref()
+            {
+                return Err(MetaTxnError::Conflict {
+                    table: table.clone(),
+                    key: key.clone(),
+                });
             }
         }
         for op in ops {

@@ -806,13 +806,13 @@ impl Streams {
         ordering: Option<&str>,
     ) -> Result<PutRecordOutput> {
         let s = self.get_writable(name.as_str())?;
-        if let Some(o) = ordering {
-            if o.parse::<SequenceNumber>().is_err() {
-                return Err(StreamsError::InvalidArgument(format!(
-                    "ExclusiveMinimumSequenceNumber {o} used in PutRecord on stream {name} under account {} is invalid.",
-                    self.config.account_id
-                )));
-            }
+        if let Some(o) = ordering
+            && o.parse::<SequenceNumber>().is_err()
+        {
+            return Err(StreamsError::InvalidArgument(format!(
+                "ExclusiveMinimumSequenceNumber {o} used in PutRecord on stream {name} under account {} is invalid.",
+                self.config.account_id
+            )));
         }
         self.check_record_size(&s, &record)?;
         let (shard, log) = self.route(&s, &record)?;

@@ -46,6 +46,13 @@ impl HashKeyRange {
     /// range `i` starts at `i * floor(2^128 / n)`; the last range ends at `2^128 - 1`.
     pub fn split_evenly(n: u32) -> Vec<HashKeyRange> {
         assert!(n > 0, "a stream has at least one shard");
+        if n == 1 {
+            // floor(2^128 / 1) does not fit in a u128; the one shard owns everything.
+            return vec![HashKeyRange {
+                start: HashKey(0),
+                end: HashKey(u128::MAX),
+            }];
+        }
         let n128 = u128::from(n);
         // floor(2^128 / n) computed without overflow: 2^128 = n*q + r + 1 with q, r of MAX / n.
         let (q, r) = (u128::MAX / n128, u128::MAX % n128);

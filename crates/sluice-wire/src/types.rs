@@ -55,7 +55,7 @@ impl<'de> Deserialize<'de> for Blob {
 
 /// Base64 as AWS accepts it, with AWS's error texts.
 fn decode_base64(v: &str) -> Result<Bytes, String> {
-    if v.len() % 4 != 0 {
+    if !v.len().is_multiple_of(4) {
         return Err(format!(
             "'{v}' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: {}",
             v.len()

@@ -4,6 +4,9 @@
 
 use crate::WireError;
 
+/// A regular expression as AWS prints it, with the function that matches it.
+pub type Pattern<'a> = (&'a str, fn(&str) -> bool);
+
 #[derive(Default)]
 pub struct Validator {
     errors: Vec<String>,
@@ -48,17 +51,17 @@ impl Validator {
         v: Option<&str>,
         min: usize,
         max: usize,
-        pattern: Option<(&str, fn(&str) -> bool)>,
+        pattern: Option<Pattern<'_>>,
     ) {
         let Some(s) = v else { return };
-        if let Some((text, matches)) = pattern {
-            if !matches(s) {
-                self.push(
-                    Some(s),
-                    member,
-                    &format!("Member must satisfy regular expression pattern: {text}"),
-                );
-            }
+        if let Some((text, matches)) = pattern
+            && !matches(s)
+        {
+            self.push(
+                Some(s),
+                member,
+                &format!("Member must satisfy regular expression pattern: {text}"),
+            );
         }
         let len = s.chars().count();
         if len < min {
@@ -78,15 +81,15 @@ impl Validator {
     }
 
     pub fn blob_len(&mut self, member: &str, len: Option<usize>, max: usize) {
-        if let Some(n) = len {
-            if n > max {
-                let shown = format!("java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]");
-                self.push(
-                    Some(&shown),
-                    member,
-                    &format!("Member must have length less than or equal to {max}"),
-                );
-            }
+        if let Some(n) = len
+            && n > max
+        {
+            let shown = format!("java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]");
+            self.push(
+                Some(&shown),
+                member,
+                &format!("Member must have length less than or equal to {max}"),
+            );
         }
     }
 

@@ -435,10 +435,10 @@ impl LogStore for DiskLogStore {
         let stop = self.stop_retention.clone();
         Box::pin(async move {
             let (reply, rx) = tokio::sync::oneshot::channel();
-            if let Some(tx) = tx {
-                if tx.send(writer::Command::Shutdown { reply }).is_ok() {
-                    let _ = rx.await;
-                }
+            if let Some(tx) = tx
+                && tx.send(writer::Command::Shutdown { reply }).is_ok()
+            {
+                let _ = rx.await;
             }
             {
                 let (lock, cvar) = &*stop;

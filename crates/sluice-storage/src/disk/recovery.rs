@@ -67,10 +67,10 @@ fn load_log(
             bases.push(base);
         } else if name.ends_with(".tmp") {
             let _ = std::fs::remove_file(entry.path());
-        } else if let Some(stem) = name.strip_suffix(".idx") {
-            if !dir.join(format!("{stem}.seg")).exists() {
-                let _ = std::fs::remove_file(entry.path());
-            }
+        } else if let Some(stem) = name.strip_suffix(".idx")
+            && !dir.join(format!("{stem}.seg")).exists()
+        {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
     bases.sort_unstable();

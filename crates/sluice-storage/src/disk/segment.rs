@@ -228,13 +228,12 @@ pub fn read_segment(
                         StorageError::Fatal(format!("malformed batch in {}", seg.path.display()))
                     })?;
                     // Enforce the budget per record, keeping at least one record in all.
-                    let mut keep = before;
-                    for r in &out[before..] {
-                        if r.offset >= end_offset || !budget.admit(r.key.len() + r.value.len()) {
-                            out.truncate(keep);
-                            return Ok(false);
-                        }
-                        keep += 1;
+                    let over = out[before..].iter().position(|r| {
+                        r.offset >= end_offset || !budget.admit(r.key.len() + r.value.len())
+                    });
+                    if let Some(i) = over {
+                        out.truncate(before + i);
+                        return Ok(false);
                     }
                 }
                 DecodeOutcome::Incomplete { needed } => {

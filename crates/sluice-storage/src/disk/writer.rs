@@ -233,10 +233,10 @@ impl Writer {
                 Command::Shutdown { reply } => shutdown = Some(reply),
             }
         }
-        if round_error.is_none() {
-            if let Err(e) = self.commit_wal() {
-                round_error = Some(e);
-            }
+        if round_error.is_none()
+            && let Err(e) = self.commit_wal()
+        {
+            round_error = Some(e);
         }
         match &round_error {
             None => {
@@ -261,10 +261,10 @@ impl Writer {
         for (reply, results) in replies {
             let _ = reply.send(results);
         }
-        if round_error.is_none() {
-            if let Err(e) = self.rotate_if_needed() {
-                self.shared.poison(&e);
-            }
+        if round_error.is_none()
+            && let Err(e) = self.rotate_if_needed()
+        {
+            self.shared.poison(&e);
         }
         shutdown
     }

@@ -21,14 +21,14 @@ pub struct StreamModeDetails {
 }
 
 fn check_mode(v: &mut Validator, details: &Option<StreamModeDetails>) {
-    if let Some(d) = details {
-        if v.required("StreamModeDetails.StreamMode", &d.stream_mode) {
-            v.one_of(
-                "StreamModeDetails.StreamMode",
-                d.stream_mode.as_deref(),
-                &["PROVISIONED", "ON_DEMAND"],
-            );
-        }
+    if let Some(d) = details
+        && v.required("StreamModeDetails.StreamMode", &d.stream_mode)
+    {
+        v.one_of(
+            "StreamModeDetails.StreamMode",
+            d.stream_mode.as_deref(),
+            &["PROVISIONED", "ON_DEMAND"],
+        );
     }
 }
 
@@ -479,10 +479,10 @@ impl TryFrom<ListShardsRequest> for ListShardsInput {
         v.range("MaxResults", r.max_results, Some(1), Some(10000));
         v.string("NextToken", r.next_token.as_deref(), 1, 1_048_576, None);
         check_stream(&mut v, r.stream_name.as_deref(), r.stream_arn.as_deref());
-        if let Some(f) = &r.shard_filter {
-            if v.required("ShardFilter.Type", &f.kind) {
-                v.one_of("ShardFilter.Type", f.kind.as_deref(), &SHARD_FILTER_TYPES);
-            }
+        if let Some(f) = &r.shard_filter
+            && v.required("ShardFilter.Type", &f.kind)
+        {
+            v.one_of("ShardFilter.Type", f.kind.as_deref(), &SHARD_FILTER_TYPES);
         }
         v.finish()?;
         if r.next_token.is_some() && r.exclusive_start_shard_id.is_some() {

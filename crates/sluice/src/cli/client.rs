@@ -29,7 +29,6 @@ pub struct ServiceError {
     pub message: String,
 }
 
-
 impl std::fmt::Display for ServiceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.kind, self.message)
@@ -69,7 +68,11 @@ impl Client {
             .header("content-type", Protocol::JSON_CONTENT_TYPE)
             .header("x-amz-target", &target)
             .body(Full::new(Bytes::from(body.clone())))?;
-        let host = req.uri().authority().map(|a| a.to_string()).unwrap_or_default();
+        let host = req
+            .uri()
+            .authority()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         req.headers_mut().insert("host", host.parse()?);
         let identity = self.credentials.clone().into();
         let params = v4::SigningParams::builder()
@@ -83,7 +86,12 @@ impl Client {
         let headers: Vec<(String, String)> = req
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect();
         let signable = SignableRequest::new(
             "POST",
@@ -103,7 +111,8 @@ impl Client {
         let value: Value = if bytes.is_empty() {
             Value::Object(Default::default())
         } else {
-            serde_json::from_slice(&bytes).with_context(|| format!("{operation}: answer is not JSON (HTTP {status})"))?
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{operation}: answer is not JSON (HTTP {status})"))?
         };
         if !status.is_success() {
             let kind = value["__type"].as_str().unwrap_or("UnknownError");

@@ -9,7 +9,11 @@ mod tail;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "sluice", version, about = "A self-hosted, AWS-wire-compatible Kinesis in one binary")]
+#[command(
+    name = "sluice",
+    version,
+    about = "A self-hosted, AWS-wire-compatible Kinesis in one binary"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,7 +36,12 @@ enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct ClientArgs {
     /// Endpoint URL of the server (or of AWS).
-    #[arg(long, env = "SLUICE_ENDPOINT", default_value = "http://127.0.0.1:4567", global = true)]
+    #[arg(
+        long,
+        env = "SLUICE_ENDPOINT",
+        default_value = "http://127.0.0.1:4567",
+        global = true
+    )]
     endpoint: String,
     /// Region used for request signing.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1", global = true)]

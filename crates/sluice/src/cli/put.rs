@@ -55,7 +55,9 @@ pub async fn run(args: PutArgs) -> anyhow::Result<()> {
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {pos} records {per_sec} [{elapsed}]")?);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} {pos} records {per_sec} [{elapsed}]",
+    )?);
     let mut batch: Vec<Value> = Vec::new();
     let mut bytes = 0;
     let mut total = 0u64;
@@ -83,7 +85,10 @@ async fn send(client: &Client, stream: &str, mut records: Vec<Value>) -> anyhow:
     let count = records.len() as u64;
     for _attempt in 0..5 {
         let out = client
-            .call("PutRecords", &json!({ "StreamName": stream, "Records": records }))
+            .call(
+                "PutRecords",
+                &json!({ "StreamName": stream, "Records": records }),
+            )
             .await?;
         if out["FailedRecordCount"].as_u64().unwrap_or(0) == 0 {
             return Ok(count);

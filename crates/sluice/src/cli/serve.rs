@@ -79,7 +79,8 @@ fn default_data_dir() -> PathBuf {
 fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
     let file: FileConfig = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => FileConfig::default(),
@@ -93,31 +94,50 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
     let durability = match args.durability.or(file.durability).as_deref() {
         None | Some("sync") => Durability::Sync,
         Some("unsafe-no-sync") => Durability::UnsafeNoSync,
-        Some(other) => anyhow::bail!("unknown durability {other:?}: expected sync or unsafe-no-sync"),
+        Some(other) => {
+            anyhow::bail!("unknown durability {other:?}: expected sync or unsafe-no-sync")
+        }
     };
     let config = ServerConfig {
         port: args.port.or(file.port).unwrap_or(d.port),
         bind: args.bind.or(file.bind).unwrap_or(d.bind),
-        data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(default_data_dir),
+        data_dir: args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(default_data_dir),
         storage,
         durability,
         region: args.region.or(file.region).unwrap_or(d.region),
         account_id: args.account_id.or(file.account_id).unwrap_or(d.account_id),
-        shard_limit: args.shard_limit.or(file.shard_limit).unwrap_or(d.shard_limit),
-        create_delay_ms: args.create_delay_ms.or(file.create_delay_ms).unwrap_or(d.create_delay_ms),
-        delete_delay_ms: args.delete_delay_ms.or(file.delete_delay_ms).unwrap_or(d.delete_delay_ms),
+        shard_limit: args
+            .shard_limit
+            .or(file.shard_limit)
+            .unwrap_or(d.shard_limit),
+        create_delay_ms: args
+            .create_delay_ms
+            .or(file.create_delay_ms)
+            .unwrap_or(d.create_delay_ms),
+        delete_delay_ms: args
+            .delete_delay_ms
+            .or(file.delete_delay_ms)
+            .unwrap_or(d.delete_delay_ms),
         max_body_bytes: d.max_body_bytes,
     };
     if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("account id must be 12 digits");
     }
-    Ok((config, args.log.or(file.log).unwrap_or_else(|| "info".into())))
+    Ok((
+        config,
+        args.log.or(file.log).unwrap_or_else(|| "info".into()),
+    ))
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (config, log) = resolve(args)?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&log).unwrap_or_else(|_| "info".into()),
+        )
         .init();
     // Each shard keeps a segment file open; make room for thousands.
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
@@ -136,7 +156,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         StorageKind::Memory => tracing::info!("storage: memory (nothing survives a restart)"),
     }
     tracing::info!(%addr, "sluice listening on http://{addr}");
-    sluice_server::run(listener, config, Arc::new(sluice_types::SystemClock), shutdown_signal()).await?;
+    sluice_server::run(
+        listener,
+        config,
+        Arc::new(sluice_types::SystemClock),
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

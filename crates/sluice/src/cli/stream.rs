@@ -37,7 +37,11 @@ pub enum StreamCommand {
 
 pub async fn run(cmd: StreamCommand) -> anyhow::Result<()> {
     match cmd {
-        StreamCommand::Create { name, shards, client } => {
+        StreamCommand::Create {
+            name,
+            shards,
+            client,
+        } => {
             let c = Client::new(&client)?;
             let mut body = json!({ "StreamName": name });
             match shards {
@@ -72,7 +76,9 @@ pub async fn run(cmd: StreamCommand) -> anyhow::Result<()> {
         }
         StreamCommand::Describe { name, client } => {
             let c = Client::new(&client)?;
-            let summary = c.call("DescribeStreamSummary", &json!({ "StreamName": name })).await?;
+            let summary = c
+                .call("DescribeStreamSummary", &json!({ "StreamName": name }))
+                .await?;
             let shards = c.call("ListShards", &json!({ "StreamName": name })).await?;
             let out = json!({
                 "StreamDescriptionSummary": summary["StreamDescriptionSummary"],
@@ -82,7 +88,8 @@ pub async fn run(cmd: StreamCommand) -> anyhow::Result<()> {
         }
         StreamCommand::Delete { name, client } => {
             let c = Client::new(&client)?;
-            c.call("DeleteStream", &json!({ "StreamName": name })).await?;
+            c.call("DeleteStream", &json!({ "StreamName": name }))
+                .await?;
             println!("deleted {name}");
         }
     }

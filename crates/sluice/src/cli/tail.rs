@@ -41,9 +41,14 @@ pub struct TailArgs {
 
 pub async fn run(args: TailArgs) -> anyhow::Result<()> {
     let client = Client::new(&args.client)?;
-    let shards = client.call("ListShards", &json!({ "StreamName": args.stream })).await?;
+    let shards = client
+        .call("ListShards", &json!({ "StreamName": args.stream }))
+        .await?;
     let since = match &args.since {
-        Some(s) => Some(time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)?),
+        Some(s) => Some(time::OffsetDateTime::parse(
+            s,
+            &time::format_description::well_known::Rfc3339,
+        )?),
         None => None,
     };
     let mut iterators: Vec<(String, Option<String>)> = Vec::new();
@@ -71,7 +76,9 @@ pub async fn run(args: TailArgs) -> anyhow::Result<()> {
         let mut any = false;
         for (shard, iterator) in iterators.iter_mut() {
             let Some(it) = iterator.clone() else { continue };
-            let out = client.call("GetRecords", &json!({ "ShardIterator": it })).await?;
+            let out = client
+                .call("GetRecords", &json!({ "ShardIterator": it }))
+                .await?;
             *iterator = out["NextShardIterator"].as_str().map(str::to_owned);
             let mut lock = stdout.lock();
             for r in out["Records"].as_array().into_iter().flatten() {
@@ -92,7 +99,12 @@ pub async fn run(args: TailArgs) -> anyhow::Result<()> {
     }
 }
 
-fn print_record(out: &mut impl Write, shard: &str, r: &Value, format: Output) -> anyhow::Result<()> {
+fn print_record(
+    out: &mut impl Write,
+    shard: &str,
+    r: &Value,
+    format: Output,
+) -> anyhow::Result<()> {
     let data = STANDARD.decode(r["Data"].as_str().unwrap_or_default())?;
     match format {
         Output::Raw => {
