@@ -3,6 +3,7 @@
 //! is built from domain output.
 
 pub mod control;
+pub mod probe;
 pub mod records;
 pub mod settings;
 
@@ -57,7 +58,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    const ALL: [Operation; 39] = [
+    pub(crate) const ALL: [Operation; 39] = [
         Operation::AddTagsToStream,
         Operation::CreateStream,
         Operation::DecreaseStreamRetentionPeriod,

@@ -60,14 +60,24 @@ impl Client {
 
     /// Calls `Kinesis_20131202.<operation>` with a JSON body; returns the JSON answer.
     pub async fn call(&self, operation: &str, body: &Value) -> anyhow::Result<Value> {
-        let body = serde_json::to_vec(body)?;
+        let bytes = self.call_raw(operation, serde_json::to_vec(body)?).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Object(Default::default()));
+        }
+        serde_json::from_slice(&bytes).with_context(|| format!("{operation}: answer is not JSON"))
+    }
+
+    /// Calls `Kinesis_20131202.<operation>` with a ready JSON body; returns the answer's bytes
+    /// (a service error becomes a [`ServiceError`]).
+    pub async fn call_raw(&self, operation: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
+        let body = Bytes::from(body);
         let target = format!("Kinesis_20131202.{operation}");
         let mut req = http::Request::builder()
             .method("POST")
             .uri(&self.endpoint)
             .header("content-type", Protocol::JSON_CONTENT_TYPE)
             .header("x-amz-target", &target)
-            .body(Full::new(Bytes::from(body.clone())))?;
+            .body(Full::new(body.clone()))?;
         let host = req
             .uri()
             .authority()
@@ -108,13 +118,10 @@ impl Client {
             .with_context(|| format!("calling {}", self.endpoint))?;
         let status = resp.status();
         let bytes = resp.into_body().collect().await?.to_bytes();
-        let value: Value = if bytes.is_empty() {
-            Value::Object(Default::default())
-        } else {
-            serde_json::from_slice(&bytes)
-                .with_context(|| format!("{operation}: answer is not JSON (HTTP {status})"))?
-        };
         if !status.is_success() {
+            let value: Value = serde_json::from_slice(&bytes).with_context(|| {
+                format!("{operation}: error answer is not JSON (HTTP {status})")
+            })?;
             let kind = value["__type"].as_str().unwrap_or("UnknownError");
             let kind = kind.rsplit('#').next().unwrap_or(kind).to_owned();
             let message = value["message"]
@@ -124,6 +131,6 @@ impl Client {
                 .to_owned();
             return Err(ServiceError { kind, message }.into());
         }
-        Ok(value)
+        Ok(bytes)
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line interface.
 
+mod bench;
 mod client;
 mod put;
 mod serve;
@@ -30,6 +31,8 @@ enum Command {
     Put(put::PutArgs),
     /// Follow every shard of a stream and print its records.
     Tail(tail::TailArgs),
+    /// Load generator: ingest, read back, check integrity, report throughput and latency.
+    Bench(bench::BenchArgs),
 }
 
 /// Where a client command sends its requests.
@@ -54,5 +57,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stream(cmd) => stream::run(cmd).await,
         Command::Put(args) => put::run(args).await,
         Command::Tail(args) => tail::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -1,0 +1,172 @@
+//! The server in-process on port 0, driven by the official AWS SDK for Rust.
+
+mod common;
+
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use common::{Server, create_active, read_all};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_and_get_round_trip_with_the_rust_sdk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+    create_active(&client, "sdk-roundtrip", 2).await;
+
+    let one = client
+        .put_record()
+        .stream_name("sdk-roundtrip")
+        .partition_key("alpha")
+        .data(Blob::new(b"first".to_vec()))
+        .send()
+        .await
+        .expect("put record");
+    let entries: Vec<PutRecordsRequestEntry> = (0..100)
+        .map(|i| {
+            PutRecordsRequestEntry::builder()
+                .partition_key("alpha")
+                .data(Blob::new(format!("rec-{i}").into_bytes()))
+                .build()
+                .expect("entry")
+        })
+        .collect();
+    let batch = client
+        .put_records()
+        .stream_name("sdk-roundtrip")
+        .set_records(Some(entries))
+        .send()
+        .await
+        .expect("put records");
+    assert_eq!(batch.failed_record_count, Some(0));
+    assert_eq!(batch.records.len(), 100);
+    // One partition key: every record lands in the same shard, in order.
+    for r in &batch.records {
+        assert_eq!(r.shard_id.as_deref(), Some(one.shard_id.as_str()));
+    }
+
+    let records = read_all(&client, "sdk-roundtrip", &one.shard_id).await;
+    assert_eq!(records.len(), 101);
+    assert_eq!(records[0].data.as_ref(), b"first");
+    assert_eq!(records[0].sequence_number, one.sequence_number);
+    for (i, r) in records[1..].iter().enumerate() {
+        assert_eq!(r.data.as_ref(), format!("rec-{i}").as_bytes());
+        assert_eq!(r.partition_key.as_deref(), Some("alpha"));
+        assert_eq!(
+            Some(r.sequence_number.as_str()),
+            batch.records[i].sequence_number.as_deref()
+        );
+    }
+    let seqs: Vec<u128> = records
+        .iter()
+        .map(|r| r.sequence_number.parse().expect("decimal"))
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "sequence numbers increase"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_typed_as_aws_sends_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+
+    let missing = client
+        .describe_stream()
+        .stream_name("no-such-stream")
+        .send()
+        .await
+        .expect_err("missing stream");
+    assert!(
+        missing
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+
+    create_active(&client, "sdk-errors", 1).await;
+    let dup = client
+        .create_stream()
+        .stream_name("sdk-errors")
+        .shard_count(1)
+        .send()
+        .await
+        .expect_err("duplicate");
+    assert!(dup.into_service_error().is_resource_in_use_exception());
+
+    let bad_shard = client
+        .get_shard_iterator()
+        .stream_name("sdk-errors")
+        .shard_id("shardId-000000000009")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect_err("unknown shard");
+    assert!(
+        bad_shard
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+
+    let bad_iterator = client
+        .get_records()
+        .shard_iterator("AAAAnot-an-iterator")
+        .send()
+        .await
+        .expect_err("forged iterator");
+    assert!(
+        bad_iterator
+            .into_service_error()
+            .is_invalid_argument_exception()
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_records_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+    create_active(&client, "sdk-durable", 3).await;
+    let mut acked = Vec::new();
+    for i in 0..50 {
+        let out = client
+            .put_record()
+            .stream_name("sdk-durable")
+            .partition_key(format!("key-{i}"))
+            .data(Blob::new(vec![i as u8; 100 + i]))
+            .send()
+            .await
+            .expect("put");
+        acked.push((out.shard_id, out.sequence_number, i));
+    }
+    server.stop().await;
+
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+    let shards = client
+        .list_shards()
+        .stream_name("sdk-durable")
+        .send()
+        .await
+        .expect("list shards")
+        .shards
+        .unwrap_or_default();
+    assert_eq!(shards.len(), 3);
+    let mut found = 0;
+    for shard in &shards {
+        let records = read_all(&client, "sdk-durable", &shard.shard_id).await;
+        for r in records {
+            let (_, _, i) = acked
+                .iter()
+                .find(|(s, q, _)| *s == shard.shard_id && *q == r.sequence_number)
+                .expect("every record read back was acknowledged");
+            assert_eq!(r.partition_key.as_deref(), Some(format!("key-{i}").as_str()));
+            assert_eq!(r.data.as_ref(), vec![*i as u8; 100 + *i].as_slice());
+            found += 1;
+        }
+    }
+    assert_eq!(found, acked.len());
+    server.stop().await;
+}
