@@ -92,10 +92,17 @@ pub async fn run(
         })
     };
     let app = router(state.clone());
+    let draining = {
+        let state = state.clone();
+        async move {
+            shutdown.await;
+            // Connections still open while in-flight requests finish see 503 on /health.
+            state.ready.store(false, Ordering::SeqCst);
+        }
+    };
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(draining)
         .await;
-    state.ready.store(false, Ordering::SeqCst);
     ticker.abort();
     logs.shutdown().await;
     served?;

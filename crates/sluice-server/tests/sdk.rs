@@ -162,7 +162,10 @@ async fn acknowledged_records_survive_a_restart() {
                 .iter()
                 .find(|(s, q, _)| *s == shard.shard_id && *q == r.sequence_number)
                 .expect("every record read back was acknowledged");
-            assert_eq!(r.partition_key.as_deref(), Some(format!("key-{i}").as_str()));
+            assert_eq!(
+                r.partition_key.as_deref(),
+                Some(format!("key-{i}").as_str())
+            );
             assert_eq!(r.data.as_ref(), vec![*i as u8; 100 + *i].as_slice());
             found += 1;
         }

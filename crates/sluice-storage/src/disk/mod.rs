@@ -261,7 +261,8 @@ pub(crate) fn write_log_conf(
     trim_floor: u64,
 ) -> Result<(), StorageError> {
     let tmp = dir.join("log.conf.tmp");
-    let body = format!("version=1\nretention_ms={retention_ms}\ntrim_floor={trim_floor}\n");
+    let version = recovery::LOG_CONF_VERSION;
+    let body = format!("version={version}\nretention_ms={retention_ms}\ntrim_floor={trim_floor}\n");
     std::fs::write(&tmp, body)
         .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
         .and_then(|_| std::fs::rename(&tmp, dir.join("log.conf")))

@@ -24,7 +24,7 @@ pub(crate) fn load_logs(logs_dir: &Path) -> Result<Vec<LogState>, StorageError> 
             continue;
         };
         let dir = entry.path();
-        match read_log_conf(&dir) {
+        match read_log_conf(&dir)? {
             Some((retention_ms, floor)) => logs.push(load_log(id, &dir, retention_ms, floor)?),
             None => {
                 // A log whose creation never completed.
@@ -36,22 +36,47 @@ pub(crate) fn load_logs(logs_dir: &Path) -> Result<Vec<LogState>, StorageError> 
     Ok(logs)
 }
 
-/// `(retention_ms, trim_floor)` from a log's settings file.
-fn read_log_conf(dir: &Path) -> Option<(i64, u64)> {
-    let text = std::fs::read_to_string(dir.join("log.conf")).ok()?;
+/// `(retention_ms, trim_floor)` from a log's settings file; `None` if the file does not exist
+/// (the log's creation never completed: `log.conf` is written last). A file that exists but does
+/// not parse, or names another format version, stops recovery: deleting the log would lose data.
+fn read_log_conf(dir: &Path) -> Result<Option<(i64, u64)>, StorageError> {
+    let path = dir.join("log.conf");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StorageError::fatal("read log.conf", e)),
+    };
+    let bad = |what: &str| StorageError::Fatal(format!("{}: {what}", path.display()));
     let mut version = None;
     let mut retention = None;
     let mut floor = 0;
     for line in text.lines() {
         match line.split_once('=') {
-            Some(("version", v)) => version = v.parse::<u32>().ok(),
-            Some(("retention_ms", v)) => retention = v.parse::<i64>().ok(),
-            Some(("trim_floor", v)) => floor = v.parse::<u64>().ok()?,
+            Some(("version", v)) => {
+                version = Some(v.parse::<u32>().map_err(|_| bad("bad version"))?)
+            }
+            Some(("retention_ms", v)) => {
+                retention = Some(v.parse::<i64>().map_err(|_| bad("bad retention_ms"))?)
+            }
+            Some(("trim_floor", v)) => {
+                floor = v.parse::<u64>().map_err(|_| bad("bad trim_floor"))?
+            }
             _ => {}
         }
     }
-    Some((retention.filter(|_| version == Some(1))?, floor))
+    match version {
+        Some(LOG_CONF_VERSION) => {}
+        Some(v) => return Err(bad(&format!("unsupported log.conf format version {v}"))),
+        None => return Err(bad("no version line")),
+    }
+    Ok(Some((
+        retention.ok_or_else(|| bad("no retention_ms line"))?,
+        floor,
+    )))
 }
+
+/// The `version=` of `log.conf` files this build reads and writes.
+pub(crate) const LOG_CONF_VERSION: u32 = 1;
 
 fn load_log(
     id: LogId,

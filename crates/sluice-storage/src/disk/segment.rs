@@ -149,15 +149,32 @@ pub fn scan_segment(path: &Path, base_offset: u64) -> Result<ScanResult, Storage
         .map_err(|e| StorageError::fatal("stat segment", e))?
         .len();
     let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
-    let header_ok = len >= SEGMENT_HEADER_LEN
-        && file.read_exact_at(&mut header, 0).is_ok()
-        && header == segment_header(base_offset);
     let mut index = SegmentIndex::new(base_offset);
-    if !header_ok {
+    // A header that is short or all zeros was never written out (the segment was created after
+    // the last checkpoint, so the WAL holds its data). Any other mismatch is another format
+    // version or corruption: refuse, rather than cut data we cannot read.
+    let unwritten = len < SEGMENT_HEADER_LEN || {
+        file.read_exact_at(&mut header, 0)
+            .map_err(|e| StorageError::fatal("read segment header", e))?;
+        header.iter().all(|&b| b == 0)
+    };
+    if unwritten {
         return Ok(ScanResult {
             index,
             torn: len > 0,
         });
+    }
+    if header != segment_header(base_offset) {
+        let what =
+            if header[..4] == SEGMENT_MAGIC[..] && header[4..6] != SEGMENT_VERSION.to_le_bytes() {
+                format!(
+                    "unsupported segment format version {}",
+                    u16::from_le_bytes([header[4], header[5]])
+                )
+            } else {
+                "corrupt segment header".to_owned()
+            };
+        return Err(StorageError::Fatal(format!("{}: {what}", path.display())));
     }
     let mut pos = SEGMENT_HEADER_LEN;
     let mut buf = Vec::new();
@@ -190,6 +207,15 @@ pub fn scan_segment(path: &Path, base_offset: u64) -> Result<ScanResult, Storage
     }
 }
 
+/// Opens a segment for reading; `None` if retention (or log deletion) removed it meanwhile.
+fn open_live(seg: &Segment) -> Result<Option<File>, StorageError> {
+    match File::open(&seg.path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StorageError::fatal("open segment", e)),
+    }
+}
+
 /// Reads records of one segment starting at `from_offset`, below `end_offset`, appending to `out`
 /// while `budget` allows. Returns true if the segment was read to its end.
 pub fn read_segment(
@@ -203,7 +229,10 @@ pub fn read_segment(
         let idx = seg.index.lock();
         (idx.pos_for_offset(from_offset), idx.end_pos)
     };
-    let file = File::open(&seg.path).map_err(|e| StorageError::fatal("open segment", e))?;
+    let Some(file) = open_live(seg)? else {
+        // Retention deleted it since the caller listed it: its records are expired, move on.
+        return Ok(true);
+    };
     let mut pos = start_pos;
     while pos < end_pos {
         let want = READ_CHUNK.min((end_pos - pos) as usize);
@@ -271,7 +300,9 @@ pub fn offset_at_time(seg: &Segment, ts: i64) -> Result<Option<u64>, StorageErro
         }
         (idx.pos_for_time(ts), idx.end_pos)
     };
-    let file = File::open(&seg.path).map_err(|e| StorageError::fatal("open segment", e))?;
+    let Some(file) = open_live(seg)? else {
+        return Ok(None);
+    };
     let mut pos = start_pos;
     let mut header = [0u8; codec::BATCH_HEADER_LEN];
     while pos < end_pos {

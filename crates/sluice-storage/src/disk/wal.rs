@@ -54,8 +54,12 @@ pub struct WalReader<'a> {
 
 impl<'a> WalReader<'a> {
     pub fn new(data: &'a [u8]) -> Result<Self, StorageError> {
-        if data.len() < WAL_HEADER_LEN || data[..4] != WAL_MAGIC[..] {
+        // A short or all-zero header was never written out: the file holds nothing yet.
+        if data.len() < WAL_HEADER_LEN || data[..WAL_HEADER_LEN].iter().all(|&b| b == 0) {
             return Ok(Self { data: &[], pos: 0 });
+        }
+        if data[..4] != WAL_MAGIC[..] {
+            return Err(StorageError::Fatal("corrupt WAL file header".into()));
         }
         let version = u16::from_le_bytes([data[4], data[5]]);
         if version != WAL_VERSION {
