@@ -155,9 +155,7 @@ async fn dispatch(
         }
         Operation::GetRecords => {
             let (iterator, limit) = p.decode::<GetRecordsRequest>(body)?.into_domain()?;
-            p.encode(&GetRecordsResponse::from(
-                streams.get_records(&iterator, limit).await?,
-            ))
+            GetRecordsResponse::from(streams.get_records(&iterator, limit).await?).encode(p)
         }
         Operation::IncreaseStreamRetentionPeriod => {
             let (name, hours) = p.decode::<RetentionRequest>(body)?.into_domain()?;

@@ -3,6 +3,7 @@
 //! is built from domain output.
 
 pub mod control;
+mod get_records_json;
 pub mod probe;
 pub mod records;
 pub mod settings;

@@ -283,6 +283,12 @@ async fn write_loop(
 /// Record `id`'s data: the id, then bytes derived from it, so a reader can check every byte.
 fn payload(id: u64, size: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(size);
+    fill_payload(&mut out, id, size);
+    out
+}
+
+fn fill_payload(out: &mut Vec<u8>, id: u64, size: usize) {
+    out.clear();
     out.extend_from_slice(&id.to_le_bytes());
     let mut x = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     while out.len() < size {
@@ -292,7 +298,6 @@ fn payload(id: u64, size: usize) -> Vec<u8> {
         let take = (size - out.len()).min(8);
         out.extend_from_slice(&x.to_le_bytes()[..take]);
     }
-    out
 }
 
 #[derive(Deserialize)]
@@ -308,19 +313,20 @@ struct PutRecordsEntry {
 }
 
 #[derive(Deserialize)]
-struct GetRecordsOut {
-    #[serde(rename = "Records")]
-    records: Vec<RecordOut>,
-    #[serde(rename = "NextShardIterator")]
-    next: Option<String>,
+struct GetRecordsOut<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<RecordOut<'a>>,
+    #[serde(rename = "NextShardIterator", borrow)]
+    next: Option<&'a str>,
     #[serde(rename = "MillisBehindLatest")]
     behind: Option<u64>,
 }
 
 #[derive(Deserialize)]
-struct RecordOut {
+struct RecordOut<'a> {
+    /// Borrowed: base64 never needs JSON escapes.
     #[serde(rename = "Data")]
-    data: String,
+    data: &'a str,
 }
 
 /// Reads every shard from the trim horizon (one task per shard) and checks each record.
@@ -399,8 +405,8 @@ async fn read_shard(
     while let Some(it) = iterator.take() {
         let t = Instant::now();
         let body = serde_json::to_vec(&json!({ "ShardIterator": it, "Limit": 10000 }))?;
-        let page: GetRecordsOut = match client.call_raw("GetRecords", body).await {
-            Ok(bytes) => serde_json::from_slice(&bytes)?,
+        let bytes = match client.call_raw("GetRecords", body).await {
+            Ok(bytes) => bytes,
             Err(e) => match e.downcast_ref::<ServiceError>() {
                 Some(s) if s.kind == "ProvisionedThroughputExceededException" => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -410,17 +416,22 @@ async fn read_shard(
                 _ => return Err(e),
             },
         };
+        let page: GetRecordsOut<'_> = serde_json::from_slice(&bytes)?;
         out.latencies.0.push(t.elapsed().as_micros() as u64);
         out.calls += 1;
         let empty = page.records.is_empty();
+        let mut data = Vec::with_capacity(size);
+        let mut expected = Vec::with_capacity(size);
         for r in page.records {
-            let data = STANDARD.decode(r.data.as_bytes())?;
+            data.clear();
+            STANDARD.decode_vec(r.data.as_bytes(), &mut data)?;
             out.bytes += data.len() as u64;
             let id = data
                 .get(..8)
                 .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
                 .unwrap_or(u64::MAX);
-            if data != payload(id, size) {
+            fill_payload(&mut expected, id, size);
+            if data != expected {
                 out.corrupt += 1;
             }
             out.ids.push(id);
@@ -428,7 +439,7 @@ async fn read_shard(
         if empty && page.behind.unwrap_or(0) == 0 {
             break;
         }
-        iterator = page.next;
+        iterator = page.next.map(str::to_owned);
     }
     Ok(out)
 }
