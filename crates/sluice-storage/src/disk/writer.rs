@@ -48,6 +48,14 @@ struct WriterLog {
     active: Option<Active>,
 }
 
+/// A batch staged in the round's WAL buffer, still to be written to its segment.
+struct SegmentWrite {
+    file: Arc<File>,
+    pos: u64,
+    /// The batch's bytes in the WAL buffer.
+    range: std::ops::Range<usize>,
+}
+
 struct Pending {
     state: Arc<LogState>,
     seg: Arc<Segment>,
@@ -109,6 +117,9 @@ pub(crate) struct Writer {
     pub(crate) next_wal_seq: u64,
     buf: Vec<u8>,
     pending: Vec<Pending>,
+    segment_writes: Vec<SegmentWrite>,
+    /// Reused to join adjacent segment writes into one.
+    scratch: Vec<u8>,
     dirty_files: HashMap<(LogId, u64), Arc<File>>,
     dirty_dirs: HashSet<PathBuf>,
     sealed: Vec<Arc<Segment>>,
@@ -129,6 +140,8 @@ impl Writer {
             next_wal_seq: 1,
             buf: Vec::with_capacity(1024 * 1024),
             pending: Vec::new(),
+            segment_writes: Vec::new(),
+            scratch: Vec::new(),
             dirty_files: HashMap::new(),
             dirty_dirs: HashSet::new(),
             sealed: Vec::new(),
@@ -211,6 +224,7 @@ impl Writer {
         let poisoned = self.shared.poisoned.lock().clone();
         self.buf.clear();
         self.pending.clear();
+        self.segment_writes.clear();
         let mut replies = Vec::with_capacity(cmds.len());
         let mut shutdown = None;
         let mut round_error: Option<StorageError> = poisoned.map(StorageError::Fatal);
@@ -234,7 +248,7 @@ impl Writer {
             }
         }
         if round_error.is_none()
-            && let Err(e) = self.commit_wal()
+            && let Err(e) = self.write_segments().and_then(|()| self.commit_wal())
         {
             round_error = Some(e);
         }
@@ -267,6 +281,45 @@ impl Writer {
             self.shared.poison(&e);
         }
         shutdown
+    }
+
+    /// Writes the round's batches to their segments (unsynced: the WAL makes them durable),
+    /// joining the batches that follow each other in one file into one write, so a round costs
+    /// one write per segment touched, not one per batch.
+    fn write_segments(&mut self) -> Result<(), StorageError> {
+        let mut writes = std::mem::take(&mut self.segment_writes);
+        writes.sort_by_key(|w| (Arc::as_ptr(&w.file) as usize, w.pos));
+        let mut i = 0;
+        let mut result = Ok(());
+        while i < writes.len() {
+            let first = &writes[i];
+            let mut end = first.pos + first.range.len() as u64;
+            let mut j = i + 1;
+            while j < writes.len()
+                && Arc::ptr_eq(&writes[j].file, &first.file)
+                && writes[j].pos == end
+            {
+                end += writes[j].range.len() as u64;
+                j += 1;
+            }
+            let bytes = if j == i + 1 {
+                &self.buf[first.range.clone()]
+            } else {
+                self.scratch.clear();
+                for w in &writes[i..j] {
+                    self.scratch.extend_from_slice(&self.buf[w.range.clone()]);
+                }
+                &self.scratch[..]
+            };
+            if let Err(e) = first.file.write_all_at(bytes, first.pos) {
+                result = Err(StorageError::fatal("write segment", e));
+                break;
+            }
+            i = j;
+        }
+        writes.clear();
+        self.segment_writes = writes;
+        result
     }
 
     fn commit_wal(&mut self) -> Result<(), StorageError> {
@@ -323,15 +376,15 @@ impl Writer {
         self.buf.extend_from_slice(&[0u8; ENTRY_HEADER_LEN]);
         let len = codec::encode_batch(&mut self.buf, first_offset, ts, &a.records);
         wal::seal_entry(&mut self.buf, entry_start, a.log);
-        let batch = &self.buf[entry_start + ENTRY_HEADER_LEN..];
         let active = wl
             .active
             .as_mut()
             .ok_or_else(|| StorageError::Fatal("no active segment".into()))?;
-        active
-            .file
-            .write_all_at(batch, active.pos)
-            .map_err(|e| StorageError::fatal("write segment", e))?;
+        self.segment_writes.push(SegmentWrite {
+            file: active.file.clone(),
+            pos: active.pos,
+            range: entry_start + ENTRY_HEADER_LEN..self.buf.len(),
+        });
         self.pending.push(Pending {
             state: wl.state.clone(),
             seg: active.seg.clone(),
