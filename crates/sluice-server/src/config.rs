@@ -26,6 +26,9 @@ pub struct ServerConfig {
     pub delete_delay_ms: i64,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
+    /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
+    /// 10 MiB of data, base64 in JSON) is built in memory, so this bounds read memory.
+    pub max_concurrent_reads: usize,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +46,7 @@ impl Default for ServerConfig {
             delete_delay_ms: 0,
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
+            max_concurrent_reads: 8,
         }
     }
 }

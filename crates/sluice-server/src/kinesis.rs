@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use sluice_streams::Streams;
 use sluice_wire::kinesis::Operation;
 use sluice_wire::kinesis::control::*;
 use sluice_wire::kinesis::records::*;
@@ -35,7 +34,7 @@ pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) ->
         Ok(b) => b,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
     };
-    let result = dispatch(&state.streams, op, protocol, &body).await;
+    let result = dispatch(state, op, protocol, &body).await;
     let elapsed = started.elapsed().as_secs_f64();
     metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name())
         .record(elapsed);
@@ -93,11 +92,12 @@ fn empty() -> Vec<u8> {
 }
 
 async fn dispatch(
-    streams: &Streams,
+    state: &AppState,
     op: Operation,
     p: Protocol,
     body: &Bytes,
 ) -> Result<Vec<u8>, WireError> {
+    let streams = &state.streams;
     Ok(match op {
         Operation::CreateStream => {
             let input = p.decode::<CreateStreamRequest>(body)?.try_into()?;
@@ -155,6 +155,12 @@ async fn dispatch(
         }
         Operation::GetRecords => {
             let (iterator, limit) = p.decode::<GetRecordsRequest>(body)?.into_domain()?;
+            // Held until the answer is encoded: it bounds how many answers are in memory at once.
+            let _permit = state
+                .reads
+                .acquire()
+                .await
+                .map_err(|_| WireError::internal())?;
             GetRecordsResponse::from(streams.get_records(&iterator, limit).await?).encode(p)
         }
         Operation::IncreaseStreamRetentionPeriod => {

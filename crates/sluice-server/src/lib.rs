@@ -38,6 +38,8 @@ pub(crate) struct AppState {
     pub streams: Streams,
     pub ready: AtomicBool,
     pub max_body_bytes: usize,
+    /// One permit per GetRecords in progress (see `ServerConfig::max_concurrent_reads`).
+    pub reads: tokio::sync::Semaphore,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
@@ -77,6 +79,7 @@ pub async fn run(
         streams,
         ready: AtomicBool::new(true),
         max_body_bytes: config.max_body_bytes,
+        reads: tokio::sync::Semaphore::new(config.max_concurrent_reads.max(1)),
         metrics,
     });
     let ticker = {

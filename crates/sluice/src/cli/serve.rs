@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// How long a deleted stream stays DELETING, in milliseconds [default: 0].
     #[arg(long, env = "SLUICE_DELETE_DELAY_MS")]
     delete_delay_ms: Option<i64>,
+    /// GetRecords calls served at once; more wait their turn (bounds read memory) [default: 8].
+    #[arg(long, env = "SLUICE_MAX_CONCURRENT_READS")]
+    max_concurrent_reads: Option<usize>,
     /// Log filter, e.g. `info` or `sluice=debug` [default: info].
     #[arg(long, env = "SLUICE_LOG")]
     log: Option<String>,
@@ -63,6 +66,7 @@ struct FileConfig {
     shard_limit: Option<u32>,
     create_delay_ms: Option<i64>,
     delete_delay_ms: Option<i64>,
+    max_concurrent_reads: Option<usize>,
     log: Option<String>,
 }
 
@@ -122,6 +126,10 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .or(file.delete_delay_ms)
             .unwrap_or(d.delete_delay_ms),
         max_body_bytes: d.max_body_bytes,
+        max_concurrent_reads: args
+            .max_concurrent_reads
+            .or(file.max_concurrent_reads)
+            .unwrap_or(d.max_concurrent_reads),
     };
     if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("account id must be 12 digits");
