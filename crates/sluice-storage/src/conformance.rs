@@ -25,7 +25,8 @@ pub fn rec(key: &str, value: &[u8]) -> AppendRecord {
     }
 }
 
-async fn put(
+/// Appends `records` to one log; returns the first offset.
+pub async fn put(
     store: &dyn LogStore,
     log: u64,
     ts: i64,

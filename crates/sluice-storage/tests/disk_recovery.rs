@@ -2,9 +2,9 @@
 //! never go back, unreadable files stop recovery instead of being deleted, and retention deletes
 //! whole segment files.
 
-use sluice_storage::conformance::rec;
+use sluice_storage::conformance::{self, rec};
 use sluice_storage::disk::{DiskConfig, DiskLogStore};
-use sluice_storage::{LogAppend, LogStore, ReadLimits, StorageError};
+use sluice_storage::{LogStore, ReadLimits, StorageError};
 use sluice_types::ManualClock;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,14 +30,9 @@ async fn put(store: &DiskLogStore, log: u64, ts: i64, n: usize, tag: &str) -> u6
     let records = (0..n)
         .map(|i| rec(&format!("{tag}-{i}"), format!("value {tag} {i}").as_bytes()))
         .collect();
-    let mut acks = store
-        .append(vec![LogAppend {
-            log,
-            timestamp_ms: ts,
-            records,
-        }])
-        .await;
-    acks.pop().expect("one ack").expect("append").first_offset
+    conformance::put(store, log, ts, records)
+        .await
+        .expect("append")
 }
 
 async fn keys(store: &DiskLogStore, log: u64) -> Vec<(u64, String)> {
