@@ -36,8 +36,7 @@ pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) ->
     };
     let result = dispatch(state, op, protocol, &body).await;
     let elapsed = started.elapsed().as_secs_f64();
-    metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name())
-        .record(elapsed);
+    state.latency[op.index()].record(elapsed);
     match result {
         Ok(out) => {
             let mut resp = Response::new(Body::from(out));
@@ -53,18 +52,20 @@ pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) ->
     }
 }
 
+/// A random request id in AWS's form (UUID layout, lowercase hex).
 fn request_id() -> HeaderValue {
-    let r: u128 = rand::random();
-    let s = format!("{:032x}", r);
-    let id = format!(
-        "{}-{}-{}-{}-{}",
-        &s[..8],
-        &s[8..12],
-        &s[12..16],
-        &s[16..20],
-        &s[20..]
-    );
-    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut r: u128 = rand::random();
+    let mut out = [0u8; 36];
+    for (i, b) in out.iter_mut().enumerate().rev() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            *b = b'-';
+        } else {
+            *b = HEX[(r & 0xf) as usize];
+            r >>= 4;
+        }
+    }
+    HeaderValue::from_bytes(&out).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 fn error_response(protocol: Protocol, e: &WireError, op: &'static str) -> Response {
@@ -272,4 +273,25 @@ async fn dispatch(
             ));
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_id;
+
+    #[test]
+    fn request_ids_have_the_uuid_layout_and_differ() {
+        let a = request_id();
+        let b = request_id();
+        assert_ne!(a, b);
+        let s = a.to_str().unwrap();
+        assert_eq!(s.len(), 36);
+        for (i, c) in s.chars().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                assert_eq!(c, '-', "{s}");
+            } else {
+                assert!(c.is_ascii_hexdigit() && !c.is_ascii_uppercase(), "{s}");
+            }
+        }
+    }
 }

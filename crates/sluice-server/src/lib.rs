@@ -41,6 +41,8 @@ pub(crate) struct AppState {
     /// One permit per GetRecords in progress (see `ServerConfig::max_concurrent_reads`).
     pub reads: tokio::sync::Semaphore,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Request latency histograms, by [`sluice_wire::kinesis::Operation::index`].
+    pub latency: Vec<metrics::Histogram>,
 }
 
 /// Opens storage, serves until `shutdown` resolves, then stops accepting, lets in-flight
@@ -81,6 +83,10 @@ pub async fn run(
         max_body_bytes: config.max_body_bytes,
         reads: tokio::sync::Semaphore::new(config.max_concurrent_reads.max(1)),
         metrics,
+        latency: sluice_wire::kinesis::Operation::ALL
+            .iter()
+            .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name()))
+            .collect(),
     });
     let ticker = {
         let state = state.clone();
@@ -103,6 +109,12 @@ pub async fn run(
             state.ready.store(false, Ordering::SeqCst);
         }
     };
+    // Answers are small and latency matters (PutRecord acks, event-stream frames): no Nagle.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(draining)
         .await;

@@ -58,6 +58,29 @@ struct StreamState {
     meta: StreamMeta,
     /// Open shards sorted by hash range start: (start, end, shard index, log).
     routes: Vec<(u128, u128, u32, LogId)>,
+    metrics: StreamMetrics,
+}
+
+/// The stream's counters, looked up once rather than on every call.
+struct StreamMetrics {
+    incoming_records: metrics::Counter,
+    incoming_bytes: metrics::Counter,
+    get_records_calls: metrics::Counter,
+    outgoing_records: metrics::Counter,
+    outgoing_bytes: metrics::Counter,
+}
+
+impl StreamMetrics {
+    fn new(stream: &str) -> Self {
+        let c = |name: &'static str| metrics::counter!(name, "stream" => stream.to_owned());
+        Self {
+            incoming_records: c("sluice_stream_incoming_records_total"),
+            incoming_bytes: c("sluice_stream_incoming_bytes_total"),
+            get_records_calls: c("sluice_stream_get_records_calls_total"),
+            outgoing_records: c("sluice_stream_outgoing_records_total"),
+            outgoing_bytes: c("sluice_stream_outgoing_bytes_total"),
+        }
+    }
 }
 
 impl StreamState {
@@ -70,7 +93,12 @@ impl StreamState {
             })
             .collect();
         routes.sort_unstable();
-        Self { meta, routes }
+        let metrics = StreamMetrics::new(meta.name.as_str());
+        Self {
+            meta,
+            routes,
+            metrics,
+        }
     }
 
     fn route(&self, hash: u128) -> Option<(u32, LogId)> {
@@ -829,10 +857,8 @@ impl Streams {
             }])
             .await;
         let ack = acks.pop().ok_or(StorageError::ShuttingDown)??;
-        metrics::counter!("sluice_stream_incoming_records_total", "stream" => name.to_string())
-            .increment(1);
-        metrics::counter!("sluice_stream_incoming_bytes_total", "stream" => name.to_string())
-            .increment(size as u64);
+        s.metrics.incoming_records.increment(1);
+        s.metrics.incoming_bytes.increment(size as u64);
         let shard_id = ShardId::new(shard);
         Ok(PutRecordOutput {
             shard_id,
@@ -900,10 +926,8 @@ impl Streams {
             .iter()
             .filter(|e| matches!(e, Some(PutRecordsEntry::Ok(_))))
             .count();
-        metrics::counter!("sluice_stream_incoming_records_total", "stream" => name.to_string())
-            .increment(ok as u64);
-        metrics::counter!("sluice_stream_incoming_bytes_total", "stream" => name.to_string())
-            .increment(bytes);
+        s.metrics.incoming_records.increment(ok as u64);
+        s.metrics.incoming_bytes.increment(bytes);
         Ok(out
             .into_iter()
             .map(|e| {
@@ -1060,12 +1084,9 @@ impl Streams {
                 })
                 .collect()
         });
-        let stream_label = pos.stream.clone();
-        metrics::counter!("sluice_stream_get_records_calls_total", "stream" => stream_label.clone()).increment(1);
-        metrics::counter!("sluice_stream_outgoing_bytes_total", "stream" => stream_label.clone())
-            .increment(bytes);
-        metrics::counter!("sluice_stream_outgoing_records_total", "stream" => stream_label)
-            .increment(records.len() as u64);
+        s.metrics.get_records_calls.increment(1);
+        s.metrics.outgoing_bytes.increment(bytes);
+        s.metrics.outgoing_records.increment(records.len() as u64);
         Ok(GetRecordsOutput {
             records,
             next_iterator,

@@ -5,6 +5,11 @@ mod cli;
 
 use clap::Parser;
 
+/// mimalloc: the server allocates and frees many small buffers per request on every thread,
+/// which glibc's allocator serves measurably slower (BENCHMARKS.md, "Where the time goes").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args = cli::Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -127,6 +127,10 @@ pub(crate) struct Writer {
         crossbeam_channel::Sender<CheckpointJob>,
         std::thread::JoinHandle<()>,
     )>,
+    /// Zero-fills the next WAL file ahead of time (durable mode only), and the number reserved
+    /// for the file it is preparing.
+    preparer: Option<wal::Preparer>,
+    preparing: Option<u64>,
 }
 
 impl Writer {
@@ -146,6 +150,8 @@ impl Writer {
             dirty_dirs: HashSet::new(),
             sealed: Vec::new(),
             checkpoints: None,
+            preparer: None,
+            preparing: None,
         })
     }
 
@@ -165,7 +171,45 @@ impl Writer {
             })
             .map_err(|e| StorageError::fatal("spawn checkpoint thread", e))?;
         self.checkpoints = Some((tx, handle));
+        if self.shared.config.durability == Durability::Sync {
+            // A little room past the rotation mark for the round that crosses it; a round that
+            // goes further appends, which is correct, only slower to sync.
+            let max = self.shared.config.wal_max_bytes;
+            let len = max + max / 4;
+            self.preparer = Some(wal::Preparer::start(self.wal_dir.clone(), len)?);
+            self.request_prepared();
+        }
         Ok(())
+    }
+
+    /// Reserves the next WAL number and asks the preparer for that file.
+    fn request_prepared(&mut self) {
+        if let Some(p) = &self.preparer {
+            let seq = self.next_wal_seq;
+            self.next_wal_seq += 1;
+            self.preparing = Some(seq);
+            p.request(seq);
+        }
+    }
+
+    /// The prepared WAL file, with its header written, if the preparer has finished it.
+    fn take_prepared(&mut self) -> Result<Option<OpenWal>, StorageError> {
+        let (Some(p), Some(seq)) = (&self.preparer, self.preparing) else {
+            return Ok(None);
+        };
+        let Some(file) = p.take(seq) else {
+            return Ok(None);
+        };
+        self.preparing = None;
+        // The header becomes durable with the first round's sync; until then the file reads
+        // as empty, which is what it is.
+        file.write_all_at(&wal::wal_header(), 0)
+            .map_err(|e| StorageError::fatal("write WAL", e))?;
+        Ok(Some(OpenWal {
+            seq,
+            file,
+            pos: wal::WAL_HEADER_LEN as u64,
+        }))
     }
 
     fn create_wal(&mut self) -> Result<OpenWal, StorageError> {
@@ -328,7 +372,7 @@ impl Writer {
         }
         let wal = self.wal.as_mut().ok_or(StorageError::ShuttingDown)?;
         wal.file
-            .write_all(&self.buf)
+            .write_all_at(&self.buf, wal.pos)
             .map_err(|e| StorageError::fatal("write WAL", e))?;
         wal.pos += self.buf.len() as u64;
         if self.shared.config.durability == Durability::Sync {
@@ -542,7 +586,17 @@ impl Writer {
         if !full {
             return Ok(());
         }
-        let new = self.create_wal()?;
+        let new = match self.take_prepared()? {
+            Some(w) => w,
+            None => {
+                // Not ready: append to a plain file this time, and let whatever the preparer
+                // is making go stale (it has a lower number than the new file).
+                let w = self.create_wal()?;
+                self.preparing = None;
+                w
+            }
+        };
+        self.request_prepared();
         let old = self
             .wal
             .replace(new)
@@ -558,6 +612,9 @@ impl Writer {
 
     /// Clean shutdown: wait for queued checkpoints, then checkpoint everything and drop the WAL.
     fn finish(&mut self) {
+        if let Some(mut p) = self.preparer.take() {
+            p.stop();
+        }
         if let Some((tx, handle)) = self.checkpoints.take() {
             drop(tx);
             let _ = handle.join();

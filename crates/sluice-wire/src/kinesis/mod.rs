@@ -59,7 +59,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub(crate) const ALL: [Operation; 39] = [
+    pub const ALL: [Operation; 39] = [
         Operation::AddTagsToStream,
         Operation::CreateStream,
         Operation::DecreaseStreamRetentionPeriod,
@@ -100,6 +100,11 @@ impl Operation {
         Operation::UpdateStreamMode,
         Operation::UpdateStreamWarmThroughput,
     ];
+
+    /// The operation's position in [`Operation::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -196,6 +201,13 @@ pub(crate) fn resolve_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_is_position_in_all() {
+        for (i, op) in Operation::ALL.into_iter().enumerate() {
+            assert_eq!(op.index(), i, "{op:?}");
+        }
+    }
 
     #[test]
     fn targets() {

@@ -4,7 +4,7 @@
 //! with its data intact. It prints a summary, or one JSON object with `--json`.
 
 use super::ClientArgs;
-use super::client::{Client, ServiceError};
+use super::client::{Client, Connection, ServiceError};
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -137,8 +137,9 @@ async fn measure(args: &BenchArgs, client: &Arc<Client>, stream: &str) -> anyhow
         let interval =
             (args.rate > 0.0).then(|| Duration::from_secs_f64(args.concurrency as f64 / args.rate));
         tasks.push(tokio::spawn(async move {
+            let mut conn = client.connect().await?;
             write_loop(
-                &client, &stream, workload, worker, batch, size, started, duration, interval,
+                &mut conn, &stream, workload, worker, batch, size, started, duration, interval,
             )
             .await
         }));
@@ -183,7 +184,7 @@ async fn measure(args: &BenchArgs, client: &Arc<Client>, stream: &str) -> anyhow
 
 #[allow(clippy::too_many_arguments)]
 async fn write_loop(
-    client: &Client,
+    conn: &mut Connection,
     stream: &str,
     workload: Workload,
     worker: u64,
@@ -199,6 +200,7 @@ async fn write_loop(
     let mut scheduled =
         started + interval.map_or(Duration::ZERO, |i| i.mul_f64(worker as f64 / 64.0));
     let mut body = String::new();
+    let mut data = Vec::with_capacity(size);
     while started.elapsed() < duration {
         if interval.is_some() {
             tokio::time::sleep_until(scheduled.into()).await;
@@ -223,27 +225,24 @@ async fn write_loop(
                     if i > 0 {
                         body.push(',');
                     }
-                    write!(
-                        body,
-                        r#"{{"PartitionKey":"{id}","Data":"{}"}}"#,
-                        STANDARD.encode(payload(*id, size))
-                    )?;
+                    write!(body, r#"{{"PartitionKey":"{id}","Data":""#)?;
+                    fill_payload(&mut data, *id, size);
+                    STANDARD.encode_string(&data, &mut body);
+                    body.push_str("\"}");
                 }
                 body.push_str("]}");
-                client
-                    .call_raw("PutRecords", body.clone().into_bytes())
-                    .await
+                conn.call_raw("PutRecords", body.clone().into_bytes()).await
             }
             Workload::PutRecord => {
                 let id = ids[0];
                 write!(
                     body,
-                    r#"{{"StreamName":"{stream}","PartitionKey":"{id}","Data":"{}"}}"#,
-                    STANDARD.encode(payload(id, size))
+                    r#"{{"StreamName":"{stream}","PartitionKey":"{id}","Data":""#
                 )?;
-                client
-                    .call_raw("PutRecord", body.clone().into_bytes())
-                    .await
+                fill_payload(&mut data, id, size);
+                STANDARD.encode_string(&data, &mut body);
+                body.push_str("\"}");
+                conn.call_raw("PutRecord", body.clone().into_bytes()).await
             }
         };
         report.calls += 1;
@@ -281,12 +280,6 @@ async fn write_loop(
 }
 
 /// Record `id`'s data: the id, then bytes derived from it, so a reader can check every byte.
-fn payload(id: u64, size: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(size);
-    fill_payload(&mut out, id, size);
-    out
-}
-
 fn fill_payload(out: &mut Vec<u8>, id: u64, size: usize) {
     out.clear();
     out.extend_from_slice(&id.to_le_bytes());

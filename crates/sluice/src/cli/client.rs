@@ -10,9 +10,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 use sluice_wire::Protocol;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 pub struct Client {
@@ -70,13 +71,47 @@ impl Client {
     /// Calls `Kinesis_20131202.<operation>` with a ready JSON body; returns the answer's bytes
     /// (a service error becomes a [`ServiceError`]).
     pub async fn call_raw(&self, operation: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
+        let req = self.signed_request(operation, body)?;
+        let resp = self
+            .http
+            .request(req)
+            .await
+            .with_context(|| format!("calling {}", self.endpoint))?;
+        answer(operation, resp).await
+    }
+
+    /// Opens a connection of its own (HTTP/1.1, keep-alive, no pool): for load generators,
+    /// where each worker keeps one connection busy.
+    pub async fn connect(self: &Arc<Self>) -> anyhow::Result<Connection> {
+        let uri: http::Uri = self.endpoint.parse()?;
+        let host = uri.host().context("endpoint has no host")?;
+        let port = uri.port_u16().unwrap_or(80);
+        let tcp = tokio::net::TcpStream::connect((host, port))
+            .await
+            .with_context(|| format!("connecting to {}", self.endpoint))?;
+        tcp.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Connection {
+            client: self.clone(),
+            sender,
+        })
+    }
+
+    /// The signed POST of `Kinesis_20131202.<operation>`.
+    fn signed_request(
+        &self,
+        operation: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<http::Request<Full<Bytes>>> {
         let body = Bytes::from(body);
-        let target = format!("Kinesis_20131202.{operation}");
         let mut req = http::Request::builder()
             .method("POST")
             .uri(&self.endpoint)
             .header("content-type", Protocol::JSON_CONTENT_TYPE)
-            .header("x-amz-target", &target)
+            .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
             .body(Full::new(body.clone()))?;
         let host = req
             .uri()
@@ -93,44 +128,60 @@ impl Client {
             .settings(SigningSettings::default())
             .build()?
             .into();
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        let signable = SignableRequest::new(
-            "POST",
-            self.endpoint.as_str(),
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(&body),
-        )?;
-        let (instructions, _) = sign(signable, &params)?.into_parts();
+        let instructions = {
+            let signable = SignableRequest::new(
+                "POST",
+                self.endpoint.as_str(),
+                req.headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default())),
+                SignableBody::Bytes(&body),
+            )?;
+            sign(signable, &params)?.into_parts().0
+        };
         instructions.apply_to_request_http1x(&mut req);
-        let resp = self
-            .http
-            .request(req)
-            .await
-            .with_context(|| format!("calling {}", self.endpoint))?;
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await?.to_bytes();
-        if !status.is_success() {
-            let value: Value = serde_json::from_slice(&bytes).with_context(|| {
-                format!("{operation}: error answer is not JSON (HTTP {status})")
-            })?;
-            let kind = value["__type"].as_str().unwrap_or("UnknownError");
-            let kind = kind.rsplit('#').next().unwrap_or(kind).to_owned();
-            let message = value["message"]
-                .as_str()
-                .or(value["Message"].as_str())
-                .unwrap_or("")
-                .to_owned();
-            return Err(ServiceError { kind, message }.into());
-        }
-        Ok(bytes)
+        Ok(req)
     }
+}
+
+/// One HTTP/1.1 connection of a [`Client`]'s.
+pub struct Connection {
+    client: Arc<Client>,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    /// As [`Client::call_raw`], on this connection.
+    pub async fn call_raw(&mut self, operation: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
+        let req = self.client.signed_request(operation, body)?;
+        self.sender.ready().await?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .with_context(|| format!("calling {}", self.client.endpoint))?;
+        answer(operation, resp).await
+    }
+}
+
+/// The answer's body, or the [`ServiceError`] it carries.
+async fn answer(
+    operation: &str,
+    resp: http::Response<hyper::body::Incoming>,
+) -> anyhow::Result<Bytes> {
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        let value: Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{operation}: error answer is not JSON (HTTP {status})"))?;
+        let kind = value["__type"].as_str().unwrap_or("UnknownError");
+        let kind = kind.rsplit('#').next().unwrap_or(kind).to_owned();
+        let message = value["message"]
+            .as_str()
+            .or(value["Message"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        return Err(ServiceError { kind, message }.into());
+    }
+    Ok(bytes)
 }
