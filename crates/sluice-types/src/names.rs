@@ -58,9 +58,20 @@ impl ShardId {
     }
 }
 
+/// Writes `n` in decimal into all of `out`, zero-padded on the left (the high digits are cut if
+/// `out` is too short; callers size it for their range).
+pub(crate) fn zero_padded(out: &mut [u8], mut n: u64) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
 impl fmt::Display for ShardId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "shardId-{:012}", self.0)
+        let mut buf = *b"shardId-000000000000";
+        zero_padded(&mut buf[8..], u64::from(self.0));
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
     }
 }
 

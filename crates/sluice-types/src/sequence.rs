@@ -38,7 +38,13 @@ impl SequenceNumber {
 
 impl fmt::Display for SequenceNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PREFIX}{:012}{:020}", self.shard.index(), self.offset)
+        // Hot: PutRecords answers carry one per record. Same text as
+        // `write!(f, "{PREFIX}{:012}{:020}", shard, offset)`, without the formatting machinery.
+        let mut buf = [0u8; 34];
+        crate::names::zero_padded(&mut buf[..2], PREFIX as u64);
+        crate::names::zero_padded(&mut buf[2..14], u64::from(self.shard.index()));
+        crate::names::zero_padded(&mut buf[14..], self.offset);
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -75,6 +81,19 @@ mod tests {
         assert!(a.to_string().parse::<u128>().ok() < b.to_string().parse::<u128>().ok());
         let max = SequenceNumber::new(ShardId::new(u32::MAX), u64::MAX);
         assert_eq!(max.to_string().parse::<SequenceNumber>(), Ok(max));
+        for (shard, offset) in [
+            (0, 0),
+            (7, 1234),
+            (999_999, u64::MAX / 3),
+            (u32::MAX, u64::MAX),
+        ] {
+            let n = SequenceNumber::new(ShardId::new(shard), offset);
+            assert_eq!(n.to_string(), format!("49{shard:012}{offset:020}"));
+            assert_eq!(
+                ShardId::new(shard).to_string(),
+                format!("shardId-{shard:012}")
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::wal::{self, WalReader};
 use super::writer::Writer;
 use super::{LogState, sync_dir};
 use crate::{LogId, StorageError};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
@@ -147,11 +147,7 @@ fn load_log(
                 scan.index
             }
         };
-        segments.push(Arc::new(Segment {
-            base_offset: base,
-            path,
-            index: Mutex::new(index),
-        }));
+        segments.push(Arc::new(Segment::new(base, path, index)));
     }
     if cut {
         sync_dir(dir)?;

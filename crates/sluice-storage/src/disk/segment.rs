@@ -98,6 +98,59 @@ pub struct Segment {
     pub base_offset: u64,
     pub path: PathBuf,
     pub index: Mutex<SegmentIndex>,
+    /// What the writer appended but has not written to the file yet.
+    pub tail: Mutex<Tail>,
+}
+
+/// Bytes of a segment that live in memory only, at file positions `start..start + bytes.len()`.
+/// Invariant: the file holds every byte before `start` (every byte, when `bytes` is empty). The
+/// WAL holds them durably; the writer writes them out before each checkpoint.
+#[derive(Debug, Default)]
+pub struct Tail {
+    pub start: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl Segment {
+    pub fn new(base_offset: u64, path: PathBuf, index: SegmentIndex) -> Self {
+        Self {
+            base_offset,
+            path,
+            index: Mutex::new(index),
+            tail: Mutex::new(Tail::default()),
+        }
+    }
+
+    /// Reads `buf.len()` bytes at `pos`: the part still in the tail from there, the rest from
+    /// `file`. The tail is copied first, so a flush racing this read cannot hide bytes: whatever
+    /// moved out of the tail was in the file before it moved.
+    fn read_exact_at(&self, file: &File, buf: &mut [u8], pos: u64) -> Result<(), StorageError> {
+        let end = pos + buf.len() as u64;
+        let file_end = {
+            let tail = self.tail.lock();
+            if tail.bytes.is_empty() || end <= tail.start {
+                end
+            } else {
+                let from = pos.max(tail.start);
+                let src = tail
+                    .bytes
+                    .get((from - tail.start) as usize..(end - tail.start) as usize)
+                    .ok_or_else(|| {
+                        StorageError::Fatal(format!(
+                            "read past the end of {} at {pos}",
+                            self.path.display()
+                        ))
+                    })?;
+                buf[(from - pos) as usize..].copy_from_slice(src);
+                from
+            }
+        };
+        if file_end > pos {
+            file.read_exact_at(&mut buf[..(file_end - pos) as usize], pos)
+                .map_err(|e| StorageError::fatal("read segment", e))?;
+        }
+        Ok(())
+    }
 }
 
 pub fn segment_path(dir: &Path, base_offset: u64) -> PathBuf {
@@ -237,8 +290,7 @@ pub fn read_segment(
     while pos < end_pos {
         let want = READ_CHUNK.min((end_pos - pos) as usize);
         let mut buf = vec![0u8; want];
-        file.read_exact_at(&mut buf, pos)
-            .map_err(|e| StorageError::fatal("read segment", e))?;
+        seg.read_exact_at(&file, &mut buf, pos)?;
         let mut buf = Bytes::from(buf);
         loop {
             match codec::check_batch(&buf) {
@@ -275,8 +327,7 @@ pub fn read_segment(
                     // Re-read from the start of this batch with room for all of it.
                     let mut bigger =
                         vec![0u8; needed.max(READ_CHUNK).min((end_pos - pos) as usize)];
-                    file.read_exact_at(&mut bigger, pos)
-                        .map_err(|e| StorageError::fatal("read segment", e))?;
+                    seg.read_exact_at(&file, &mut bigger, pos)?;
                     buf = Bytes::from(bigger);
                 }
                 DecodeOutcome::Corrupt => {
@@ -306,8 +357,7 @@ pub fn offset_at_time(seg: &Segment, ts: i64) -> Result<Option<u64>, StorageErro
     let mut pos = start_pos;
     let mut header = [0u8; codec::BATCH_HEADER_LEN];
     while pos < end_pos {
-        file.read_exact_at(&mut header, pos)
-            .map_err(|e| StorageError::fatal("read segment", e))?;
+        seg.read_exact_at(&file, &mut header, pos)?;
         let len = codec::read_u32(&header, 0) as u64 + 8;
         let base = codec::read_u64(&header, 8);
         let batch_ts = codec::read_u64(&header, 20) as i64;

@@ -8,7 +8,6 @@ use super::wal::{self, ENTRY_HEADER_LEN};
 use super::{LogState, Shared, sync_dir};
 use crate::codec::{self, BatchHeader, DecodeOutcome};
 use crate::{AppendAck, Durability, LogAppend, LogId, StorageError};
-use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
@@ -34,6 +33,14 @@ pub(crate) enum Command {
 /// Most bytes gathered into one commit round before syncing.
 const MAX_ROUND_BYTES: usize = 16 * 1024 * 1024;
 
+/// A segment's tail is written to its file once it holds this much. Many shards each taking a
+/// little per round would otherwise cost one small file write per shard per round, which is
+/// what made 1,000 shards slower than 4 (BENCHMARKS.md).
+const TAIL_FLUSH_BYTES: usize = 32 * 1024;
+
+/// All tails together stay under this; past it, every tail is written out.
+const TAIL_BUDGET_BYTES: usize = 32 * 1024 * 1024;
+
 struct Active {
     seg: Arc<Segment>,
     file: Arc<File>,
@@ -50,6 +57,7 @@ struct WriterLog {
 
 /// A batch staged in the round's WAL buffer, still to be written to its segment.
 struct SegmentWrite {
+    seg: Arc<Segment>,
     file: Arc<File>,
     pos: u64,
     /// The batch's bytes in the WAL buffer.
@@ -106,7 +114,13 @@ struct OpenWal {
     seq: u64,
     file: File,
     pos: u64,
+    /// Commit rounds written to this file.
+    rounds: u64,
 }
+
+/// Above this many bytes per commit round, zero-filling the next WAL file costs more than the
+/// cheaper syncs save (the zeros are written too), so the writer appends to a plain file.
+const PREPARE_MAX_ROUND_BYTES: u64 = 256 * 1024;
 
 pub(crate) struct Writer {
     shared: Arc<Shared>,
@@ -120,6 +134,10 @@ pub(crate) struct Writer {
     segment_writes: Vec<SegmentWrite>,
     /// Reused to join adjacent segment writes into one.
     scratch: Vec<u8>,
+    /// Segments whose tail may hold bytes (keyed by the segment's address; the map keeps it
+    /// alive), and the bytes all tails hold.
+    tails: HashMap<usize, (Arc<Segment>, Arc<File>)>,
+    tail_bytes: usize,
     dirty_files: HashMap<(LogId, u64), Arc<File>>,
     dirty_dirs: HashSet<PathBuf>,
     sealed: Vec<Arc<Segment>>,
@@ -146,6 +164,8 @@ impl Writer {
             pending: Vec::new(),
             segment_writes: Vec::new(),
             scratch: Vec::new(),
+            tails: HashMap::new(),
+            tail_bytes: 0,
             dirty_files: HashMap::new(),
             dirty_dirs: HashSet::new(),
             sealed: Vec::new(),
@@ -209,6 +229,7 @@ impl Writer {
             seq,
             file,
             pos: wal::WAL_HEADER_LEN as u64,
+            rounds: 0,
         }))
     }
 
@@ -230,6 +251,7 @@ impl Writer {
             seq,
             file,
             pos: wal::WAL_HEADER_LEN as u64,
+            rounds: 0,
         })
     }
 
@@ -327,12 +349,12 @@ impl Writer {
         shutdown
     }
 
-    /// Writes the round's batches to their segments (unsynced: the WAL makes them durable),
-    /// joining the batches that follow each other in one file into one write, so a round costs
-    /// one write per segment touched, not one per batch.
+    /// Appends the round's batches to their segments' tails (the WAL makes them durable),
+    /// joining the batches that follow each other in one segment. A tail goes to its file once
+    /// it is big enough; a run that is big enough by itself is written directly.
     fn write_segments(&mut self) -> Result<(), StorageError> {
         let mut writes = std::mem::take(&mut self.segment_writes);
-        writes.sort_by_key(|w| (Arc::as_ptr(&w.file) as usize, w.pos));
+        writes.sort_by_key(|w| (Arc::as_ptr(&w.seg) as usize, w.pos));
         let mut i = 0;
         let mut result = Ok(());
         while i < writes.len() {
@@ -340,7 +362,7 @@ impl Writer {
             let mut end = first.pos + first.range.len() as u64;
             let mut j = i + 1;
             while j < writes.len()
-                && Arc::ptr_eq(&writes[j].file, &first.file)
+                && Arc::ptr_eq(&writes[j].seg, &first.seg)
                 && writes[j].pos == end
             {
                 end += writes[j].range.len() as u64;
@@ -355,15 +377,52 @@ impl Writer {
                 }
                 &self.scratch[..]
             };
-            if let Err(e) = first.file.write_all_at(bytes, first.pos) {
-                result = Err(StorageError::fatal("write segment", e));
+            let mut tail = first.seg.tail.lock();
+            let outcome = if tail.bytes.is_empty() && bytes.len() >= TAIL_FLUSH_BYTES {
+                first
+                    .file
+                    .write_all_at(bytes, first.pos)
+                    .map_err(|e| StorageError::fatal("write segment", e))
+            } else {
+                if tail.bytes.is_empty() {
+                    tail.start = first.pos;
+                    self.tails
+                        .entry(Arc::as_ptr(&first.seg) as usize)
+                        .or_insert_with(|| (first.seg.clone(), first.file.clone()));
+                }
+                debug_assert_eq!(tail.start + tail.bytes.len() as u64, first.pos);
+                tail.bytes.extend_from_slice(bytes);
+                self.tail_bytes += bytes.len();
+                if tail.bytes.len() >= TAIL_FLUSH_BYTES {
+                    self.tail_bytes -= tail.bytes.len();
+                    flush_tail(&mut tail, &first.file)
+                } else {
+                    Ok(())
+                }
+            };
+            drop(tail);
+            if let Err(e) = outcome {
+                result = Err(e);
                 break;
             }
             i = j;
         }
         writes.clear();
         self.segment_writes = writes;
-        result
+        result?;
+        if self.tail_bytes > TAIL_BUDGET_BYTES {
+            self.flush_tails()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every tail to its file (before a checkpoint syncs the files).
+    fn flush_tails(&mut self) -> Result<(), StorageError> {
+        for (_, (seg, file)) in self.tails.drain() {
+            flush_tail(&mut seg.tail.lock(), &file)?;
+        }
+        self.tail_bytes = 0;
+        Ok(())
     }
 
     fn commit_wal(&mut self) -> Result<(), StorageError> {
@@ -375,6 +434,7 @@ impl Writer {
             .write_all_at(&self.buf, wal.pos)
             .map_err(|e| StorageError::fatal("write WAL", e))?;
         wal.pos += self.buf.len() as u64;
+        wal.rounds += 1;
         if self.shared.config.durability == Durability::Sync {
             let started = Instant::now();
             wal.file
@@ -425,6 +485,7 @@ impl Writer {
             .as_mut()
             .ok_or_else(|| StorageError::Fatal("no active segment".into()))?;
         self.segment_writes.push(SegmentWrite {
+            seg: active.seg.clone(),
             file: active.file.clone(),
             pos: active.pos,
             range: entry_start + ENTRY_HEADER_LEN..self.buf.len(),
@@ -561,13 +622,18 @@ impl Writer {
         Ok(true)
     }
 
-    fn take_checkpoint_job(&mut self, wal_files: Vec<PathBuf>) -> CheckpointJob {
-        CheckpointJob {
+    /// Writes out every tail and hands over what the next checkpoint must sync.
+    fn take_checkpoint_job(
+        &mut self,
+        wal_files: Vec<PathBuf>,
+    ) -> Result<CheckpointJob, StorageError> {
+        self.flush_tails()?;
+        Ok(CheckpointJob {
             wal_files,
             files: self.dirty_files.drain().map(|(_, f)| f).collect(),
             dirs: self.dirty_dirs.drain().collect(),
             sealed: std::mem::take(&mut self.sealed),
-        }
+        })
     }
 
     /// Syncs everything written so far and deletes `wal_files`, on this thread.
@@ -575,17 +641,18 @@ impl Writer {
         &mut self,
         wal_files: Vec<PathBuf>,
     ) -> Result<(), StorageError> {
-        self.take_checkpoint_job(wal_files).run()
+        self.take_checkpoint_job(wal_files)?.run()
     }
 
     fn rotate_if_needed(&mut self) -> Result<(), StorageError> {
-        let full = self
+        let Some(current) = self
             .wal
             .as_ref()
-            .is_some_and(|w| w.pos >= self.shared.config.wal_max_bytes);
-        if !full {
+            .filter(|w| w.pos >= self.shared.config.wal_max_bytes)
+        else {
             return Ok(());
-        }
+        };
+        let small_rounds = current.pos / current.rounds.max(1) < PREPARE_MAX_ROUND_BYTES;
         let new = match self.take_prepared()? {
             Some(w) => w,
             None => {
@@ -596,12 +663,14 @@ impl Writer {
                 w
             }
         };
-        self.request_prepared();
+        if small_rounds {
+            self.request_prepared();
+        }
         let old = self
             .wal
             .replace(new)
             .map(|w| wal::wal_path(&self.wal_dir, w.seq));
-        let job = self.take_checkpoint_job(old.into_iter().collect());
+        let job = self.take_checkpoint_job(old.into_iter().collect())?;
         match &self.checkpoints {
             Some((tx, _)) => tx
                 .send(job)
@@ -627,6 +696,18 @@ impl Writer {
             self.shared.poison(&e);
         }
     }
+}
+
+/// Writes a tail's bytes to the segment file and empties it.
+fn flush_tail(tail: &mut segment::Tail, file: &File) -> Result<(), StorageError> {
+    if tail.bytes.is_empty() {
+        return Ok(());
+    }
+    file.write_all_at(&tail.bytes, tail.start)
+        .map_err(|e| StorageError::fatal("write segment", e))?;
+    tail.start += tail.bytes.len() as u64;
+    tail.bytes = Vec::new();
+    Ok(())
 }
 
 /// Rolls to a new segment if there is none or the active one is full or old.
@@ -656,11 +737,7 @@ fn ensure_active(
     let base = wl.next_offset;
     let path = segment::segment_path(&wl.state.dir, base);
     let file = segment::create_segment_file(&path, base)?;
-    let seg = Arc::new(Segment {
-        base_offset: base,
-        path,
-        index: Mutex::new(SegmentIndex::new(base)),
-    });
+    let seg = Arc::new(Segment::new(base, path, SegmentIndex::new(base)));
     wl.state.segments.write().push(seg.clone());
     dirty_dirs.insert(wl.state.dir.clone());
     wl.active = Some(Active {
