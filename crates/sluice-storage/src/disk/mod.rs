@@ -39,6 +39,9 @@ pub struct DiskConfig {
     pub wal_max_bytes: u64,
     /// How often the background task deletes expired segments.
     pub retention_interval: Duration,
+    /// Record bytes waiting for the writer, at most; appends past it wait their turn. Bounds
+    /// the memory that a burst of writes can take.
+    pub max_queued_bytes: u64,
 }
 
 impl DiskConfig {
@@ -50,6 +53,7 @@ impl DiskConfig {
             segment_max_age_ms: 60 * 60 * 1000,
             wal_max_bytes: 64 * 1024 * 1024,
             retention_interval: Duration::from_secs(30),
+            max_queued_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -137,6 +141,9 @@ impl Shared {
 pub struct DiskLogStore {
     shared: Arc<Shared>,
     tx: Mutex<Option<crossbeam_channel::Sender<writer::Command>>>,
+    /// One permit per KiB of record bytes queued for the writer (`max_queued_bytes`).
+    queued: Arc<tokio::sync::Semaphore>,
+    queue_kib: u32,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop_retention: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
 }
@@ -178,9 +185,14 @@ impl DiskLogStore {
                     .map_err(|e| StorageError::fatal("spawn retention", e))?,
             );
         }
+        let queue_kib = u32::try_from((shared.config.max_queued_bytes / 1024).max(1))
+            .unwrap_or(u32::MAX >> 3)
+            .min(tokio::sync::Semaphore::MAX_PERMITS as u32);
         Ok(Self {
             shared,
             tx: Mutex::new(Some(tx)),
+            queued: Arc::new(tokio::sync::Semaphore::new(queue_kib as usize)),
+            queue_kib,
             threads: Mutex::new(threads),
             stop_retention,
         })
@@ -190,13 +202,6 @@ impl DiskLogStore {
     /// on `retention_interval`; public so tests can drive it with a manual clock.
     pub fn enforce_retention(&self) -> usize {
         enforce_retention(&self.shared)
-    }
-
-    fn send(&self, cmd: writer::Command) -> Result<(), StorageError> {
-        match &*self.tx.lock() {
-            Some(tx) => tx.send(cmd).map_err(|_| StorageError::ShuttingDown),
-            None => Err(StorageError::ShuttingDown),
-        }
     }
 }
 
@@ -372,9 +377,28 @@ impl LogStore for DiskLogStore {
 
     fn append(&self, appends: Vec<LogAppend>) -> BoxFuture<Vec<Result<AppendAck, StorageError>>> {
         let n = appends.len();
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        let sent = self.send(writer::Command::Append { appends, reply });
+        let bytes: usize = appends
+            .iter()
+            .flat_map(|a| &a.records)
+            .map(|r| r.key.len() + r.value.len())
+            .sum();
+        let kib = u32::try_from(bytes / 1024 + 1)
+            .unwrap_or(u32::MAX)
+            .min(self.queue_kib);
+        let queued = self.queued.clone();
+        let tx = self.tx.lock().clone();
         Box::pin(async move {
+            // Held until the writer answers: queued bytes stay under `max_queued_bytes`.
+            let Ok(_permit) = queued.acquire_many_owned(kib).await else {
+                return vec![Err(StorageError::ShuttingDown); n];
+            };
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            let sent = match tx {
+                Some(tx) => tx
+                    .send(writer::Command::Append { appends, reply })
+                    .map_err(|_| StorageError::ShuttingDown),
+                None => Err(StorageError::ShuttingDown),
+            };
             match sent {
                 Ok(()) => rx
                     .await
