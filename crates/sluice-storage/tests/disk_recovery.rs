@@ -368,7 +368,7 @@ async fn a_small_write_queue_bound_slows_appends_but_loses_none() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             // Some appends are bigger than the whole bound: they still go, alone.
-            let size = if i % 3 == 0 { 10_000 } else { 1_000 };
+            let size = if i.is_multiple_of(3) { 10_000 } else { 1_000 };
             let value = vec![i as u8; size];
             conformance::put(&*store, 1, T0, vec![rec(&format!("k{i}"), &value)])
                 .await
@@ -385,7 +385,7 @@ async fn a_small_write_queue_bound_slows_appends_but_loses_none() {
     assert_eq!(got.len(), 60);
     for r in &got {
         let i: u64 = String::from_utf8_lossy(&r.key)[1..].parse().expect("key");
-        let size = if i % 3 == 0 { 10_000 } else { 1_000 };
+        let size = if i.is_multiple_of(3) { 10_000 } else { 1_000 };
         assert_eq!(r.value.len(), size);
         assert!(r.value.iter().all(|&b| b == i as u8));
     }
