@@ -109,6 +109,9 @@ pub struct Segment {
 pub struct Tail {
     pub start: u64,
     pub bytes: Vec<u8>,
+    /// The file position up to which the writer has asked for the file to be synced ahead of
+    /// the next checkpoint (see the writer's `WRITEBACK_BYTES`).
+    pub written_back: u64,
 }
 
 impl Segment {

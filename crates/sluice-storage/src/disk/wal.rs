@@ -197,10 +197,18 @@ fn prepare(dir: &Path, seq: u64, len: u64) -> std::io::Result<std::fs::File> {
         .write(true)
         .open(&path)?;
     let mut left = len;
+    let mut since_sync = 0;
     while left > 0 {
         let n = left.min(ZERO_CHUNK as u64) as usize;
         file.write_all(&ZEROS[..n])?;
         left -= n as u64;
+        since_sync += n;
+        // A few MiB at a time: one sync of the whole file would be a burst that the writer's
+        // WAL syncs queue behind.
+        if since_sync >= 4 * ZERO_CHUNK {
+            file.sync_data()?;
+            since_sync = 0;
+        }
     }
     // The size must be durable too: that is the point.
     file.sync_all()?;

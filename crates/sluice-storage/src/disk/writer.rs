@@ -8,6 +8,7 @@ use super::wal::{self, ENTRY_HEADER_LEN};
 use super::{LogState, Shared, sync_dir};
 use crate::codec::{self, BatchHeader, DecodeOutcome};
 use crate::{AppendAck, Durability, LogAppend, LogId, StorageError};
+use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
@@ -41,6 +42,12 @@ const TAIL_FLUSH_BYTES: usize = 32 * 1024;
 /// All tails together stay under this; past it, every tail is written out.
 const TAIL_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
+/// Once this much more of a segment is in its file, the checkpoint thread syncs the file ahead
+/// of the checkpoint. Without it a checkpoint found up to a whole WAL's worth (64 MiB) of dirty
+/// segment data and flushed it in one burst, and the WAL syncs queued behind it: 100 – 250 ms
+/// stalls, the p99 of PutRecord at half of peak (BENCHMARKS.md).
+const WRITEBACK_BYTES: u64 = 2 * 1024 * 1024;
+
 struct Active {
     seg: Arc<Segment>,
     file: Arc<File>,
@@ -69,6 +76,13 @@ struct Pending {
     seg: Arc<Segment>,
     pos: u64,
     header: BatchHeader,
+}
+
+/// Work for the checkpoint thread, in order.
+enum Background {
+    Checkpoint(CheckpointJob),
+    /// Sync a segment file early (not a durability point: only checkpoints count).
+    Writeback(Arc<File>),
 }
 
 /// Work handed to the checkpoint thread after a WAL rotation.
@@ -142,9 +156,11 @@ pub(crate) struct Writer {
     dirty_dirs: HashSet<PathBuf>,
     sealed: Vec<Arc<Segment>>,
     checkpoints: Option<(
-        crossbeam_channel::Sender<CheckpointJob>,
+        crossbeam_channel::Sender<Background>,
         std::thread::JoinHandle<()>,
     )>,
+    /// Segment files with a writeback queued and not yet done, by address; a file is queued once.
+    writebacks: Arc<Mutex<HashSet<usize>>>,
     /// Zero-fills the next WAL file ahead of time (durable mode only), and the number reserved
     /// for the file it is preparing.
     preparer: Option<wal::Preparer>,
@@ -170,6 +186,7 @@ impl Writer {
             dirty_dirs: HashSet::new(),
             sealed: Vec::new(),
             checkpoints: None,
+            writebacks: Arc::new(Mutex::new(HashSet::new())),
             preparer: None,
             preparing: None,
         })
@@ -178,14 +195,24 @@ impl Writer {
     /// Opens a fresh WAL file and starts the checkpoint thread.
     pub(crate) fn start_wal(&mut self) -> Result<(), StorageError> {
         self.wal = Some(self.create_wal()?);
-        let (tx, rx) = crossbeam_channel::unbounded::<CheckpointJob>();
+        let (tx, rx) = crossbeam_channel::unbounded::<Background>();
         let shared = self.shared.clone();
+        let writebacks = self.writebacks.clone();
         let handle = std::thread::Builder::new()
             .name("sluice-checkpoint".into())
             .spawn(move || {
                 for job in rx {
-                    if let Err(e) = job.run() {
-                        shared.poison(&e);
+                    match job {
+                        Background::Checkpoint(job) => {
+                            if let Err(e) = job.run() {
+                                shared.poison(&e);
+                            }
+                        }
+                        Background::Writeback(file) => {
+                            writebacks.lock().remove(&(Arc::as_ptr(&file) as usize));
+                            // Best effort: the checkpoint syncs the file again and reports.
+                            let _ = file.sync_data();
+                        }
                     }
                 }
             })
@@ -379,6 +406,7 @@ impl Writer {
             };
             let mut tail = first.seg.tail.lock();
             let outcome = if tail.bytes.is_empty() && bytes.len() >= TAIL_FLUSH_BYTES {
+                tail.start = end;
                 first
                     .file
                     .write_all_at(bytes, first.pos)
@@ -400,10 +428,19 @@ impl Writer {
                     Ok(())
                 }
             };
+            let written_back = (tail.bytes.is_empty()
+                && tail.start >= tail.written_back + WRITEBACK_BYTES)
+                .then(|| {
+                    tail.written_back = tail.start;
+                    first.file.clone()
+                });
             drop(tail);
             if let Err(e) = outcome {
                 result = Err(e);
                 break;
+            }
+            if let Some(file) = written_back {
+                self.request_writeback(file);
             }
             i = j;
         }
@@ -414,6 +451,15 @@ impl Writer {
             self.flush_tails()?;
         }
         Ok(())
+    }
+
+    /// Queues an early sync of a segment file, unless one is queued already.
+    fn request_writeback(&self, file: Arc<File>) {
+        if let Some((tx, _)) = &self.checkpoints
+            && self.writebacks.lock().insert(Arc::as_ptr(&file) as usize)
+        {
+            let _ = tx.send(Background::Writeback(file));
+        }
     }
 
     /// Writes every tail to its file (before a checkpoint syncs the files).
@@ -673,7 +719,7 @@ impl Writer {
         let job = self.take_checkpoint_job(old.into_iter().collect())?;
         match &self.checkpoints {
             Some((tx, _)) => tx
-                .send(job)
+                .send(Background::Checkpoint(job))
                 .map_err(|_| StorageError::Fatal("checkpoint thread gone".into())),
             None => job.run(),
         }
