@@ -4,12 +4,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use sluice_wire::Protocol;
-use sluice_wire::kinesis::probe::{decode_request, operations};
+use sluice_wire::kinesis::Operation;
+use sluice_wire::kinesis::request::Request;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let ops = operations();
-    let _ = decode_request(ops[pick as usize % ops.len()], Protocol::Json, body);
+    let ops = &Operation::ALL;
+    let _ = Request::decode(ops[pick as usize % ops.len()], Protocol::Json, body);
 });

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use sluice_wire::kinesis::Operation;
 use sluice_wire::kinesis::control::*;
 use sluice_wire::kinesis::records::*;
+use sluice_wire::kinesis::request::Request;
 use sluice_wire::kinesis::settings::*;
 use sluice_wire::{Protocol, WireError};
 use std::time::Instant;
@@ -99,63 +100,66 @@ async fn dispatch(
     body: &Bytes,
 ) -> Result<Vec<u8>, WireError> {
     let streams = &state.streams;
-    Ok(match op {
-        Operation::CreateStream => {
-            let input = p.decode::<CreateStreamRequest>(body)?.try_into()?;
+    Ok(match Request::decode(op, p, body)? {
+        Request::CreateStream(input) => {
             streams.create_stream(input).await?;
             empty()
         }
-        Operation::DeleteStream => {
-            let (name, enforce) = p.decode::<DeleteStreamRequest>(body)?.into_domain()?;
-            streams.delete_stream(&name, enforce).await?;
+        Request::DeleteStream {
+            stream,
+            enforce_consumer_deletion,
+        } => {
+            streams
+                .delete_stream(&stream, enforce_consumer_deletion)
+                .await?;
             empty()
         }
-        Operation::DescribeStream => {
-            let (name, limit, start) = p.decode::<DescribeStreamRequest>(body)?.into_domain()?;
-            p.encode(&DescribeStreamResponse::from(
-                streams.describe_stream(&name, limit, start)?,
-            ))
-        }
-        Operation::DescribeStreamSummary => {
-            let name = p.decode::<StreamRequest>(body)?.into_stream()?;
-            p.encode(&DescribeStreamSummaryResponse::from(
-                streams.describe_stream_summary(&name)?,
-            ))
-        }
-        Operation::ListStreams => {
-            let r = p.decode::<ListStreamsRequest>(body)?;
-            r.validate()?;
-            let out = streams.list_streams(
-                r.limit.map(|l| l as u32),
-                r.exclusive_start_stream_name.as_deref(),
-                r.next_token.as_deref(),
-            )?;
-            p.encode(&ListStreamsResponse::from(out))
-        }
-        Operation::ListShards => {
-            let input = p.decode::<ListShardsRequest>(body)?.try_into()?;
+        Request::DescribeStream {
+            stream,
+            limit,
+            exclusive_start_shard_id,
+        } => p.encode(&DescribeStreamResponse::from(streams.describe_stream(
+            &stream,
+            limit,
+            exclusive_start_shard_id,
+        )?)),
+        Request::DescribeStreamSummary(stream) => p.encode(&DescribeStreamSummaryResponse::from(
+            streams.describe_stream_summary(&stream)?,
+        )),
+        Request::ListStreams {
+            limit,
+            exclusive_start_stream_name,
+            next_token,
+        } => p.encode(&ListStreamsResponse::from(streams.list_streams(
+            limit,
+            exclusive_start_stream_name.as_deref(),
+            next_token.as_deref(),
+        )?)),
+        Request::ListShards(input) => {
             p.encode(&ListShardsResponse::from(streams.list_shards(input)?))
         }
-        Operation::PutRecord => {
-            let (name, record, ordering) = p.decode::<PutRecordRequest>(body)?.into_domain()?;
+        Request::PutRecord {
+            stream,
+            record,
+            ordering,
+        } => {
             let out = streams
-                .put_record(&name, record, ordering.as_deref())
+                .put_record(&stream, record, ordering.as_deref())
                 .await?;
             p.encode(&PutRecordResponse::from(out))
         }
-        Operation::PutRecords => {
-            let (name, records) = p.decode::<PutRecordsRequest>(body)?.into_domain()?;
-            p.encode(&PutRecordsResponse::from(
-                streams.put_records(&name, records).await?,
-            ))
-        }
-        Operation::GetShardIterator => {
-            let (name, shard, kind) = p.decode::<GetShardIteratorRequest>(body)?.into_domain()?;
-            let shard_iterator = streams.get_shard_iterator(&name, &shard, kind).await?;
+        Request::PutRecords { stream, records } => p.encode(&PutRecordsResponse::from(
+            streams.put_records(&stream, records).await?,
+        )),
+        Request::GetShardIterator {
+            stream,
+            shard,
+            kind,
+        } => {
+            let shard_iterator = streams.get_shard_iterator(&stream, &shard, kind).await?;
             p.encode(&GetShardIteratorResponse { shard_iterator })
         }
-        Operation::GetRecords => {
-            let (iterator, limit) = p.decode::<GetRecordsRequest>(body)?.into_domain()?;
+        Request::GetRecords { iterator, limit } => {
             // Held until the answer is encoded: it bounds how many answers are in memory at once.
             let _permit = state
                 .reads
@@ -164,109 +168,83 @@ async fn dispatch(
                 .map_err(|_| WireError::internal())?;
             GetRecordsResponse::from(streams.get_records(&iterator, limit).await?).encode(p)
         }
-        Operation::IncreaseStreamRetentionPeriod => {
-            let (name, hours) = p.decode::<RetentionRequest>(body)?.into_domain()?;
-            streams.increase_retention(&name, hours).await?;
+        Request::IncreaseStreamRetentionPeriod { stream, hours } => {
+            streams.increase_retention(&stream, hours).await?;
             empty()
         }
-        Operation::DecreaseStreamRetentionPeriod => {
-            let (name, hours) = p.decode::<RetentionRequest>(body)?.into_domain()?;
-            streams.decrease_retention(&name, hours).await?;
+        Request::DecreaseStreamRetentionPeriod { stream, hours } => {
+            streams.decrease_retention(&stream, hours).await?;
             empty()
         }
-        Operation::AddTagsToStream => {
-            let (name, tags) = p.decode::<AddTagsToStreamRequest>(body)?.into_domain()?;
-            streams.add_tags(&name, tags).await?;
+        Request::AddTagsToStream { stream, tags } => {
+            streams.add_tags(&stream, tags).await?;
             empty()
         }
-        Operation::RemoveTagsFromStream => {
-            let (name, keys) = p
-                .decode::<RemoveTagsFromStreamRequest>(body)?
-                .into_domain()?;
-            streams.remove_tags(&name, keys).await?;
+        Request::RemoveTagsFromStream { stream, keys } => {
+            streams.remove_tags(&stream, keys).await?;
             empty()
         }
-        Operation::ListTagsForStream => {
-            let (name, start, limit) = p.decode::<ListTagsForStreamRequest>(body)?.into_domain()?;
-            p.encode(&ListTagsForStreamResponse::from(streams.list_tags(
-                &name,
-                start.as_deref(),
-                limit,
-            )?))
-        }
-        Operation::TagResource => {
-            let (arn, tags) = p.decode::<TagResourceRequest>(body)?.into_domain()?;
+        Request::ListTagsForStream {
+            stream,
+            exclusive_start_tag_key,
+            limit,
+        } => p.encode(&ListTagsForStreamResponse::from(streams.list_tags(
+            &stream,
+            exclusive_start_tag_key.as_deref(),
+            limit,
+        )?)),
+        Request::TagResource { arn, tags } => {
             streams
                 .add_tags(&streams.stream_of_arn(&arn)?, tags)
                 .await?;
             empty()
         }
-        Operation::UntagResource => {
-            let (arn, keys) = p.decode::<UntagResourceRequest>(body)?.into_domain()?;
+        Request::UntagResource { arn, keys } => {
             streams
                 .remove_tags(&streams.stream_of_arn(&arn)?, keys)
                 .await?;
             empty()
         }
-        Operation::ListTagsForResource => {
-            let arn = p.decode::<ResourceRequest>(body)?.into_domain()?;
+        Request::ListTagsForResource { arn } => {
             let page = streams.list_tags(&streams.stream_of_arn(&arn)?, None, Some(u32::MAX))?;
             p.encode(&ListTagsForResourceResponse::from(page))
         }
-        Operation::EnableEnhancedMonitoring | Operation::DisableEnhancedMonitoring => {
-            let (name, metrics) = p.decode::<EnhancedMonitoringRequest>(body)?.into_domain()?;
-            let enable = op == Operation::EnableEnhancedMonitoring;
-            p.encode(&EnhancedMonitoringResponse::from(
-                streams
-                    .set_shard_level_metrics(&name, &metrics, enable)
-                    .await?,
-            ))
-        }
-        Operation::UpdateMaxRecordSize => {
-            let (name, kib) = p
-                .decode::<UpdateMaxRecordSizeRequest>(body)?
-                .into_domain()?;
-            streams.update_max_record_size(&name, kib).await?;
+        Request::EnhancedMonitoring {
+            stream,
+            metrics,
+            enable,
+        } => p.encode(&EnhancedMonitoringResponse::from(
+            streams
+                .set_shard_level_metrics(&stream, &metrics, enable)
+                .await?,
+        )),
+        Request::UpdateMaxRecordSize { stream, kib } => {
+            streams.update_max_record_size(&stream, kib).await?;
             empty()
         }
-        Operation::PutResourcePolicy => {
-            let (arn, policy) = p.decode::<PutResourcePolicyRequest>(body)?.into_domain()?;
+        Request::PutResourcePolicy { arn, policy } => {
             streams
                 .put_resource_policy(&streams.stream_of_arn(&arn)?, Some(policy))
                 .await?;
             empty()
         }
-        Operation::GetResourcePolicy => {
-            let arn = p.decode::<ResourceRequest>(body)?.into_domain()?;
+        Request::GetResourcePolicy { arn } => {
             let policy = streams.resource_policy(&streams.stream_of_arn(&arn)?)?;
             p.encode(&GetResourcePolicyResponse {
                 policy: policy.unwrap_or_else(|| "{}".into()),
             })
         }
-        Operation::DeleteResourcePolicy => {
-            let arn = p.decode::<ResourceRequest>(body)?.into_domain()?;
+        Request::DeleteResourcePolicy { arn } => {
             streams
                 .put_resource_policy(&streams.stream_of_arn(&arn)?, None)
                 .await?;
             empty()
         }
-        Operation::DescribeLimits => {
+        Request::DescribeLimits => {
             p.encode(&DescribeLimitsResponse::from(streams.describe_limits()))
         }
-        Operation::DescribeAccountSettings => p.encode(&DescribeAccountSettingsResponse::default()),
-        Operation::DeregisterStreamConsumer
-        | Operation::DescribeStreamConsumer
-        | Operation::ListStreamConsumers
-        | Operation::MergeShards
-        | Operation::RegisterStreamConsumer
-        | Operation::SplitShard
-        | Operation::StartStreamEncryption
-        | Operation::StopStreamEncryption
-        | Operation::SubscribeToShard
-        | Operation::UpdateAccountSettings
-        | Operation::UpdateShardCount
-        | Operation::UpdateStreamMode
-        | Operation::UpdateStreamWarmThroughput => {
+        Request::DescribeAccountSettings => p.encode(&DescribeAccountSettingsResponse::default()),
+        Request::Unsupported(op) => {
             return Err(WireError::new(
                 "UnsupportedOperationException",
                 format!("Sluice does not support {} yet.", op.name()),

@@ -4,8 +4,8 @@
 
 pub mod control;
 mod get_records_json;
-pub mod probe;
 pub mod records;
+pub mod request;
 pub mod settings;
 
 use crate::WireError;
