@@ -24,6 +24,8 @@ pub struct ServerConfig {
     pub shard_limit: u32,
     pub create_delay_ms: i64,
     pub delete_delay_ms: i64,
+    /// How long a resharded stream reads as UPDATING.
+    pub update_delay_ms: i64,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
     /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
@@ -44,6 +46,7 @@ impl Default for ServerConfig {
             shard_limit: 500,
             create_delay_ms: 0,
             delete_delay_ms: 0,
+            update_delay_ms: 0,
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,

@@ -10,6 +10,7 @@ use sluice_wire::kinesis::Operation;
 use sluice_wire::kinesis::control::*;
 use sluice_wire::kinesis::records::*;
 use sluice_wire::kinesis::request::Request;
+use sluice_wire::kinesis::reshard::UpdateShardCountResponse;
 use sluice_wire::kinesis::settings::*;
 use sluice_wire::{Protocol, WireError};
 use std::time::Instant;
@@ -239,6 +240,33 @@ async fn dispatch(
                 .put_resource_policy(&streams.stream_of_arn(&arn)?, None)
                 .await?;
             empty()
+        }
+        Request::SplitShard {
+            stream,
+            shard,
+            new_starting_hash_key,
+        } => {
+            streams
+                .split_shard(&stream, &shard, new_starting_hash_key)
+                .await?;
+            empty()
+        }
+        Request::MergeShards {
+            stream,
+            shard,
+            adjacent,
+        } => {
+            streams.merge_shards(&stream, &shard, &adjacent).await?;
+            empty()
+        }
+        Request::UpdateShardCount { stream, target } => {
+            let current = streams.update_shard_count(&stream, target).await?;
+            p.encode(&UpdateShardCountResponse {
+                stream_arn: streams.stream_arn(stream.as_str()),
+                stream_name: stream.to_string(),
+                current_shard_count: current,
+                target_shard_count: target,
+            })
         }
         Request::DescribeLimits => {
             p.encode(&DescribeLimitsResponse::from(streams.describe_limits()))

@@ -74,6 +74,7 @@ pub async fn run(
         shard_limit: config.shard_limit,
         create_delay_ms: config.create_delay_ms,
         delete_delay_ms: config.delete_delay_ms,
+        update_delay_ms: config.update_delay_ms,
         ..StreamsConfig::default()
     };
     let streams = Streams::open(streams_config, clock, logs.clone(), meta)?;

@@ -173,3 +173,83 @@ async fn acknowledged_records_survive_a_restart() {
     assert_eq!(found, acked.len());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resharding_with_the_rust_sdk() {
+    use aws_sdk_kinesis::types::ScalingType;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+    create_active(&client, "sdk-reshard", 1).await;
+    client
+        .put_record()
+        .stream_name("sdk-reshard")
+        .partition_key("k")
+        .data(Blob::new(b"in the parent".to_vec()))
+        .send()
+        .await
+        .expect("put");
+    client
+        .split_shard()
+        .stream_name("sdk-reshard")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key((1u128 << 127).to_string())
+        .send()
+        .await
+        .expect("split");
+    let out = client
+        .update_shard_count()
+        .stream_name("sdk-reshard")
+        .target_shard_count(4)
+        .scaling_type(ScalingType::UniformScaling)
+        .send()
+        .await
+        .expect("update shard count");
+    assert_eq!(out.current_shard_count, Some(2));
+    assert_eq!(out.target_shard_count, Some(4));
+    let shards = client
+        .list_shards()
+        .stream_name("sdk-reshard")
+        .send()
+        .await
+        .expect("list shards")
+        .shards
+        .unwrap_or_default();
+    let open: Vec<_> = shards
+        .iter()
+        .filter(|s| {
+            s.sequence_number_range()
+                .and_then(|r| r.ending_sequence_number())
+                .is_none()
+        })
+        .collect();
+    assert_eq!(open.len(), 4);
+    assert!(open.iter().all(|s| s.parent_shard_id().is_some()));
+
+    // The parent reads to its end: its record, then no iterator and its children.
+    let it = client
+        .get_shard_iterator()
+        .stream_name("sdk-reshard")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect("iterator")
+        .shard_iterator
+        .expect("an iterator");
+    let page = client
+        .get_records()
+        .shard_iterator(it)
+        .send()
+        .await
+        .expect("get records");
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].data.as_ref(), b"in the parent");
+    assert!(page.next_shard_iterator.is_none());
+    let children = page.child_shards.unwrap_or_default();
+    assert_eq!(children.len(), 2);
+    for c in &children {
+        assert_eq!(c.parent_shards, vec!["shardId-000000000000".to_string()]);
+    }
+    server.stop().await;
+}

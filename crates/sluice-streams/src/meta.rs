@@ -70,6 +70,10 @@ pub struct StreamMeta {
     pub shard_level_metrics: BTreeSet<String>,
     pub max_record_size_kib: u32,
     pub resource_policy: Option<String>,
+    /// Set by a reshard: the stream reads as UPDATING until this time. Absent in metadata written
+    /// before resharding existed, which reads as never updating.
+    #[serde(default)]
+    pub updating_until_ms: Option<i64>,
 }
 
 impl StreamMeta {

@@ -8,6 +8,8 @@ use crate::meta::{
 };
 use crate::model::*;
 use crate::tags;
+
+mod reshard;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
@@ -38,6 +40,8 @@ pub struct StreamsConfig {
     pub create_delay_ms: i64,
     /// How long a deleted stream reads as DELETING.
     pub delete_delay_ms: i64,
+    /// How long a resharded stream reads as UPDATING.
+    pub update_delay_ms: i64,
 }
 
 impl Default for StreamsConfig {
@@ -49,6 +53,7 @@ impl Default for StreamsConfig {
             on_demand_stream_limit: 50,
             create_delay_ms: 0,
             delete_delay_ms: 0,
+            update_delay_ms: 0,
         }
     }
 }
@@ -59,6 +64,11 @@ struct StreamState {
     /// Open shards sorted by hash range start: (start, end, shard index, log).
     routes: Vec<(u128, u128, u32, LogId)>,
     metrics: StreamMetrics,
+    /// Held shared by each write from routing until its append is acknowledged, and exclusively
+    /// by a reshard while it closes shards, so a write lands in a shard that is open when its
+    /// offset is assigned (never past a closed shard's end). One gate per stream, handed from
+    /// each version of the state to the next.
+    gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 /// The stream's counters, looked up once rather than on every call.
@@ -85,6 +95,10 @@ impl StreamMetrics {
 
 impl StreamState {
     fn new(meta: StreamMeta) -> Self {
+        Self::with_gate(meta, Arc::default())
+    }
+
+    fn with_gate(meta: StreamMeta, gate: Arc<tokio::sync::RwLock<()>>) -> Self {
         let mut routes: Vec<_> = meta
             .open_shards()
             .map(|s| {
@@ -98,6 +112,7 @@ impl StreamState {
             meta,
             routes,
             metrics,
+            gate,
         }
     }
 
@@ -223,6 +238,8 @@ impl Streams {
             StreamStatus::Deleting
         } else if now < m.active_at_ms {
             StreamStatus::Creating
+        } else if m.updating_until_ms.is_some_and(|t| now < t) {
+            StreamStatus::Updating
         } else {
             StreamStatus::Active
         }
@@ -269,7 +286,13 @@ impl Streams {
             value,
         });
         self.meta.commit(ops).map_err(storage_txn)?;
-        let state = Arc::new(StreamState::new(m));
+        let gate = self
+            .streams
+            .read()
+            .get(&m.name)
+            .map(|s| s.gate.clone())
+            .unwrap_or_default();
+        let state = Arc::new(StreamState::with_gate(m, gate));
         self.streams
             .write()
             .insert(state.meta.name.clone(), state.clone());
@@ -408,6 +431,7 @@ impl Streams {
             shard_level_metrics: Default::default(),
             max_record_size_kib: input.max_record_size_kib.unwrap_or(1024),
             resource_policy: None,
+            updating_until_ms: None,
         };
         let next = first_log + u64::from(shard_count);
         self.persist(
@@ -833,6 +857,9 @@ impl Streams {
         record: PutRecordInput,
         ordering: Option<&str>,
     ) -> Result<PutRecordOutput> {
+        let gate = self.get_writable(name.as_str())?.gate.clone();
+        let _open = gate.read().await;
+        // Fetched again under the gate: a reshard may have replaced the state meanwhile.
         let s = self.get_writable(name.as_str())?;
         if let Some(o) = ordering
             && o.parse::<SequenceNumber>().is_err()
@@ -871,6 +898,8 @@ impl Streams {
         name: &StreamName,
         records: Vec<PutRecordInput>,
     ) -> Result<Vec<PutRecordsEntry>> {
+        let gate = self.get_writable(name.as_str())?.gate.clone();
+        let _open = gate.read().await;
         let s = self.get_writable(name.as_str())?;
         for r in &records {
             self.check_record_size(&s, r)?;

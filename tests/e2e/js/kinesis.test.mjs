@@ -26,9 +26,13 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
+  ListShardsCommand,
   ListStreamsCommand,
+  MergeShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
+  SplitShardCommand,
+  UpdateShardCountCommand,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttp2Handler, NodeHttpHandler } from "@smithy/node-http-handler";
 
@@ -291,5 +295,57 @@ describe("sluice with @aws-sdk/client-kinesis", () => {
     const client = makeClient(server.endpoint, new NodeHttpHandler({ requestTimeout: 30_000 }));
     clients.push(client);
     await roundTrip(client, "h1");
+  });
+
+  test("resharding over h2c: split, merge, update shard count, lineage", async () => {
+    const client = makeClient(server.endpoint, new NodeHttp2Handler({ requestTimeout: 30_000 }));
+    clients.push(client);
+    const name = uniqueName("js-reshard");
+    await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
+    await waitActive(client, name);
+    try {
+      await client.send(new PutRecordCommand({ StreamName: name, Data: new Uint8Array([1]), PartitionKey: "a" }));
+      await client.send(
+        new SplitShardCommand({
+          StreamName: name,
+          ShardToSplit: "shardId-000000000000",
+          NewStartingHashKey: (1n << 126n).toString(),
+        }),
+      );
+      await waitActive(client, name);
+      await client.send(
+        new MergeShardsCommand({
+          StreamName: name,
+          ShardToMerge: "shardId-000000000002",
+          AdjacentShardToMerge: "shardId-000000000003",
+        }),
+      );
+      await waitActive(client, name);
+      const merged = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards.find(
+        (s) => s.ShardId === "shardId-000000000004",
+      );
+      assert.equal(merged.ParentShardId, "shardId-000000000002");
+      assert.equal(merged.AdjacentParentShardId, "shardId-000000000003");
+      assert.equal(merged.HashKeyRange.StartingHashKey, "0");
+
+      const out = await client.send(
+        new UpdateShardCountCommand({ StreamName: name, TargetShardCount: 4, ScalingType: "UNIFORM_SCALING" }),
+      );
+      assert.equal(out.CurrentShardCount, 2);
+      assert.equal(out.TargetShardCount, 4);
+      await waitActive(client, name);
+      const open = (
+        await client.send(new ListShardsCommand({ StreamName: name, ShardFilter: { Type: "AT_LATEST" } }))
+      ).Shards;
+      assert.equal(open.length, 4);
+      await assert.rejects(
+        client.send(new MergeShardsCommand({
+          StreamName: name, ShardToMerge: "shardId-000000000000", AdjacentShardToMerge: "shardId-000000000001",
+        })),
+        (err) => err.name === "InvalidArgumentException",
+      );
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name }));
+    }
   });
 });

@@ -6,6 +6,7 @@ pub mod control;
 mod get_records_json;
 pub mod records;
 pub mod request;
+pub mod reshard;
 pub mod settings;
 
 use crate::WireError;

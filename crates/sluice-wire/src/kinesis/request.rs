@@ -5,6 +5,7 @@
 use super::Operation;
 use super::control::*;
 use super::records::*;
+use super::reshard::*;
 use super::settings::*;
 use crate::{Protocol, WireError};
 use sluice_streams::model::{CreateStreamInput, IteratorType, ListShardsInput, PutRecordInput};
@@ -98,6 +99,20 @@ pub enum Request {
     },
     DeleteResourcePolicy {
         arn: String,
+    },
+    SplitShard {
+        stream: StreamName,
+        shard: String,
+        new_starting_hash_key: u128,
+    },
+    MergeShards {
+        stream: StreamName,
+        shard: String,
+        adjacent: String,
+    },
+    UpdateShardCount {
+        stream: StreamName,
+        target: u32,
     },
     DescribeLimits,
     DescribeAccountSettings,
@@ -234,19 +249,38 @@ impl Request {
             Operation::DeleteResourcePolicy => Request::DeleteResourcePolicy {
                 arn: p.decode::<ResourceRequest>(body)?.into_domain()?,
             },
+            Operation::SplitShard => {
+                let (stream, shard, new_starting_hash_key) =
+                    p.decode::<SplitShardRequest>(body)?.into_domain()?;
+                Request::SplitShard {
+                    stream,
+                    shard,
+                    new_starting_hash_key,
+                }
+            }
+            Operation::MergeShards => {
+                let (stream, shard, adjacent) =
+                    p.decode::<MergeShardsRequest>(body)?.into_domain()?;
+                Request::MergeShards {
+                    stream,
+                    shard,
+                    adjacent,
+                }
+            }
+            Operation::UpdateShardCount => {
+                let (stream, target) = p.decode::<UpdateShardCountRequest>(body)?.into_domain()?;
+                Request::UpdateShardCount { stream, target }
+            }
             Operation::DescribeLimits => Request::DescribeLimits,
             Operation::DescribeAccountSettings => Request::DescribeAccountSettings,
             Operation::DeregisterStreamConsumer
             | Operation::DescribeStreamConsumer
             | Operation::ListStreamConsumers
-            | Operation::MergeShards
             | Operation::RegisterStreamConsumer
-            | Operation::SplitShard
             | Operation::StartStreamEncryption
             | Operation::StopStreamEncryption
             | Operation::SubscribeToShard
             | Operation::UpdateAccountSettings
-            | Operation::UpdateShardCount
             | Operation::UpdateStreamMode
             | Operation::UpdateStreamWarmThroughput => Request::Unsupported(op),
         })

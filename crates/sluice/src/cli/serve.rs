@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// How long a deleted stream stays DELETING, in milliseconds [default: 0].
     #[arg(long, env = "SLUICE_DELETE_DELAY_MS")]
     delete_delay_ms: Option<i64>,
+    /// How long a resharded stream stays UPDATING, in milliseconds [default: 0].
+    #[arg(long, env = "SLUICE_UPDATE_DELAY_MS")]
+    update_delay_ms: Option<i64>,
     /// GetRecords calls served at once; more wait their turn (bounds read memory) [default: 8].
     #[arg(long, env = "SLUICE_MAX_CONCURRENT_READS")]
     max_concurrent_reads: Option<usize>,
@@ -66,6 +69,7 @@ struct FileConfig {
     shard_limit: Option<u32>,
     create_delay_ms: Option<i64>,
     delete_delay_ms: Option<i64>,
+    update_delay_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     log: Option<String>,
 }
@@ -125,6 +129,10 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .delete_delay_ms
             .or(file.delete_delay_ms)
             .unwrap_or(d.delete_delay_ms),
+        update_delay_ms: args
+            .update_delay_ms
+            .or(file.update_delay_ms)
+            .unwrap_or(d.update_delay_ms),
         max_body_bytes: d.max_body_bytes,
         max_concurrent_reads: args
             .max_concurrent_reads
