@@ -1,5 +1,6 @@
 //! Server settings (the binary fills them from flags, environment and a TOML file).
 
+use crate::auth::{AuthMode, Credential};
 use sluice_storage::Durability;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ pub struct ServerConfig {
     /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
     /// 10 MiB of data, base64 in JSON) is built in memory, so this bounds read memory.
     pub max_concurrent_reads: usize,
+    /// `None` accepts any signature; `Sigv4` verifies against `credentials`.
+    pub auth: AuthMode,
+    pub credentials: Vec<Credential>,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +54,8 @@ impl Default for ServerConfig {
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,
+            auth: AuthMode::None,
+            credentials: Vec::new(),
         }
     }
 }

@@ -15,7 +15,13 @@ use sluice_wire::kinesis::settings::*;
 use sluice_wire::{Protocol, WireError};
 use std::time::Instant;
 
-pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+pub(crate) async fn handle(
+    state: &AppState,
+    method: &http::Method,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
@@ -36,6 +42,17 @@ pub(crate) async fn handle(state: &AppState, headers: &HeaderMap, body: Body) ->
         Ok(b) => b,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
     };
+    if let Some(verifier) = &state.auth {
+        let signed = crate::auth::SignedRequest {
+            method,
+            uri,
+            headers,
+            body: &body,
+        };
+        if let Err(e) = verifier.verify(&signed) {
+            return error_response(protocol, &e, op.name());
+        }
+    }
     let result = dispatch(state, op, protocol, &body).await;
     let elapsed = started.elapsed().as_secs_f64();
     state.latency[op.index()].record(elapsed);

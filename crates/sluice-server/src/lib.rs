@@ -2,6 +2,7 @@
 //! (AWS JSON 1.1 and CBOR over HTTP/1.1 and HTTP/2 cleartext), plus `/health` and `/metrics`.
 //! Only this crate knows HTTP and sockets; domain services never see a request.
 
+pub mod auth;
 mod config;
 mod kinesis;
 mod telemetry;
@@ -41,6 +42,8 @@ pub(crate) struct AppState {
     /// One permit per GetRecords in progress (see `ServerConfig::max_concurrent_reads`).
     pub reads: tokio::sync::Semaphore,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Set in `--auth sigv4` mode.
+    pub auth: Option<auth::Verifier>,
     /// Request latency histograms, by [`sluice_wire::kinesis::Operation::index`].
     pub latency: Vec<metrics::Histogram>,
 }
@@ -77,13 +80,20 @@ pub async fn run(
         update_delay_ms: config.update_delay_ms,
         ..StreamsConfig::default()
     };
-    let streams = Streams::open(streams_config, clock, logs.clone(), meta)?;
+    let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta)?;
     let state = Arc::new(AppState {
         streams,
         ready: AtomicBool::new(true),
         max_body_bytes: config.max_body_bytes,
         reads: tokio::sync::Semaphore::new(config.max_concurrent_reads.max(1)),
         metrics,
+        auth: (config.auth == auth::AuthMode::Sigv4).then(|| {
+            auth::Verifier::new(
+                config.region.clone(),
+                config.credentials.clone(),
+                clock.clone(),
+            )
+        }),
         latency: sluice_wire::kinesis::Operation::ALL
             .iter()
             .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name()))
@@ -155,15 +165,22 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
 async fn fallback(
     State(state): State<Arc<AppState>>,
     method: http::Method,
+    uri: http::Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     if method == http::Method::POST {
-        return api(State(state), headers, body).await;
+        return api(State(state), method, uri, headers, body).await;
     }
     (StatusCode::NOT_FOUND, "not found\n").into_response()
 }
 
-async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    kinesis::handle(&state, &headers, body).await
+async fn api(
+    State(state): State<Arc<AppState>>,
+    method: http::Method,
+    uri: http::Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    kinesis::handle(&state, &method, &uri, &headers, body).await
 }

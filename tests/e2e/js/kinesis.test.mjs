@@ -70,6 +70,10 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 class Server {
+  constructor(extraArgs = []) {
+    this.extraArgs = extraArgs;
+  }
+
   async start() {
     this.bin = resolveBinary();
     this.port = await freePort();
@@ -80,7 +84,7 @@ class Server {
     this.exited = null;
     this.proc = spawn(
       this.bin,
-      ["serve", "--port", String(this.port), "--bind", "127.0.0.1", "--data-dir", this.dataDir],
+      ["serve", "--port", String(this.port), "--bind", "127.0.0.1", "--data-dir", this.dataDir, ...this.extraArgs],
       { stdio: ["ignore", log, log], env: { RUST_BACKTRACE: "1", ...process.env } },
     );
     this.proc.on("exit", (code, signal) => {
@@ -348,4 +352,56 @@ describe("sluice with @aws-sdk/client-kinesis", () => {
       await client.send(new DeleteStreamCommand({ StreamName: name }));
     }
   });
+});
+
+describe("sluice --auth sigv4 with @aws-sdk/client-kinesis", () => {
+  const server = new Server([
+    "--auth", "sigv4",
+    "--credential", `${CREDENTIALS.accessKeyId}:${CREDENTIALS.secretAccessKey}`,
+  ]);
+  const clients = [];
+
+  before(async () => {
+    await server.start();
+  });
+
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await server.stop();
+  });
+
+  for (const [label, handler] of [
+    ["h2c (host from :authority)", () => new NodeHttp2Handler({ requestTimeout: 30_000 })],
+    ["HTTP/1.1", () => new NodeHttpHandler({ requestTimeout: 30_000 })],
+  ]) {
+    test(`signed requests pass over ${label}; a wrong secret does not`, async () => {
+      const good = makeClient(server.endpoint, handler());
+      clients.push(good);
+      await roundTrip(good, `auth-${label.slice(0, 3)}`);
+      const bad = new KinesisClient({
+        endpoint: server.endpoint,
+        region: REGION,
+        maxAttempts: 1,
+        credentials: { accessKeyId: CREDENTIALS.accessKeyId, secretAccessKey: "wrong" },
+        requestHandler: handler(),
+      });
+      clients.push(bad);
+      await assert.rejects(
+        bad.send(new ListStreamsCommand({})),
+        (err) => err.name === "InvalidSignatureException" && err.$metadata.httpStatusCode === 400,
+      );
+      const stranger = new KinesisClient({
+        endpoint: server.endpoint,
+        region: REGION,
+        maxAttempts: 1,
+        credentials: { accessKeyId: "AKIDNOBODY", secretAccessKey: "x" },
+        requestHandler: handler(),
+      });
+      clients.push(stranger);
+      await assert.rejects(
+        stranger.send(new ListStreamsCommand({})),
+        (err) => err.name === "UnrecognizedClientException",
+      );
+    });
+  }
 });

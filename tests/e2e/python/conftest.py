@@ -176,8 +176,10 @@ def resolve_binary() -> Path:
 class SluiceServer:
     """One `sluice serve` process bound to 127.0.0.1 with its own data dir."""
 
-    def __init__(self, binary: Path, data_dir: Path, log_dir: Path, port: Optional[int] = None):
+    def __init__(self, binary: Path, data_dir: Path, log_dir: Path, port: Optional[int] = None,
+                 extra_args: Optional[list[str]] = None):
         self.binary = binary
+        self.extra_args = list(extra_args or [])
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.port = port or find_free_port()
@@ -225,7 +227,7 @@ class SluiceServer:
         self._log_file.write(f"\n===== start #{self.starts} port {self.port} =====\n".encode())
         self._log_file.flush()
         cmd = [str(self.binary), "serve", "--port", str(self.port), "--bind", "127.0.0.1",
-               "--data-dir", str(self.data_dir)]
+               "--data-dir", str(self.data_dir), *self.extra_args]
         env = dict(os.environ)
         env.setdefault("RUST_BACKTRACE", "1")
         self.proc = subprocess.Popen(cmd, stdout=self._log_file, stderr=subprocess.STDOUT,
@@ -314,9 +316,10 @@ def sluice_factory(sluice_binary, _e2e_tmp):
     """Returns `make(name) -> SluiceServer` (started). Every server is stopped at session end."""
     servers: list[SluiceServer] = []
 
-    def make(name: str = "extra", start: bool = True) -> SluiceServer:
+    def make(name: str = "extra", start: bool = True,
+             extra_args: Optional[list[str]] = None) -> SluiceServer:
         base = _e2e_tmp / f"{name}-{uuid.uuid4().hex[:6]}"
-        srv = SluiceServer(sluice_binary, base / "data", base / "logs")
+        srv = SluiceServer(sluice_binary, base / "data", base / "logs", extra_args=extra_args)
         servers.append(srv)
         if start:
             srv.start()

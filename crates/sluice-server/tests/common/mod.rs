@@ -24,15 +24,19 @@ impl Server {
     }
 
     pub async fn start_with_clock(data_dir: &Path, clock: Arc<dyn Clock>) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
         let config = ServerConfig {
             data_dir: data_dir.to_path_buf(),
             storage: StorageKind::Disk,
             ..ServerConfig::default()
         };
+        Self::start_with(config, clock).await
+    }
+
+    pub async fn start_with(config: ServerConfig, clock: Arc<dyn Clock>) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(sluice_server::run(listener, config, clock, async move {
             let _ = stopped.await;
@@ -45,11 +49,15 @@ impl Server {
     }
 
     pub fn client(&self) -> Client {
+        self.client_as("AKIDTEST", "secret")
+    }
+
+    pub fn client_as(&self, key: &str, secret: &str) -> Client {
         let config = aws_sdk_kinesis::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(format!("http://{}", self.addr))
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .credentials_provider(Credentials::new(key, secret, None, None, "test"))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         Client::from_conf(config)

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
+use sluice_server::auth::{AuthMode, Credential};
 use sluice_server::{ServerConfig, StorageKind};
 use sluice_storage::Durability;
 use std::net::IpAddr;
@@ -51,6 +52,14 @@ pub struct ServeArgs {
     /// GetRecords calls served at once; more wait their turn (bounds read memory) [default: 8].
     #[arg(long, env = "SLUICE_MAX_CONCURRENT_READS")]
     max_concurrent_reads: Option<usize>,
+    /// Request authentication: `none` accepts any signature; `sigv4` verifies each request's
+    /// SigV4 signature against `--credential` [default: none].
+    #[arg(long, env = "SLUICE_AUTH")]
+    auth: Option<String>,
+    /// An accepted key, `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`; repeat for more
+    /// (SLUICE_CREDENTIALS takes a comma-separated list).
+    #[arg(long = "credential", env = "SLUICE_CREDENTIALS", value_delimiter = ',')]
+    credentials: Vec<String>,
     /// Log filter, e.g. `info` or `sluice=debug` [default: info].
     #[arg(long, env = "SLUICE_LOG")]
     log: Option<String>,
@@ -71,6 +80,8 @@ struct FileConfig {
     delete_delay_ms: Option<i64>,
     update_delay_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
+    auth: Option<String>,
+    credentials: Option<Vec<String>>,
     log: Option<String>,
 }
 
@@ -106,7 +117,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             anyhow::bail!("unknown durability {other:?}: expected sync or unsafe-no-sync")
         }
     };
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         port: args.port.or(file.port).unwrap_or(d.port),
         bind: args.bind.or(file.bind).unwrap_or(d.bind),
         data_dir: args
@@ -138,7 +149,31 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .max_concurrent_reads
             .or(file.max_concurrent_reads)
             .unwrap_or(d.max_concurrent_reads),
+        auth: AuthMode::None,
+        credentials: Vec::new(),
     };
+    config.auth = match args.auth.or(file.auth).as_deref() {
+        None | Some("none") => AuthMode::None,
+        Some("sigv4") => AuthMode::Sigv4,
+        Some(other) => anyhow::bail!("unknown auth mode {other:?}: expected none or sigv4"),
+    };
+    let credentials = if args.credentials.is_empty() {
+        file.credentials.unwrap_or_default()
+    } else {
+        args.credentials
+    };
+    config.credentials = credentials
+        .iter()
+        .map(|c| {
+            c.parse::<Credential>()
+                .map_err(|e| anyhow::anyhow!("--credential: {e}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    if config.auth == AuthMode::Sigv4 && config.credentials.is_empty() {
+        anyhow::bail!(
+            "--auth sigv4 needs at least one --credential ACCESS_KEY_ID:SECRET_ACCESS_KEY"
+        );
+    }
     if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("account id must be 12 digits");
     }
@@ -170,6 +205,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "storage: disk"
         ),
         StorageKind::Memory => tracing::info!("storage: memory (nothing survives a restart)"),
+    }
+    if config.auth == AuthMode::Sigv4 {
+        tracing::info!(keys = config.credentials.len(), "auth: sigv4");
     }
     tracing::info!(%addr, "sluice listening on http://{addr}");
     sluice_server::run(
