@@ -35,6 +35,8 @@ pub struct ServerConfig {
     /// `None` accepts any signature; `Sigv4` verifies against `credentials`.
     pub auth: AuthMode,
     pub credentials: Vec<Credential>,
+    /// AWS's per-shard throughput limits (`Aws`) or none (`Off`, the default).
+    pub limits: sluice_streams::limits::LimitsMode,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +58,7 @@ impl Default for ServerConfig {
             max_concurrent_reads: 8,
             auth: AuthMode::None,
             credentials: Vec::new(),
+            limits: sluice_streams::limits::LimitsMode::Off,
         }
     }
 }

@@ -8,6 +8,7 @@ mod kinesis;
 mod telemetry;
 
 pub use config::{ServerConfig, StorageKind};
+pub use sluice_streams::limits::LimitsMode;
 
 use axum::Router;
 use axum::body::Body;
@@ -78,6 +79,7 @@ pub async fn run(
         create_delay_ms: config.create_delay_ms,
         delete_delay_ms: config.delete_delay_ms,
         update_delay_ms: config.update_delay_ms,
+        limits: config.limits,
         ..StreamsConfig::default()
     };
     let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta)?;

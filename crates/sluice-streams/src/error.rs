@@ -36,6 +36,8 @@ pub enum StreamsError {
     ExpiredNextToken,
     #[error("{0}")]
     ResourceNotFound(String),
+    #[error("{0}")]
+    ProvisionedThroughputExceeded(String),
     #[error("internal failure: {0}")]
     Storage(#[from] StorageError),
 }

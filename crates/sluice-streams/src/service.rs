@@ -42,6 +42,8 @@ pub struct StreamsConfig {
     pub delete_delay_ms: i64,
     /// How long a resharded stream reads as UPDATING.
     pub update_delay_ms: i64,
+    /// AWS's per-shard throughput limits, or none.
+    pub limits: crate::limits::LimitsMode,
 }
 
 impl Default for StreamsConfig {
@@ -54,6 +56,7 @@ impl Default for StreamsConfig {
             create_delay_ms: 0,
             delete_delay_ms: 0,
             update_delay_ms: 0,
+            limits: crate::limits::LimitsMode::Off,
         }
     }
 }
@@ -136,6 +139,7 @@ pub struct Streams {
     streams: RwLock<BTreeMap<String, Arc<StreamState>>>,
     /// Serializes control-plane changes.
     control: tokio::sync::Mutex<()>,
+    limiter: crate::limits::Limiter,
 }
 
 impl Streams {
@@ -199,13 +203,14 @@ impl Streams {
             }
         }
         let service = Self {
-            config,
             clock,
             logs,
             meta,
             iterators: IteratorCodec::new(key_arr),
             streams: RwLock::new(streams),
             control: tokio::sync::Mutex::new(()),
+            limiter: crate::limits::Limiter::new(config.limits),
+            config,
         };
         Ok(service)
     }
@@ -333,6 +338,7 @@ impl Streams {
             .map_err(storage_txn)?;
         self.streams.write().remove(&s.meta.name);
         for shard in &s.meta.shards {
+            self.limiter.forget(shard.log);
             match self.logs.delete_log(shard.log) {
                 Ok(()) | Err(StorageError::LogNotFound(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -872,6 +878,11 @@ impl Streams {
         self.check_record_size(&s, &record)?;
         let (shard, log) = self.route(&s, &record)?;
         let size = record.data.len() + record.partition_key.len();
+        if !self.limiter.admit_write(log, size, self.now()) {
+            return Err(StreamsError::ProvisionedThroughputExceeded(
+                self.write_throttled(ShardId::new(shard), name.as_str()),
+            ));
+        }
         let mut acks = self
             .logs
             .append(vec![LogAppend {
@@ -909,9 +920,15 @@ impl Streams {
         let mut bytes = 0u64;
         // Group by shard, keeping each shard's records in request order.
         let mut groups: BTreeMap<u32, (LogId, Vec<usize>, Vec<AppendRecord>)> = BTreeMap::new();
+        let mut throttled: Vec<(usize, u32)> = Vec::new();
         for (i, r) in records.into_iter().enumerate() {
             let (shard, log) = self.route(&s, &r)?;
-            bytes += (r.data.len() + r.partition_key.len()) as u64;
+            let size = r.data.len() + r.partition_key.len();
+            if !self.limiter.admit_write(log, size, now) {
+                throttled.push((i, shard));
+                continue;
+            }
+            bytes += size as u64;
             let g = groups
                 .entry(shard)
                 .or_insert_with(|| (log, Vec::new(), Vec::new()));
@@ -933,6 +950,12 @@ impl Streams {
         }
         let acks = self.logs.append(appends).await;
         let mut out: Vec<Option<PutRecordsEntry>> = vec![None; n];
+        for (i, shard) in throttled {
+            out[i] = Some(PutRecordsEntry::Failed {
+                error_code: "ProvisionedThroughputExceededException",
+                message: self.write_throttled(ShardId::new(shard), name.as_str()),
+            });
+        }
         for ((shard, idx), ack) in positions.into_iter().zip(acks) {
             let shard_id = ShardId::new(shard);
             for (k, i) in idx.into_iter().enumerate() {
@@ -966,6 +989,14 @@ impl Streams {
                 })
             })
             .collect())
+    }
+
+    /// AWS's text for a write over a shard's limit.
+    fn write_throttled(&self, shard: ShardId, stream: &str) -> String {
+        format!(
+            "Rate exceeded for shard {shard} in stream {stream} under account {}.",
+            self.config.account_id
+        )
     }
 
     fn shard_not_found(&self, shard: &str, stream: &str) -> StreamsError {
@@ -1065,6 +1096,12 @@ impl Streams {
             max_bytes: GET_RECORDS_MAX_BYTES,
         };
         let end = sh.ending_offset;
+        if !self.limiter.admit_read(sh.log, now) {
+            return Err(StreamsError::ProvisionedThroughputExceeded(format!(
+                "Rate exceeded for Shard - {shard_id} in stream {} under account {}.",
+                pos.stream, self.config.account_id
+            )));
+        }
         let batch = self.logs.read(sh.log, pos.offset, limits).await?;
         let bounds = self.logs.bounds(sh.log)?;
         let mut records = Vec::with_capacity(batch.records.len());
@@ -1115,6 +1152,7 @@ impl Streams {
         });
         s.metrics.get_records_calls.increment(1);
         s.metrics.outgoing_bytes.increment(bytes);
+        self.limiter.charge_read(sh.log, bytes, now);
         s.metrics.outgoing_records.increment(records.len() as u64);
         Ok(GetRecordsOutput {
             records,

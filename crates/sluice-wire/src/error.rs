@@ -98,6 +98,9 @@ impl From<StreamsError> for WireError {
                 WireError::new("ExpiredIteratorException", message)
             }
             StreamsError::ExpiredNextToken => WireError::new("ExpiredNextTokenException", message),
+            StreamsError::ProvisionedThroughputExceeded(_) => {
+                WireError::new("ProvisionedThroughputExceededException", message)
+            }
             StreamsError::Storage(_) => WireError::internal(),
         }
     }

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
+use sluice_server::LimitsMode;
 use sluice_server::auth::{AuthMode, Credential};
 use sluice_server::{ServerConfig, StorageKind};
 use sluice_storage::Durability;
@@ -52,6 +53,10 @@ pub struct ServeArgs {
     /// GetRecords calls served at once; more wait their turn (bounds read memory) [default: 8].
     #[arg(long, env = "SLUICE_MAX_CONCURRENT_READS")]
     max_concurrent_reads: Option<usize>,
+    /// Per-shard throughput limits: `off`, or `aws` (writes 1 MiB/s and 1,000 records/s, reads
+    /// 5 calls/s and 2 MiB/s, per shard) [default: off].
+    #[arg(long, env = "SLUICE_LIMITS")]
+    limits: Option<String>,
     /// Request authentication: `none` accepts any signature; `sigv4` verifies each request's
     /// SigV4 signature against `--credential` [default: none].
     #[arg(long, env = "SLUICE_AUTH")]
@@ -82,6 +87,7 @@ struct FileConfig {
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
     credentials: Option<Vec<String>>,
+    limits: Option<String>,
     log: Option<String>,
 }
 
@@ -151,6 +157,12 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .unwrap_or(d.max_concurrent_reads),
         auth: AuthMode::None,
         credentials: Vec::new(),
+        limits: LimitsMode::Off,
+    };
+    config.limits = match args.limits.or(file.limits).as_deref() {
+        None | Some("off") => LimitsMode::Off,
+        Some("aws") => LimitsMode::Aws,
+        Some(other) => anyhow::bail!("unknown limits {other:?}: expected off or aws"),
     };
     config.auth = match args.auth.or(file.auth).as_deref() {
         None | Some("none") => AuthMode::None,
