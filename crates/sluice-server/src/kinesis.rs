@@ -285,6 +285,10 @@ async fn dispatch(
                 target_shard_count: target,
             })
         }
+        Request::UpdateStreamMode { stream, mode } => {
+            streams.update_stream_mode(&stream, mode).await?;
+            empty()
+        }
         Request::DescribeLimits => {
             p.encode(&DescribeLimitsResponse::from(streams.describe_limits()))
         }

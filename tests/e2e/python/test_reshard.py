@@ -222,3 +222,24 @@ def test_writes_racing_reshards_are_never_lost_and_keep_key_order(kinesis, strea
     for r in read_by_lineage(kinesis, name):
         got.setdefault(r["PartitionKey"], []).append(int(r["Data"]))
     assert got == acked
+
+
+def test_update_stream_mode_switches_and_keeps_the_shards(kinesis, stream_factory):
+    name = stream_factory(shards=2)
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    summary = wait_stream_active(kinesis, name)
+    assert summary["StreamModeDetails"]["StreamMode"] == "ON_DEMAND"
+    assert summary["OpenShardCount"] == 2
+    kinesis.put_record(StreamName=name, PartitionKey="a", Data=b"still writable")
+    kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"})
+    summary = wait_stream_active(kinesis, name)
+    assert summary["StreamModeDetails"]["StreamMode"] == "PROVISIONED"
+
+    with pytest.raises(ClientError) as e:
+        kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "SOMETIMES"})
+    assert error_code(e.value) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        kinesis.update_stream_mode(StreamARN=arn.replace(name, name + "-gone"),
+                                   StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    assert error_code(e.value) == "ResourceNotFoundException"

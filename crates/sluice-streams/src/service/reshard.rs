@@ -287,6 +287,41 @@ impl Streams {
         Ok(current)
     }
 
+    /// UpdateStreamMode: the shards stay as they are; the stream reads as UPDATING for
+    /// `update_delay_ms`. Switching to the mode a stream already has changes nothing.
+    pub async fn update_stream_mode(
+        &self,
+        name: &StreamName,
+        mode: crate::meta::StreamMode,
+    ) -> Result<()> {
+        let _control = self.control.lock().await;
+        let s = self.get_reshardable(name)?;
+        if s.meta.mode == mode {
+            return Ok(());
+        }
+        if mode == crate::meta::StreamMode::OnDemand {
+            let on_demand = self
+                .streams
+                .read()
+                .values()
+                .filter(|x| x.meta.mode == crate::meta::StreamMode::OnDemand)
+                .count() as u32;
+            if on_demand >= self.config.on_demand_stream_limit {
+                return Err(StreamsError::LimitExceeded(format!(
+                    "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
+                    self.config.account_id, self.config.region, self.config.on_demand_stream_limit
+                )));
+            }
+        }
+        let mut m = s.meta.clone();
+        m.mode = mode;
+        let now = self.now();
+        m.updating_until_ms =
+            (self.config.update_delay_ms > 0).then(|| now + self.config.update_delay_ms);
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
     /// Makes a plan real: see the module comment.
     async fn commit_plan(&self, name: &StreamName, mut plan: Plan) -> Result<()> {
         let gate = self.get(name.as_str())?.gate.clone();

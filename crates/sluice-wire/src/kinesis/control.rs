@@ -42,6 +42,27 @@ fn parse_mode(details: Option<StreamModeDetails>) -> Option<StreamMode> {
     })
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateStreamModeRequest {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub stream_mode_details: Option<StreamModeDetails>,
+}
+
+impl UpdateStreamModeRequest {
+    pub fn into_domain(self) -> Result<(StreamName, StreamMode), WireError> {
+        let mut v = Validator::new();
+        v.required("StreamARN", &self.stream_arn);
+        v.required("StreamModeDetails", &self.stream_mode_details);
+        check_mode(&mut v, &self.stream_mode_details);
+        check_stream(&mut v, None, self.stream_arn.as_deref());
+        v.finish()?;
+        let mode = parse_mode(self.stream_mode_details).unwrap_or(StreamMode::Provisioned);
+        Ok((resolve_stream(None, self.stream_arn)?, mode))
+    }
+}
+
 pub(crate) fn check_tags(
     v: &mut Validator,
     member: &str,

@@ -114,6 +114,10 @@ pub enum Request {
         stream: StreamName,
         target: u32,
     },
+    UpdateStreamMode {
+        stream: StreamName,
+        mode: sluice_streams::model::StreamMode,
+    },
     DescribeLimits,
     DescribeAccountSettings,
     /// An operation of the model that Sluice does not implement yet.
@@ -271,6 +275,10 @@ impl Request {
                 let (stream, target) = p.decode::<UpdateShardCountRequest>(body)?.into_domain()?;
                 Request::UpdateShardCount { stream, target }
             }
+            Operation::UpdateStreamMode => {
+                let (stream, mode) = p.decode::<UpdateStreamModeRequest>(body)?.into_domain()?;
+                Request::UpdateStreamMode { stream, mode }
+            }
             Operation::DescribeLimits => Request::DescribeLimits,
             Operation::DescribeAccountSettings => Request::DescribeAccountSettings,
             Operation::DeregisterStreamConsumer
@@ -281,7 +289,6 @@ impl Request {
             | Operation::StopStreamEncryption
             | Operation::SubscribeToShard
             | Operation::UpdateAccountSettings
-            | Operation::UpdateStreamMode
             | Operation::UpdateStreamWarmThroughput => Request::Unsupported(op),
         })
     }
