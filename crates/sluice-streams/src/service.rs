@@ -313,6 +313,35 @@ impl Streams {
             .sum()
     }
 
+    /// LimitExceeded if `extra` more open shards would pass the account's shard limit.
+    fn check_shard_limit(&self, extra: u32) -> Result<()> {
+        let open = self.open_shard_total();
+        if open.saturating_add(extra) > self.config.shard_limit {
+            return Err(StreamsError::LimitExceeded(format!(
+                "This request would exceed the shard limit for the account {} in {}. Current shard count for the account: {open}. Limit: {}. Number of additional shards that would have resulted from this request: {extra}. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
+                self.config.account_id, self.config.region, self.config.shard_limit
+            )));
+        }
+        Ok(())
+    }
+
+    /// LimitExceeded if one more on-demand stream would pass the account's limit.
+    fn check_on_demand_limit(&self) -> Result<()> {
+        let on_demand = self
+            .streams
+            .read()
+            .values()
+            .filter(|s| s.meta.mode == StreamMode::OnDemand)
+            .count() as u32;
+        if on_demand >= self.config.on_demand_stream_limit {
+            return Err(StreamsError::LimitExceeded(format!(
+                "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
+                self.config.account_id, self.config.region, self.config.on_demand_stream_limit
+            )));
+        }
+        Ok(())
+    }
+
     /// Removes streams whose DELETING period is over.
     pub fn finish_due_deletions(&self) -> Result<()> {
         let now = self.now();
@@ -375,26 +404,9 @@ impl Streams {
             (StreamMode::OnDemand, None) => DEFAULT_ON_DEMAND_SHARDS,
         };
         if mode == StreamMode::OnDemand {
-            let on_demand = self
-                .streams
-                .read()
-                .values()
-                .filter(|s| s.meta.mode == StreamMode::OnDemand)
-                .count() as u32;
-            if on_demand >= self.config.on_demand_stream_limit {
-                return Err(StreamsError::LimitExceeded(format!(
-                    "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
-                    self.config.account_id, self.config.region, self.config.on_demand_stream_limit
-                )));
-            }
+            self.check_on_demand_limit()?;
         }
-        let open = self.open_shard_total();
-        if open.saturating_add(shard_count) > self.config.shard_limit {
-            return Err(StreamsError::LimitExceeded(format!(
-                "This request would exceed the shard limit for the account {} in {}. Current shard count for the account: {open}. Limit: {}. Number of additional shards that would have resulted from this request: {shard_count}. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
-                self.config.account_id, self.config.region, self.config.shard_limit
-            )));
-        }
+        self.check_shard_limit(shard_count)?;
         let mut tags_map = BTreeMap::new();
         tags::add_tags(&mut tags_map, &input.tags, &name, &self.config.account_id)?;
         let now = self.now();

@@ -168,17 +168,6 @@ impl Streams {
         Ok(id.index())
     }
 
-    fn check_shard_limit(&self, extra: u32) -> Result<()> {
-        let open = self.open_shard_total();
-        if open.saturating_add(extra) > self.config.shard_limit {
-            return Err(StreamsError::LimitExceeded(format!(
-                "This request would exceed the shard limit for the account {} in {}. Current shard count for the account: {open}. Limit: {}. Number of additional shards that would have resulted from this request: {extra}. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
-                self.config.account_id, self.config.region, self.config.shard_limit
-            )));
-        }
-        Ok(())
-    }
-
     pub async fn split_shard(&self, name: &StreamName, shard: &str, key: u128) -> Result<()> {
         let _control = self.control.lock().await;
         let s = self.get_reshardable(name)?;
@@ -300,18 +289,7 @@ impl Streams {
             return Ok(());
         }
         if mode == crate::meta::StreamMode::OnDemand {
-            let on_demand = self
-                .streams
-                .read()
-                .values()
-                .filter(|x| x.meta.mode == crate::meta::StreamMode::OnDemand)
-                .count() as u32;
-            if on_demand >= self.config.on_demand_stream_limit {
-                return Err(StreamsError::LimitExceeded(format!(
-                    "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
-                    self.config.account_id, self.config.region, self.config.on_demand_stream_limit
-                )));
-            }
+            self.check_on_demand_limit()?;
         }
         let mut m = s.meta.clone();
         m.mode = mode;
