@@ -642,7 +642,12 @@ impl Streams {
             match &input.filter {
                 None | Some(ShardFilter::FromTrimHorizon) => true,
                 Some(ShardFilter::AfterShardId(id)) => sh.index > id.index(),
-                Some(ShardFilter::AtTrimHorizon) => sh.closed_ms.is_none_or(|c| c >= trim_cutoff),
+                // Open at the trim horizon: the oldest time whose data is still kept (the
+                // stream's creation, for a stream younger than its retention).
+                Some(ShardFilter::AtTrimHorizon) => {
+                    let horizon = trim_cutoff.max(s.meta.created_ms);
+                    sh.created_ms <= horizon && sh.closed_ms.is_none_or(|c| c > horizon)
+                }
                 Some(ShardFilter::AtLatest) => sh.ending_offset.is_none(),
                 Some(ShardFilter::AtTimestamp(ts)) => {
                     sh.created_ms <= *ts && sh.closed_ms.is_none_or(|c| c > *ts)

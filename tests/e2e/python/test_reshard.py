@@ -243,3 +243,32 @@ def test_update_stream_mode_switches_and_keeps_the_shards(kinesis, stream_factor
         kinesis.update_stream_mode(StreamARN=arn.replace(name, name + "-gone"),
                                    StreamModeDetails={"StreamMode": "ON_DEMAND"})
     assert error_code(e.value) == "ResourceNotFoundException"
+
+
+def test_list_shards_filters_after_resharding(kinesis, stream_factory):
+    import time
+    name = stream_factory(shards=2)
+    before = time.time()
+    time.sleep(0.05)
+    kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000",
+                        NewStartingHashKey=str(2**126))
+    wait_stream_active(kinesis, name)
+    time.sleep(0.05)
+    after = time.time()
+
+    def ids(**filt):
+        return sorted(s["ShardId"] for s in kinesis.list_shards(StreamName=name, **filt)["Shards"])
+
+    everything = ["shardId-000000000000", "shardId-000000000001", "shardId-000000000002",
+                  "shardId-000000000003"]
+    assert ids() == everything
+    assert ids(ShardFilter={"Type": "FROM_TRIM_HORIZON"}) == everything
+    # Open at the trim horizon (the stream's creation): the two original shards.
+    assert ids(ShardFilter={"Type": "AT_TRIM_HORIZON"}) == everything[:2]
+    assert ids(ShardFilter={"Type": "AT_LATEST"}) == everything[1:]
+    assert ids(ShardFilter={"Type": "AFTER_SHARD_ID", "ShardId": "shardId-000000000001"}) == \
+        everything[2:]
+    assert ids(ShardFilter={"Type": "AT_TIMESTAMP", "Timestamp": before}) == everything[:2]
+    assert ids(ShardFilter={"Type": "AT_TIMESTAMP", "Timestamp": after}) == everything[1:]
+    assert ids(ShardFilter={"Type": "FROM_TIMESTAMP", "Timestamp": before}) == everything
+    assert ids(ShardFilter={"Type": "FROM_TIMESTAMP", "Timestamp": after}) == everything[1:]
