@@ -1,0 +1,330 @@
+//! The data plane: PutRecord, PutRecords, GetShardIterator and GetRecords.
+
+use super::*;
+
+impl Streams {
+    fn check_record_size(&self, s: &StreamState, r: &PutRecordInput) -> Result<()> {
+        let max = s.meta.max_record_size_kib as usize * 1024;
+        if r.data.len() + r.partition_key.len() > max {
+            return Err(StreamsError::Validation(format!(
+                "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]' at 'data' failed to satisfy constraint: Member must have length less than or equal to {max}",
+                n = r.data.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn route(&self, s: &StreamState, r: &PutRecordInput) -> Result<(u32, LogId)> {
+        let hash = r
+            .explicit_hash_key
+            .map_or_else(|| partition_hash(&r.partition_key), HashKey);
+        s.route(hash.0).ok_or_else(|| {
+            StreamsError::InvalidArgument(format!("No open shard owns hash key {hash}"))
+        })
+    }
+
+    pub async fn put_record(
+        &self,
+        name: &StreamName,
+        record: PutRecordInput,
+        ordering: Option<&str>,
+    ) -> Result<PutRecordOutput> {
+        let gate = self.get_writable(name.as_str())?.gate.clone();
+        let _open = gate.read().await;
+        // Fetched again under the gate: a reshard may have replaced the state meanwhile.
+        let s = self.get_writable(name.as_str())?;
+        if let Some(o) = ordering
+            && o.parse::<SequenceNumber>().is_err()
+        {
+            return Err(StreamsError::InvalidArgument(format!(
+                "ExclusiveMinimumSequenceNumber {o} used in PutRecord on stream {name} under account {} is invalid.",
+                self.config.account_id
+            )));
+        }
+        self.check_record_size(&s, &record)?;
+        let (shard, log) = self.route(&s, &record)?;
+        let size = record.data.len() + record.partition_key.len();
+        if !self.limiter.admit_write(log, size, self.now()) {
+            return Err(StreamsError::ProvisionedThroughputExceeded(
+                self.write_throttled(ShardId::new(shard), name.as_str()),
+            ));
+        }
+        let mut acks = self
+            .logs
+            .append(vec![LogAppend {
+                log,
+                timestamp_ms: self.now(),
+                records: vec![AppendRecord {
+                    key: Bytes::from(record.partition_key.into_bytes()),
+                    value: record.data,
+                }],
+            }])
+            .await;
+        let ack = acks.pop().ok_or(StorageError::ShuttingDown)??;
+        s.metrics.incoming_records.increment(1);
+        s.metrics.incoming_bytes.increment(size as u64);
+        let shard_id = ShardId::new(shard);
+        Ok(PutRecordOutput {
+            shard_id,
+            sequence_number: SequenceNumber::new(shard_id, ack.first_offset),
+        })
+    }
+
+    pub async fn put_records(
+        &self,
+        name: &StreamName,
+        records: Vec<PutRecordInput>,
+    ) -> Result<Vec<PutRecordsEntry>> {
+        let gate = self.get_writable(name.as_str())?.gate.clone();
+        let _open = gate.read().await;
+        let s = self.get_writable(name.as_str())?;
+        for r in &records {
+            self.check_record_size(&s, r)?;
+        }
+        let now = self.now();
+        let n = records.len();
+        let mut bytes = 0u64;
+        // Group by shard, keeping each shard's records in request order.
+        let mut groups: BTreeMap<u32, (LogId, Vec<usize>, Vec<AppendRecord>)> = BTreeMap::new();
+        let mut throttled: Vec<(usize, u32)> = Vec::new();
+        for (i, r) in records.into_iter().enumerate() {
+            let (shard, log) = self.route(&s, &r)?;
+            let size = r.data.len() + r.partition_key.len();
+            if !self.limiter.admit_write(log, size, now) {
+                throttled.push((i, shard));
+                continue;
+            }
+            bytes += size as u64;
+            let g = groups
+                .entry(shard)
+                .or_insert_with(|| (log, Vec::new(), Vec::new()));
+            g.1.push(i);
+            g.2.push(AppendRecord {
+                key: Bytes::from(r.partition_key.into_bytes()),
+                value: r.data,
+            });
+        }
+        let mut positions = Vec::with_capacity(groups.len());
+        let mut appends = Vec::with_capacity(groups.len());
+        for (shard, (log, idx, recs)) in groups {
+            positions.push((shard, idx));
+            appends.push(LogAppend {
+                log,
+                timestamp_ms: now,
+                records: recs,
+            });
+        }
+        let acks = self.logs.append(appends).await;
+        let mut out: Vec<Option<PutRecordsEntry>> = vec![None; n];
+        for (i, shard) in throttled {
+            out[i] = Some(PutRecordsEntry::Failed {
+                error_code: "ProvisionedThroughputExceededException",
+                message: self.write_throttled(ShardId::new(shard), name.as_str()),
+            });
+        }
+        for ((shard, idx), ack) in positions.into_iter().zip(acks) {
+            let shard_id = ShardId::new(shard);
+            for (k, i) in idx.into_iter().enumerate() {
+                out[i] = Some(match &ack {
+                    Ok(a) => PutRecordsEntry::Ok(PutRecordOutput {
+                        shard_id,
+                        sequence_number: SequenceNumber::new(shard_id, a.first_offset + k as u64),
+                    }),
+                    Err(e) => {
+                        tracing::error!(error = %e, "PutRecords append failed");
+                        PutRecordsEntry::Failed {
+                            error_code: "InternalFailure",
+                            message: "Internal Service Failure".into(),
+                        }
+                    }
+                });
+            }
+        }
+        let ok = out
+            .iter()
+            .filter(|e| matches!(e, Some(PutRecordsEntry::Ok(_))))
+            .count();
+        s.metrics.incoming_records.increment(ok as u64);
+        s.metrics.incoming_bytes.increment(bytes);
+        Ok(out
+            .into_iter()
+            .map(|e| {
+                e.unwrap_or(PutRecordsEntry::Failed {
+                    error_code: "InternalFailure",
+                    message: "Internal Service Failure".into(),
+                })
+            })
+            .collect())
+    }
+
+    /// AWS's text for a write over a shard's limit.
+    fn write_throttled(&self, shard: ShardId, stream: &str) -> String {
+        format!(
+            "Rate exceeded for shard {shard} in stream {stream} under account {}.",
+            self.config.account_id
+        )
+    }
+
+    fn shard_not_found(&self, shard: &str, stream: &str) -> StreamsError {
+        StreamsError::ShardNotFound {
+            shard: shard.to_owned(),
+            stream: stream.to_owned(),
+            account: self.config.account_id.clone(),
+        }
+    }
+
+    pub async fn get_shard_iterator(
+        &self,
+        name: &StreamName,
+        shard: &str,
+        kind: IteratorType,
+    ) -> Result<String> {
+        let shard_id = parse_shard_id(shard).ok_or_else(|| {
+            StreamsError::ResourceNotFound(format!(
+                "Could not find shard {shard} in stream {name} under account {}.",
+                self.config.account_id
+            ))
+        })?;
+        let s = match self.get(name.as_str()) {
+            Ok(s) => s,
+            Err(StreamsError::StreamNotFound { .. }) => {
+                return Err(self.shard_not_found(&shard_id.to_string(), name.as_str()));
+            }
+            Err(e) => return Err(e),
+        };
+        let sh = s
+            .shard(shard_id.index())
+            .ok_or_else(|| self.shard_not_found(&shard_id.to_string(), name.as_str()))?;
+        let parse_seq = |seq: &str| -> Result<SequenceNumber> {
+            let parsed = seq.parse::<SequenceNumber>().map_err(|_| {
+                StreamsError::InvalidArgument(format!(
+                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {shard_id} in stream {name} under account {} is invalid.",
+                    self.config.account_id
+                ))
+            })?;
+            if parsed.shard() != shard_id {
+                return Err(StreamsError::InvalidArgument(format!(
+                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {shard_id}",
+                    parsed.shard()
+                )));
+            }
+            Ok(parsed)
+        };
+        let offset = match kind {
+            IteratorType::TrimHorizon => sh.starting_offset,
+            IteratorType::Latest => self.logs.bounds(sh.log)?.next_offset,
+            IteratorType::AtSequenceNumber(seq) => parse_seq(&seq)?.offset(),
+            IteratorType::AfterSequenceNumber(seq) => parse_seq(&seq)?.offset().saturating_add(1),
+            IteratorType::AtTimestamp(ts) => {
+                let now = self.now();
+                if ts > now {
+                    return Err(StreamsError::InvalidArgument(format!(
+                        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {ts}, currentTimestampInMillis: {now}"
+                    )));
+                }
+                self.logs.offset_at_time(sh.log, ts).await?
+            }
+        };
+        Ok(self.iterators.encode(&IteratorPosition {
+            stream: s.meta.name.clone(),
+            stream_created_ms: s.meta.created_ms,
+            shard: shard_id.index(),
+            offset,
+            issued_ms: self.now(),
+        }))
+    }
+
+    pub async fn get_records(
+        &self,
+        iterator: &str,
+        limit: Option<u32>,
+    ) -> Result<GetRecordsOutput> {
+        let pos = self
+            .iterators
+            .decode(iterator)
+            .ok_or_else(|| StreamsError::InvalidArgument("Invalid ShardIterator.".into()))?;
+        let now = self.now();
+        if now - pos.issued_ms > ITERATOR_TTL_MS {
+            return Err(StreamsError::ExpiredIterator {
+                created: java_date(pos.issued_ms),
+                now: java_date(now),
+            });
+        }
+        let shard_id = ShardId::new(pos.shard);
+        let gone = || self.shard_not_found(&shard_id.to_string(), &pos.stream);
+        let s = self.get(&pos.stream).map_err(|_| gone())?;
+        if s.meta.created_ms != pos.stream_created_ms {
+            return Err(gone());
+        }
+        let sh = s.shard(pos.shard).ok_or_else(gone)?;
+        let limits = ReadLimits {
+            max_records: limit.unwrap_or(10_000).clamp(1, 10_000) as usize,
+            max_bytes: GET_RECORDS_MAX_BYTES,
+        };
+        let end = sh.ending_offset;
+        if !self.limiter.admit_read(sh.log, now) {
+            return Err(StreamsError::ProvisionedThroughputExceeded(format!(
+                "Rate exceeded for Shard - {shard_id} in stream {} under account {}.",
+                pos.stream, self.config.account_id
+            )));
+        }
+        let batch = self.logs.read(sh.log, pos.offset, limits).await?;
+        let bounds = self.logs.bounds(sh.log)?;
+        let mut records = Vec::with_capacity(batch.records.len());
+        let mut bytes = 0u64;
+        for r in batch.records {
+            if end.is_some_and(|e| r.offset >= e) {
+                break;
+            }
+            bytes += r.value.len() as u64;
+            records.push(Record {
+                sequence_number: SequenceNumber::new(shard_id, r.offset),
+                arrival_ms: r.timestamp_ms,
+                partition_key: String::from_utf8_lossy(&r.key).into_owned(),
+                data: r.value,
+            });
+        }
+        let next_offset = records
+            .last()
+            .map_or(batch.next_offset, |r| r.sequence_number.offset() + 1);
+        let millis_behind_latest = match records.last() {
+            Some(last) if next_offset < bounds.next_offset => (now - last.arrival_ms).max(0),
+            _ => 0,
+        };
+        let at_end = end.is_some_and(|e| next_offset >= e);
+        let next_iterator = (!at_end).then(|| {
+            self.iterators.encode(&IteratorPosition {
+                offset: next_offset,
+                issued_ms: now,
+                ..pos.clone()
+            })
+        });
+        let child_shards = at_end.then(|| {
+            s.meta
+                .shards
+                .iter()
+                .filter(|c| c.parent == Some(pos.shard) || c.adjacent_parent == Some(pos.shard))
+                .map(|c| ChildShard {
+                    shard_id: ShardId::new(c.index),
+                    parents: c
+                        .parent
+                        .into_iter()
+                        .chain(c.adjacent_parent)
+                        .map(ShardId::new)
+                        .collect(),
+                    hash_range: c.hash_range(),
+                })
+                .collect()
+        });
+        s.metrics.get_records_calls.increment(1);
+        s.metrics.outgoing_bytes.increment(bytes);
+        self.limiter.charge_read(sh.log, bytes, now);
+        s.metrics.outgoing_records.increment(records.len() as u64);
+        Ok(GetRecordsOutput {
+            records,
+            next_iterator,
+            millis_behind_latest,
+            child_shards,
+        })
+    }
+}
