@@ -162,6 +162,18 @@ impl Operation {
 }
 
 /// Checks the StreamName / StreamARN pair every stream operation takes.
+/// A required member of AWS's ShardId shape (ShardId, ShardToSplit, ShardToMerge, ...).
+pub(crate) fn check_shard(v: &mut Validator, member: &str, value: &Option<String>) {
+    v.required(member, value);
+    v.string(
+        member,
+        value.as_deref(),
+        1,
+        128,
+        Some((validate::STREAM_NAME_PATTERN, validate::is_stream_name)),
+    );
+}
+
 pub(crate) fn check_stream(v: &mut Validator, name: Option<&str>, arn: Option<&str>) {
     v.string(
         "StreamName",

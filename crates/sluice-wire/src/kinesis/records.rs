@@ -1,6 +1,6 @@
 //! The data path: PutRecord, PutRecords, GetShardIterator, GetRecords.
 
-use super::{check_stream, resolve_stream};
+use super::{check_shard, check_stream, resolve_stream};
 use crate::WireError;
 use crate::types::{Blob, Timestamp};
 use crate::validate::{self, Validator};
@@ -286,14 +286,7 @@ pub struct GetShardIteratorRequest {
 impl GetShardIteratorRequest {
     pub fn into_domain(self) -> Result<(StreamName, String, IteratorType), WireError> {
         let mut v = Validator::new();
-        v.required("ShardId", &self.shard_id);
-        v.string(
-            "ShardId",
-            self.shard_id.as_deref(),
-            1,
-            128,
-            Some((validate::STREAM_NAME_PATTERN, validate::is_stream_name)),
-        );
+        check_shard(&mut v, "ShardId", &self.shard_id);
         v.required("ShardIteratorType", &self.shard_iterator_type);
         v.one_of(
             "ShardIteratorType",

@@ -1,22 +1,10 @@
 //! SplitShard, MergeShards and UpdateShardCount.
 
-use super::{check_stream, resolve_stream};
+use super::{check_shard, check_stream, resolve_stream};
 use crate::WireError;
 use crate::validate::{self, Validator};
 use serde::{Deserialize, Serialize};
 use sluice_types::StreamName;
-
-/// ShardToSplit, ShardToMerge and the like: AWS's ShardId shape.
-fn check_shard(v: &mut Validator, member: &str, value: &Option<String>) {
-    v.required(member, value);
-    v.string(
-        member,
-        value.as_deref(),
-        1,
-        128,
-        Some((validate::STREAM_NAME_PATTERN, validate::is_stream_name)),
-    );
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
