@@ -27,6 +27,10 @@ pub struct ServerConfig {
     pub delete_delay_ms: i64,
     /// How long a resharded stream reads as UPDATING.
     pub update_delay_ms: i64,
+    /// How long a new enhanced fan-out consumer reads as CREATING (a deregistered one as DELETING).
+    pub consumer_delay_ms: i64,
+    /// How long a SubscribeToShard subscription lasts (AWS: 5 minutes).
+    pub subscription_lifetime_ms: i64,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
     /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
@@ -53,6 +57,8 @@ impl Default for ServerConfig {
             create_delay_ms: 0,
             delete_delay_ms: 0,
             update_delay_ms: 0,
+            consumer_delay_ms: 0,
+            subscription_lifetime_ms: 300_000,
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,

@@ -6,17 +6,23 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use sluice_streams::Subscription;
 use sluice_wire::kinesis::Operation;
 use sluice_wire::kinesis::control::*;
+use sluice_wire::kinesis::fanout::{
+    self, DescribeStreamConsumerResponse, ListStreamConsumersResponse,
+    RegisterStreamConsumerResponse,
+};
 use sluice_wire::kinesis::records::*;
 use sluice_wire::kinesis::request::Request;
 use sluice_wire::kinesis::reshard::UpdateShardCountResponse;
 use sluice_wire::kinesis::settings::*;
 use sluice_wire::{Protocol, WireError};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub(crate) async fn handle(
-    state: &AppState,
+    state: &Arc<AppState>,
     method: &http::Method,
     uri: &http::Uri,
     headers: &HeaderMap,
@@ -56,19 +62,87 @@ pub(crate) async fn handle(
     let result = dispatch(state, op, protocol, &body).await;
     let elapsed = started.elapsed().as_secs_f64();
     state.latency[op.index()].record(elapsed);
-    match result {
-        Ok(out) => {
-            let mut resp = Response::new(Body::from(out));
-            let h = resp.headers_mut();
-            h.insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static(protocol.content_type()),
-            );
-            h.insert("x-amzn-requestid", request_id());
-            resp
-        }
-        Err(e) => error_response(protocol, &e, op.name()),
+    let (content_type, body) = match result {
+        Ok(Answer::Body(out)) => (protocol.content_type(), Body::from(out)),
+        Ok(Answer::Subscription(sub)) => (
+            fanout::EVENT_STREAM_CONTENT_TYPE,
+            subscription_body(state.clone(), protocol, sub),
+        ),
+        Err(e) => return error_response(protocol, &e, op.name()),
+    };
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    h.insert("x-amzn-requestid", request_id());
+    resp
+}
+
+/// What an operation answers: a body, or (SubscribeToShard) a subscription whose events are
+/// streamed.
+enum Answer {
+    Body(Vec<u8>),
+    Subscription(Subscription),
+}
+
+impl From<Vec<u8>> for Answer {
+    fn from(body: Vec<u8>) -> Self {
+        Answer::Body(body)
     }
+}
+
+/// The event stream of a subscription: `initial-response`, then one message per event until
+/// the subscription ends (or an `exception` message if it fails). Dropping the body (the client
+/// went away) drops the subscription, which frees its place for the next one.
+fn subscription_body(state: Arc<AppState>, p: Protocol, sub: Subscription) -> Body {
+    let gauge = metrics::gauge!("sluice_subscriptions_active");
+    gauge.increment(1.0);
+    struct Live {
+        state: Arc<AppState>,
+        sub: Subscription,
+        started: bool,
+        done: bool,
+        gauge: metrics::Gauge,
+    }
+    impl Drop for Live {
+        fn drop(&mut self) {
+            self.gauge.decrement(1.0);
+        }
+    }
+    let live = Live {
+        state,
+        sub,
+        started: false,
+        done: false,
+        gauge,
+    };
+    let events = futures_util::stream::unfold(live, move |mut live| async move {
+        if live.done {
+            return None;
+        }
+        if !live.started {
+            live.started = true;
+            return Some((
+                Ok::<_, std::convert::Infallible>(fanout::initial_response(p)),
+                live,
+            ));
+        }
+        let frame = match live.state.streams.next_event(&mut live.sub).await {
+            Ok(Some(event)) => fanout::event(p, event),
+            Ok(None) => return None,
+            Err(e) => {
+                live.done = true;
+                let e = WireError::from(e);
+                metrics::counter!("sluice_errors_total", "operation" => "SubscribeToShard", "type" => e.kind)
+                    .increment(1);
+                fanout::exception(p, &e)
+            }
+        };
+        Some((Ok(frame), live))
+    });
+    Body::from_stream(events)
 }
 
 /// A random request id in AWS's form (UUID layout, lowercase hex).
@@ -116,9 +190,46 @@ async fn dispatch(
     op: Operation,
     p: Protocol,
     body: &Bytes,
-) -> Result<Vec<u8>, WireError> {
+) -> Result<Answer, WireError> {
     let streams = &state.streams;
     Ok(match Request::decode(op, p, body)? {
+        Request::SubscribeToShard {
+            consumer_arn,
+            shard,
+            start,
+        } => {
+            return Ok(Answer::Subscription(
+                streams.subscribe(&consumer_arn, &shard, start).await?,
+            ));
+        }
+        Request::RegisterStreamConsumer {
+            stream_arn,
+            name,
+            tags,
+        } => p.encode(&RegisterStreamConsumerResponse {
+            consumer: streams
+                .register_consumer(&stream_arn, &name, &tags)
+                .await?
+                .into(),
+        }),
+        Request::DescribeStreamConsumer(r) => p.encode(&DescribeStreamConsumerResponse::from(
+            streams.describe_consumer(&r)?,
+        )),
+        Request::ListStreamConsumers {
+            stream_arn,
+            stream_created_ms,
+            next_token,
+            max_results,
+        } => p.encode(&ListStreamConsumersResponse::from(streams.list_consumers(
+            &stream_arn,
+            stream_created_ms,
+            next_token.as_deref(),
+            max_results,
+        )?)),
+        Request::DeregisterStreamConsumer(r) => {
+            streams.deregister_consumer(&r).await?;
+            empty()
+        }
         Request::CreateStream(input) => {
             streams.create_stream(input).await?;
             empty()
@@ -299,7 +410,8 @@ async fn dispatch(
                 format!("Sluice does not support {} yet.", op.name()),
             ));
         }
-    })
+    }
+    .into())
 }
 
 #[cfg(test)]

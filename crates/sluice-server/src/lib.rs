@@ -80,6 +80,8 @@ pub async fn run(
         delete_delay_ms: config.delete_delay_ms,
         update_delay_ms: config.update_delay_ms,
         limits: config.limits,
+        consumer_delay_ms: config.consumer_delay_ms,
+        subscription_lifetime_ms: config.subscription_lifetime_ms,
         ..StreamsConfig::default()
     };
     let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta)?;

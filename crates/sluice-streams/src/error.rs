@@ -37,6 +37,8 @@ pub enum StreamsError {
     #[error("{0}")]
     ResourceNotFound(String),
     #[error("{0}")]
+    ResourceInUse(String),
+    #[error("{0}")]
     ProvisionedThroughputExceeded(String),
     #[error("internal failure: {0}")]
     Storage(#[from] StorageError),

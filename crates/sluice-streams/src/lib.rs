@@ -10,7 +10,7 @@ mod service;
 mod tags;
 
 pub use error::{Result, StreamsError};
-pub use service::{Streams, StreamsConfig};
+pub use service::{Streams, StreamsConfig, Subscription};
 
 /// Shard-level metrics that `ALL` stands for, in AWS's order.
 pub const ALL_SHARD_LEVEL_METRICS: [&str; 7] = [

@@ -74,6 +74,24 @@ pub struct StreamMeta {
     /// before resharding existed, which reads as never updating.
     #[serde(default)]
     pub updating_until_ms: Option<i64>,
+    /// Enhanced fan-out consumers, in registration order. Absent in metadata written before
+    /// consumers existed, which reads as none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<ConsumerMeta>,
+}
+
+/// A registered enhanced fan-out consumer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerMeta {
+    pub name: String,
+    /// Its ARN ends with this time in whole seconds.
+    pub created_ms: i64,
+    /// The consumer reads as CREATING until this time, then ACTIVE.
+    pub active_at_ms: i64,
+    /// Set by DeregisterStreamConsumer: the consumer reads as DELETING until this time, then is gone.
+    pub deleting_until_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 impl StreamMeta {

@@ -177,3 +177,53 @@ pub struct Limits {
     pub on_demand_stream_count: u32,
     pub on_demand_stream_count_limit: u32,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumerStatus {
+    Creating,
+    Deleting,
+    Active,
+}
+
+impl ConsumerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerStatus::Creating => "CREATING",
+            ConsumerStatus::Deleting => "DELETING",
+            ConsumerStatus::Active => "ACTIVE",
+        }
+    }
+}
+
+/// How a request names a consumer: by its ARN, or by its stream's ARN and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsumerRef {
+    Arn(String),
+    Name { stream_arn: String, name: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerDescription {
+    pub name: String,
+    pub arn: String,
+    pub status: ConsumerStatus,
+    pub created_ms: i64,
+    pub stream_arn: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListConsumersOutput {
+    pub consumers: Vec<ConsumerDescription>,
+    pub next_token: Option<String>,
+}
+
+/// One SubscribeToShardEvent.
+#[derive(Debug, Clone)]
+pub struct SubscribeEvent {
+    pub records: Vec<Record>,
+    /// Where to resume (AFTER_SEQUENCE_NUMBER); `None` once the shard's end is delivered.
+    pub continuation: Option<SequenceNumber>,
+    pub millis_behind_latest: i64,
+    /// Set on the last event of a closed shard.
+    pub child_shards: Option<Vec<ChildShard>>,
+}

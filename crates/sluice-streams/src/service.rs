@@ -9,6 +9,9 @@ use crate::meta::{
 use crate::model::*;
 use crate::tags;
 
+mod consumers;
+mod fanout;
+pub use fanout::Subscription;
 mod records;
 mod reshard;
 mod settings;
@@ -46,6 +49,11 @@ pub struct StreamsConfig {
     pub update_delay_ms: i64,
     /// AWS's per-shard throughput limits, or none.
     pub limits: crate::limits::LimitsMode,
+    /// How long a new enhanced fan-out consumer reads as CREATING (and a deregistered one as
+    /// DELETING).
+    pub consumer_delay_ms: i64,
+    /// How long a SubscribeToShard subscription lasts (AWS: 5 minutes).
+    pub subscription_lifetime_ms: i64,
 }
 
 impl Default for StreamsConfig {
@@ -59,6 +67,8 @@ impl Default for StreamsConfig {
             delete_delay_ms: 0,
             update_delay_ms: 0,
             limits: crate::limits::LimitsMode::Off,
+            consumer_delay_ms: 0,
+            subscription_lifetime_ms: 300_000,
         }
     }
 }
@@ -142,6 +152,8 @@ pub struct Streams {
     /// Serializes control-plane changes.
     control: tokio::sync::Mutex<()>,
     limiter: crate::limits::Limiter,
+    /// New-data signals per log and the live SubscribeToShard subscriptions.
+    fanout: fanout::Fanout,
 }
 
 impl Streams {
@@ -212,6 +224,7 @@ impl Streams {
             streams: RwLock::new(streams),
             control: tokio::sync::Mutex::new(()),
             limiter: crate::limits::Limiter::new(config.limits),
+            fanout: fanout::Fanout::default(),
             config,
         };
         Ok(service)
@@ -370,6 +383,7 @@ impl Streams {
         self.streams.write().remove(&s.meta.name);
         for shard in &s.meta.shards {
             self.limiter.forget(shard.log);
+            self.fanout.forget(shard.log);
             match self.logs.delete_log(shard.log) {
                 Ok(()) | Err(StorageError::LogNotFound(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -452,6 +466,7 @@ impl Streams {
             max_record_size_kib: input.max_record_size_kib.unwrap_or(1024),
             resource_policy: None,
             updating_until_ms: None,
+            consumers: Vec::new(),
         };
         let next = first_log + u64::from(shard_count);
         self.persist(
@@ -468,12 +483,18 @@ impl Streams {
     pub async fn delete_stream(
         &self,
         name: &StreamName,
-        _enforce_consumer_deletion: bool,
+        enforce_consumer_deletion: bool,
     ) -> Result<()> {
         let _guard = self.control.lock().await;
         let s = self.get(name.as_str())?;
         if s.meta.deleting_until_ms.is_some() {
             return Ok(());
+        }
+        if !s.meta.consumers.is_empty() && !enforce_consumer_deletion {
+            return Err(StreamsError::ResourceInUse(format!(
+                "Stream {name} under account {} has registered consumers. Deregister them, or set EnforceConsumerDeletion to delete them with the stream.",
+                self.config.account_id
+            )));
         }
         if self.config.delete_delay_ms <= 0 {
             return self.remove_stream(&s);
@@ -502,7 +523,7 @@ impl Streams {
             created_ms: m.created_ms,
             shard_level_metrics: m.shard_level_metrics.iter().cloned().collect(),
             open_shard_count: m.open_shards().count() as u32,
-            consumer_count: 0,
+            consumer_count: m.consumers.len() as u32,
             max_record_size_kib: m.max_record_size_kib,
         }
     }

@@ -88,9 +88,9 @@ impl From<StreamsError> for WireError {
             | StreamsError::ResourceNotFound(_) => {
                 WireError::new("ResourceNotFoundException", message)
             }
-            StreamsError::StreamExists { .. } | StreamsError::StreamNotActive { .. } => {
-                WireError::new("ResourceInUseException", message)
-            }
+            StreamsError::StreamExists { .. }
+            | StreamsError::StreamNotActive { .. }
+            | StreamsError::ResourceInUse(_) => WireError::new("ResourceInUseException", message),
             StreamsError::LimitExceeded(_) => WireError::new("LimitExceededException", message),
             StreamsError::InvalidArgument(_) => WireError::new("InvalidArgumentException", message),
             StreamsError::Validation(_) => WireError::new("ValidationException", message),

@@ -61,6 +61,7 @@ impl Streams {
             }])
             .await;
         let ack = acks.pop().ok_or(StorageError::ShuttingDown)??;
+        self.fanout.notify(log);
         s.metrics.incoming_records.increment(1);
         s.metrics.incoming_bytes.increment(size as u64);
         let shard_id = ShardId::new(shard);
@@ -107,7 +108,7 @@ impl Streams {
         let mut positions = Vec::with_capacity(groups.len());
         let mut appends = Vec::with_capacity(groups.len());
         for (shard, (log, idx, recs)) in groups {
-            positions.push((shard, idx));
+            positions.push((shard, log, idx));
             appends.push(LogAppend {
                 log,
                 timestamp_ms: now,
@@ -122,7 +123,10 @@ impl Streams {
                 message: self.write_throttled(ShardId::new(shard), name.as_str()),
             });
         }
-        for ((shard, idx), ack) in positions.into_iter().zip(acks) {
+        for ((shard, log, idx), ack) in positions.into_iter().zip(acks) {
+            if ack.is_ok() {
+                self.fanout.notify(log);
+            }
             let shard_id = ShardId::new(shard);
             for (k, i) in idx.into_iter().enumerate() {
                 out[i] = Some(match &ack {
@@ -165,7 +169,7 @@ impl Streams {
         )
     }
 
-    fn shard_not_found(&self, shard: &str, stream: &str) -> StreamsError {
+    pub(super) fn shard_not_found(&self, shard: &str, stream: &str) -> StreamsError {
         StreamsError::ShardNotFound {
             shard: shard.to_owned(),
             stream: stream.to_owned(),
@@ -195,16 +199,46 @@ impl Streams {
         let sh = s
             .shard(shard_id.index())
             .ok_or_else(|| self.shard_not_found(&shard_id.to_string(), name.as_str()))?;
+        let offset = self
+            .start_offset(
+                sh,
+                shard_id,
+                name.as_str(),
+                kind,
+                "GetShardIterator",
+                "StartingSequenceNumber",
+            )
+            .await?;
+        Ok(self.iterators.encode(&IteratorPosition {
+            stream: s.meta.name.clone(),
+            stream_created_ms: s.meta.created_ms,
+            shard: shard_id.index(),
+            offset,
+            issued_ms: self.now(),
+        }))
+    }
+
+    /// The first offset to read for a starting position on shard `sh` (GetShardIterator and
+    /// SubscribeToShard). `op` and `member` name the request in error messages.
+    pub(super) async fn start_offset(
+        &self,
+        sh: &ShardMeta,
+        shard_id: ShardId,
+        name: &str,
+        kind: IteratorType,
+        op: &str,
+        member: &str,
+    ) -> Result<u64> {
         let parse_seq = |seq: &str| -> Result<SequenceNumber> {
             let parsed = seq.parse::<SequenceNumber>().map_err(|_| {
                 StreamsError::InvalidArgument(format!(
-                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {shard_id} in stream {name} under account {} is invalid.",
+                    "{member} {seq} used in {op} on shard {shard_id} in stream {name} under account {} is invalid.",
                     self.config.account_id
                 ))
             })?;
             if parsed.shard() != shard_id {
                 return Err(StreamsError::InvalidArgument(format!(
-                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {shard_id}",
+                    "Invalid {member}. It encodes {}, while it was used in a call to a shard with {shard_id}",
                     parsed.shard()
                 )));
             }
@@ -225,13 +259,7 @@ impl Streams {
                 self.logs.offset_at_time(sh.log, ts).await?
             }
         };
-        Ok(self.iterators.encode(&IteratorPosition {
-            stream: s.meta.name.clone(),
-            stream_created_ms: s.meta.created_ms,
-            shard: shard_id.index(),
-            offset,
-            issued_ms: self.now(),
-        }))
+        Ok(offset)
     }
 
     pub async fn get_records(
@@ -299,23 +327,7 @@ impl Streams {
                 ..pos.clone()
             })
         });
-        let child_shards = at_end.then(|| {
-            s.meta
-                .shards
-                .iter()
-                .filter(|c| c.parent == Some(pos.shard) || c.adjacent_parent == Some(pos.shard))
-                .map(|c| ChildShard {
-                    shard_id: ShardId::new(c.index),
-                    parents: c
-                        .parent
-                        .into_iter()
-                        .chain(c.adjacent_parent)
-                        .map(ShardId::new)
-                        .collect(),
-                    hash_range: c.hash_range(),
-                })
-                .collect()
-        });
+        let child_shards = at_end.then(|| self.child_shards(&s, pos.shard));
         s.metrics.get_records_calls.increment(1);
         s.metrics.outgoing_bytes.increment(bytes);
         self.limiter.charge_read(sh.log, bytes, now);

@@ -346,6 +346,12 @@ impl Streams {
                 value: next_log.to_string().into_bytes(),
             }],
         )?;
+        // Subscribers of a closed shard learn of its end now, not at their next heartbeat.
+        for sh in s.meta.open_shards() {
+            if plan.closed.contains(&sh.index) {
+                self.fanout.notify(sh.log);
+            }
+        }
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! is built from domain output.
 
 pub mod control;
+pub mod fanout;
 mod get_records_json;
 pub mod records;
 pub mod request;

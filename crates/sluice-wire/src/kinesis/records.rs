@@ -6,7 +6,8 @@ use crate::types::{Blob, Timestamp};
 use crate::validate::{self, Validator};
 use serde::{Deserialize, Serialize};
 use sluice_streams::model::{
-    GetRecordsOutput, IteratorType, PutRecordInput, PutRecordOutput, PutRecordsEntry,
+    ChildShard, GetRecordsOutput, IteratorType, PutRecordInput, PutRecordOutput, PutRecordsEntry,
+    Record,
 };
 use sluice_types::StreamName;
 
@@ -263,7 +264,7 @@ impl From<Vec<PutRecordsEntry>> for PutRecordsResponse {
 }
 
 /// AWS lists the enum in this order in its messages.
-const ITERATOR_TYPES: [&str; 5] = [
+pub(crate) const ITERATOR_TYPES: [&str; 5] = [
     "AFTER_SEQUENCE_NUMBER",
     "LATEST",
     "AT_TIMESTAMP",
@@ -309,32 +310,11 @@ impl GetShardIteratorRequest {
         );
         v.finish()?;
         let stream = resolve_stream(self.stream_name, self.stream_arn)?;
-        let kind = self.shard_iterator_type.unwrap_or_default();
-        let must = |detail: String| {
-            WireError::invalid_argument(format!(
-                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {detail}."
-            ))
-        };
-        let iterator = match (kind.as_str(), self.starting_sequence_number) {
-            ("AT_SEQUENCE_NUMBER", Some(s)) => IteratorType::AtSequenceNumber(s),
-            ("AFTER_SEQUENCE_NUMBER", Some(s)) => IteratorType::AfterSequenceNumber(s),
-            (k @ ("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER"), None) => {
-                return Err(must(format!("{k} and no StartingSequenceNumber")));
-            }
-            (k @ ("TRIM_HORIZON" | "LATEST"), Some(_)) => {
-                return Err(must(format!("{k} and also a StartingSequenceNumber")));
-            }
-            ("TRIM_HORIZON", None) => IteratorType::TrimHorizon,
-            ("LATEST", None) => IteratorType::Latest,
-            (_, _) => match self.timestamp {
-                Some(ts) => IteratorType::AtTimestamp(ts.0),
-                None => {
-                    return Err(WireError::invalid_argument(
-                        "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.",
-                    ));
-                }
-            },
-        };
+        let iterator = iterator_type(
+            &self.shard_iterator_type.unwrap_or_default(),
+            self.starting_sequence_number,
+            self.timestamp,
+        )?;
         Ok((stream, self.shard_id.unwrap_or_default(), iterator))
     }
 }
@@ -403,34 +383,74 @@ pub struct GetRecordsResponse {
     pub child_shards: Option<Vec<ChildShardOut>>,
 }
 
+impl From<Record> for RecordOut {
+    fn from(r: Record) -> Self {
+        Self {
+            sequence_number: r.sequence_number.to_string(),
+            approximate_arrival_timestamp: Timestamp(r.arrival_ms),
+            data: Blob(r.data),
+            partition_key: r.partition_key,
+            encryption_type: "NONE",
+        }
+    }
+}
+
+impl From<ChildShard> for ChildShardOut {
+    fn from(c: ChildShard) -> Self {
+        Self {
+            shard_id: c.shard_id.to_string(),
+            parent_shards: c.parents.iter().map(ToString::to_string).collect(),
+            hash_key_range: super::control::HashKeyRangeOut {
+                starting_hash_key: c.hash_range.start.to_string(),
+                ending_hash_key: c.hash_range.end.to_string(),
+            },
+        }
+    }
+}
+
 impl From<GetRecordsOutput> for GetRecordsResponse {
     fn from(o: GetRecordsOutput) -> Self {
         Self {
-            records: o
-                .records
-                .into_iter()
-                .map(|r| RecordOut {
-                    sequence_number: r.sequence_number.to_string(),
-                    approximate_arrival_timestamp: Timestamp(r.arrival_ms),
-                    data: Blob(r.data),
-                    partition_key: r.partition_key,
-                    encryption_type: "NONE",
-                })
-                .collect(),
+            records: o.records.into_iter().map(RecordOut::from).collect(),
             next_shard_iterator: o.next_iterator,
             millis_behind_latest: o.millis_behind_latest,
-            child_shards: o.child_shards.map(|c| {
-                c.into_iter()
-                    .map(|c| ChildShardOut {
-                        shard_id: c.shard_id.to_string(),
-                        parent_shards: c.parents.iter().map(ToString::to_string).collect(),
-                        hash_key_range: super::control::HashKeyRangeOut {
-                            starting_hash_key: c.hash_range.start.to_string(),
-                            ending_hash_key: c.hash_range.end.to_string(),
-                        },
-                    })
-                    .collect()
-            }),
+            child_shards: o
+                .child_shards
+                .map(|c| c.into_iter().map(ChildShardOut::from).collect()),
         }
     }
+}
+
+/// An already-validated ShardIteratorType (or StartingPosition Type) with its sequence number or
+/// timestamp, as the domain takes it; AWS's message when they do not go together.
+pub(crate) fn iterator_type(
+    kind: &str,
+    sequence_number: Option<String>,
+    timestamp: Option<Timestamp>,
+) -> Result<IteratorType, WireError> {
+    let must = |detail: String| {
+        WireError::invalid_argument(format!(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {detail}."
+        ))
+    };
+    Ok(match (kind, sequence_number) {
+        ("AT_SEQUENCE_NUMBER", Some(s)) => IteratorType::AtSequenceNumber(s),
+        ("AFTER_SEQUENCE_NUMBER", Some(s)) => IteratorType::AfterSequenceNumber(s),
+        (k @ ("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER"), None) => {
+            return Err(must(format!("{k} and no StartingSequenceNumber")));
+        }
+        (k @ ("TRIM_HORIZON" | "LATEST"), Some(_)) => {
+            return Err(must(format!("{k} and also a StartingSequenceNumber")));
+        }
+        ("TRIM_HORIZON", None) => IteratorType::TrimHorizon,
+        ("LATEST", None) => IteratorType::Latest,
+        (_, _) => match timestamp {
+            Some(ts) => IteratorType::AtTimestamp(ts.0),
+            None => {
+                return Err(WireError::invalid_argument(
+                    "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.",
+                ));
+            }
+        },
+    })
 }

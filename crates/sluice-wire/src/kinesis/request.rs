@@ -4,11 +4,14 @@
 
 use super::Operation;
 use super::control::*;
+use super::fanout::*;
 use super::records::*;
 use super::reshard::*;
 use super::settings::*;
 use crate::{Protocol, WireError};
-use sluice_streams::model::{CreateStreamInput, IteratorType, ListShardsInput, PutRecordInput};
+use sluice_streams::model::{
+    ConsumerRef, CreateStreamInput, IteratorType, ListShardsInput, PutRecordInput,
+};
 use sluice_types::{ShardId, StreamName};
 
 /// A decoded request. Resource-addressed operations carry the ARN as given; the domain resolves it.
@@ -120,6 +123,24 @@ pub enum Request {
     },
     DescribeLimits,
     DescribeAccountSettings,
+    RegisterStreamConsumer {
+        stream_arn: String,
+        name: String,
+        tags: Vec<(String, String)>,
+    },
+    DescribeStreamConsumer(ConsumerRef),
+    ListStreamConsumers {
+        stream_arn: String,
+        stream_created_ms: Option<i64>,
+        next_token: Option<String>,
+        max_results: Option<u32>,
+    },
+    DeregisterStreamConsumer(ConsumerRef),
+    SubscribeToShard {
+        consumer_arn: String,
+        shard: String,
+        start: IteratorType,
+    },
     /// An operation of the model that Sluice does not implement yet.
     Unsupported(Operation),
 }
@@ -281,13 +302,44 @@ impl Request {
             }
             Operation::DescribeLimits => Request::DescribeLimits,
             Operation::DescribeAccountSettings => Request::DescribeAccountSettings,
-            Operation::DeregisterStreamConsumer
-            | Operation::DescribeStreamConsumer
-            | Operation::ListStreamConsumers
-            | Operation::RegisterStreamConsumer
-            | Operation::StartStreamEncryption
+            Operation::RegisterStreamConsumer => {
+                let (stream_arn, name, tags) = p
+                    .decode::<RegisterStreamConsumerRequest>(body)?
+                    .into_domain()?;
+                Request::RegisterStreamConsumer {
+                    stream_arn,
+                    name,
+                    tags,
+                }
+            }
+            Operation::DescribeStreamConsumer => {
+                Request::DescribeStreamConsumer(p.decode::<ConsumerRequest>(body)?.into_domain()?)
+            }
+            Operation::DeregisterStreamConsumer => {
+                Request::DeregisterStreamConsumer(p.decode::<ConsumerRequest>(body)?.into_domain()?)
+            }
+            Operation::ListStreamConsumers => {
+                let (stream_arn, stream_created_ms, next_token, max_results) = p
+                    .decode::<ListStreamConsumersRequest>(body)?
+                    .into_domain()?;
+                Request::ListStreamConsumers {
+                    stream_arn,
+                    stream_created_ms,
+                    next_token,
+                    max_results,
+                }
+            }
+            Operation::SubscribeToShard => {
+                let (consumer_arn, shard, start) =
+                    p.decode::<SubscribeToShardRequest>(body)?.into_domain()?;
+                Request::SubscribeToShard {
+                    consumer_arn,
+                    shard,
+                    start,
+                }
+            }
+            Operation::StartStreamEncryption
             | Operation::StopStreamEncryption
-            | Operation::SubscribeToShard
             | Operation::UpdateAccountSettings
             | Operation::UpdateStreamWarmThroughput => Request::Unsupported(op),
         })

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage data streams.
     #[command(subcommand)]
     Stream(stream::StreamCommand),
@@ -53,7 +53,7 @@ pub struct ClientArgs {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Stream(cmd) => stream::run(cmd).await,
         Command::Put(args) => put::run(args).await,
         Command::Tail(args) => tail::run(args).await,

@@ -50,6 +50,14 @@ pub struct ServeArgs {
     /// How long a resharded stream stays UPDATING, in milliseconds [default: 0].
     #[arg(long, env = "SLUICE_UPDATE_DELAY_MS")]
     update_delay_ms: Option<i64>,
+    /// How long a new enhanced fan-out consumer stays CREATING (and a deregistered one
+    /// DELETING), in milliseconds [default: 0].
+    #[arg(long, env = "SLUICE_CONSUMER_DELAY_MS")]
+    consumer_delay_ms: Option<i64>,
+    /// How long a SubscribeToShard subscription lasts, in milliseconds [default: 300000, AWS's
+    /// 5 minutes].
+    #[arg(long, env = "SLUICE_SUBSCRIPTION_LIFETIME_MS")]
+    subscription_lifetime_ms: Option<i64>,
     /// GetRecords calls served at once; more wait their turn (bounds read memory) [default: 8].
     #[arg(long, env = "SLUICE_MAX_CONCURRENT_READS")]
     max_concurrent_reads: Option<usize>,
@@ -84,6 +92,8 @@ struct FileConfig {
     create_delay_ms: Option<i64>,
     delete_delay_ms: Option<i64>,
     update_delay_ms: Option<i64>,
+    consumer_delay_ms: Option<i64>,
+    subscription_lifetime_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
     credentials: Option<Vec<String>>,
@@ -150,6 +160,14 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .update_delay_ms
             .or(file.update_delay_ms)
             .unwrap_or(d.update_delay_ms),
+        consumer_delay_ms: args
+            .consumer_delay_ms
+            .or(file.consumer_delay_ms)
+            .unwrap_or(d.consumer_delay_ms),
+        subscription_lifetime_ms: args
+            .subscription_lifetime_ms
+            .or(file.subscription_lifetime_ms)
+            .unwrap_or(d.subscription_lifetime_ms),
         max_body_bytes: d.max_body_bytes,
         max_concurrent_reads: args
             .max_concurrent_reads
@@ -185,6 +203,9 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         anyhow::bail!(
             "--auth sigv4 needs at least one --credential ACCESS_KEY_ID:SECRET_ACCESS_KEY"
         );
+    }
+    if config.subscription_lifetime_ms < 1 {
+        anyhow::bail!("--subscription-lifetime-ms must be at least 1");
     }
     if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("account id must be 12 digits");
