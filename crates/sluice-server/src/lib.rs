@@ -122,6 +122,8 @@ pub async fn run(
             shutdown.await;
             // Connections still open while in-flight requests finish see 503 on /health.
             state.ready.store(false, Ordering::SeqCst);
+            // Subscriptions are requests that last minutes: end them so the drain is quick.
+            state.streams.end_subscriptions();
         }
     };
     // Answers are small and latency matters (PutRecord acks, event-stream frames): no Nagle.

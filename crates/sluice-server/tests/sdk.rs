@@ -253,3 +253,145 @@ async fn resharding_with_the_rust_sdk() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enhanced_fan_out_with_the_rust_sdk() {
+    use aws_sdk_kinesis::types::{ConsumerStatus, StartingPosition, SubscribeToShardEventStream};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+    create_active(&client, "sdk-efo", 1).await;
+    let stream_arn = client
+        .describe_stream_summary()
+        .stream_name("sdk-efo")
+        .send()
+        .await
+        .expect("summary")
+        .stream_description_summary
+        .expect("summary body")
+        .stream_arn;
+    let consumer = client
+        .register_stream_consumer()
+        .stream_arn(&stream_arn)
+        .consumer_name("rust-consumer")
+        .send()
+        .await
+        .expect("register")
+        .consumer
+        .expect("consumer");
+    assert_eq!(consumer.consumer_status, ConsumerStatus::Active);
+    assert!(
+        consumer
+            .consumer_arn
+            .starts_with(&format!("{stream_arn}/consumer/rust-consumer:")),
+        "{}",
+        consumer.consumer_arn
+    );
+    let listed = client
+        .list_stream_consumers()
+        .stream_arn(&stream_arn)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.consumers().len(), 1);
+
+    let mut seqs = Vec::new();
+    for i in 0..3 {
+        let out = client
+            .put_record()
+            .stream_name("sdk-efo")
+            .partition_key("k")
+            .data(Blob::new(format!("before-{i}").into_bytes()))
+            .send()
+            .await
+            .expect("put");
+        seqs.push(out.sequence_number);
+    }
+    let mut sub = client
+        .subscribe_to_shard()
+        .consumer_arn(&consumer.consumer_arn)
+        .shard_id("shardId-000000000000")
+        .starting_position(
+            StartingPosition::builder()
+                .r#type(ShardIteratorType::TrimHorizon)
+                .build()
+                .expect("position"),
+        )
+        .send()
+        .await
+        .expect("subscribe");
+    // A second subscription while the first is live is refused.
+    let again = client
+        .subscribe_to_shard()
+        .consumer_arn(&consumer.consumer_arn)
+        .shard_id("shardId-000000000000")
+        .starting_position(
+            StartingPosition::builder()
+                .r#type(ShardIteratorType::Latest)
+                .build()
+                .expect("position"),
+        )
+        .send()
+        .await
+        .expect_err("second subscription");
+    assert_eq!(
+        again.into_service_error().meta().code(),
+        Some("ResourceInUseException")
+    );
+
+    let mut got: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut continuation = None;
+    let mut pushed = false;
+    while got.len() < 4 {
+        let event =
+            tokio::time::timeout(std::time::Duration::from_secs(10), sub.event_stream.recv())
+                .await
+                .expect("an event within 10 s")
+                .expect("event stream")
+                .expect("not ended");
+        let SubscribeToShardEventStream::SubscribeToShardEvent(e) = event else {
+            panic!("unexpected event {event:?}");
+        };
+        for r in e.records {
+            got.push((r.sequence_number, r.data.into_inner()));
+        }
+        continuation = Some(e.continuation_sequence_number);
+        if !pushed && got.len() == 3 {
+            pushed = true;
+            client
+                .put_record()
+                .stream_name("sdk-efo")
+                .partition_key("k")
+                .data(Blob::new(b"pushed".to_vec()))
+                .send()
+                .await
+                .expect("put");
+        }
+    }
+    let datas: Vec<&[u8]> = got.iter().map(|(_, d)| d.as_slice()).collect();
+    assert_eq!(
+        datas,
+        [&b"before-0"[..], b"before-1", b"before-2", b"pushed"]
+    );
+    assert_eq!(
+        got[..3].iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(),
+        seqs
+    );
+    assert_eq!(continuation.as_deref(), Some(got[3].0.as_str()));
+    drop(sub);
+
+    client
+        .deregister_stream_consumer()
+        .consumer_arn(&consumer.consumer_arn)
+        .send()
+        .await
+        .expect("deregister");
+    let gone = client
+        .describe_stream_consumer()
+        .consumer_arn(&consumer.consumer_arn)
+        .send()
+        .await
+        .expect_err("deregistered");
+    assert!(gone.into_service_error().is_resource_not_found_exception());
+    server.stop().await;
+}

@@ -5,6 +5,7 @@
 //   * over HTTP/2 cleartext (h2c, prior knowledge) with an explicit NodeHttp2Handler,
 //   * with the client's default request handler (for Kinesis that is also NodeHttp2Handler),
 //   * over HTTP/1.1 with an explicit NodeHttpHandler.
+// and exercises enhanced fan-out (consumers, SubscribeToShard event streams) over h2c and HTTP/1.1.
 //
 // Run: node --test tests/e2e/js/
 
@@ -21,17 +22,22 @@ import { fileURLToPath } from "node:url";
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
+  DeregisterStreamConsumerCommand,
   DescribeStreamCommand,
+  DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
   ListShardsCommand,
+  ListStreamConsumersCommand,
   ListStreamsCommand,
   MergeShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
+  RegisterStreamConsumerCommand,
   SplitShardCommand,
+  SubscribeToShardCommand,
   UpdateShardCountCommand,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttp2Handler, NodeHttpHandler } from "@smithy/node-http-handler";
@@ -404,4 +410,500 @@ describe("sluice --auth sigv4 with @aws-sdk/client-kinesis", () => {
       );
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Enhanced fan-out: consumers and SubscribeToShard.
+//
+// SubscribeToShard answers with an AWS event stream; the SDK hides the `initial-response` event
+// and yields `{ SubscribeToShardEvent }` objects from `out.EventStream`. Two SDK behaviours the
+// helpers below account for:
+//   * leaving a `for await` loop early (break/return) does not close the HTTP request, so every
+//     subscription is opened with an AbortController and aborted when the test is done (else the
+//     server keeps it for its whole lifetime and client.destroy() waits for it);
+//   * aborting ends the loop quietly over h2c but throws "aborted" over HTTP/1.1.
+// The SDK accepts event streams over HTTP/1.1 (NodeHttpHandler) too, so that is tested as well.
+
+const SHARD0 = "shardId-000000000000";
+
+async function createEfoStream(client, name, shardCount = 1) {
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
+  const summary = await waitActive(client, name);
+  assert.equal(summary.StreamARN, `arn:aws:kinesis:${REGION}:000000000000:stream/${name}`);
+  return summary.StreamARN;
+}
+
+async function consumerCount(client, name) {
+  const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+  return out.StreamDescriptionSummary.ConsumerCount;
+}
+
+async function waitConsumerActive(client, consumerARN, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    const out = await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerARN }));
+    last = out.ConsumerDescription.ConsumerStatus;
+    if (last === "ACTIVE") return out.ConsumerDescription;
+    assert.equal(last, "CREATING");
+    await sleep(50);
+  }
+  throw new Error(`consumer ${consumerARN} not ACTIVE after ${timeoutMs} ms (last: ${last})`);
+}
+
+// Puts one record per payload (in order, one partition key so one shard); returns their
+// sequence numbers.
+async function putEach(client, name, payloads, partitionKey = "pk") {
+  const seqs = [];
+  for (const data of payloads) {
+    const out = await client.send(new PutRecordCommand({ StreamName: name, Data: data, PartitionKey: partitionKey }));
+    seqs.push(out.SequenceNumber);
+  }
+  return seqs;
+}
+
+const payload = (label, i) => new TextEncoder().encode(`${label}-${i}-\u00e9\u2713`);
+
+// Opens a subscription; `subs` collects it so the test's finally can abort it.
+async function subscribe(client, subs, consumerARN, shardId, startingPosition) {
+  const abort = new AbortController();
+  const out = await client.send(
+    new SubscribeToShardCommand({ ConsumerARN: consumerARN, ShardId: shardId, StartingPosition: startingPosition }),
+    { abortSignal: abort.signal },
+  );
+  assert.equal(out.$metadata.httpStatusCode, 200);
+  assert.ok(out.EventStream, "SubscribeToShard output has no EventStream");
+  const sub = { out, abort };
+  subs.push(sub);
+  return sub;
+}
+
+function abortAll(subs) {
+  for (const s of subs) s.abort.abort();
+}
+
+const eventSummary = (e) => ({
+  records: e.Records.map((r) => r.SequenceNumber),
+  cont: e.ContinuationSequenceNumber,
+  behind: e.MillisBehindLatest,
+  children: e.ChildShards?.map((c) => c.ShardId),
+});
+
+// Iterates the subscription's event stream with `for await`, calling `onEvent` for each event,
+// until `until` is true (returns ended: false) or the stream ends by itself (ended: true).
+// Fails (and aborts the subscription) after `timeoutMs`.
+async function collect(sub, { until = () => false, onEvent = async () => {}, timeoutMs = 10_000, what = "subscription" } = {}) {
+  const events = [];
+  const records = [];
+  const loop = (async () => {
+    for await (const ev of sub.out.EventStream) {
+      assert.deepEqual(Object.keys(ev), ["SubscribeToShardEvent"], `unexpected event ${JSON.stringify(ev)}`);
+      const e = ev.SubscribeToShardEvent;
+      assert.ok(Array.isArray(e.Records), `event without Records: ${JSON.stringify(eventSummary(e))}`);
+      assert.equal(typeof e.MillisBehindLatest, "number");
+      events.push(e);
+      records.push(...e.Records);
+      await onEvent(e, { events, records });
+      if (until({ events, records })) return false;
+    }
+    return true;
+  })();
+  let timer;
+  const timedOut = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      sub.abort.abort();
+      reject(new Error(`${what}: no end after ${timeoutMs} ms; events so far: ${JSON.stringify(events.map(eventSummary))}`));
+    }, timeoutMs);
+  });
+  loop.catch(() => {}); // after a timeout, the aborted loop's own rejection is not the story
+  try {
+    const ended = await Promise.race([loop, timedOut]);
+    return { events, records, ended };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function assertRecords(got, wantData, wantSeqs, what) {
+  assert.equal(got.length, wantData.length, `${what}: ${got.length} records, want ${wantData.length}`);
+  got.forEach((rec, i) => {
+    assert.ok(rec.Data instanceof Uint8Array, "Data must be a Uint8Array");
+    assert.deepEqual(Buffer.from(rec.Data), Buffer.from(wantData[i]), `${what}: data of record ${i}`);
+    assert.equal(rec.SequenceNumber, wantSeqs[i], `${what}: sequence number of record ${i}`);
+    assert.equal(rec.PartitionKey, "pk");
+    assert.ok(rec.ApproximateArrivalTimestamp instanceof Date);
+    assert.ok(Math.abs(rec.ApproximateArrivalTimestamp.getTime() - Date.now()) < 60_000);
+  });
+}
+
+// Records before subscribing, then one pushed while the subscription is live.
+async function subscribeAndPush(client, label) {
+  const name = uniqueName(`js-efo-${label}`);
+  const streamARN = await createEfoStream(client, name);
+  const subs = [];
+  try {
+    const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "reader" }));
+    assert.equal(Consumer.ConsumerStatus, "ACTIVE");
+    const data = Array.from({ length: 5 }, (_, i) => payload(label, i));
+    data[2] = new Uint8Array(256).map((_, i) => i); // every byte value
+    const seqs = await putEach(client, name, data);
+
+    const sub = await subscribe(client, subs, Consumer.ConsumerARN, SHARD0, { Type: "TRIM_HORIZON" });
+    const pushedData = payload(`${label}-pushed`, 5);
+    let pushedSeq;
+    let continuationAtFive;
+    const { events, records, ended } = await collect(sub, {
+      what: `${label} subscription`,
+      until: ({ records }) => records.length >= 6,
+      onEvent: async (e, { records }) => {
+        if (records.length >= 5 && pushedSeq === undefined) {
+          // All five earlier records are in; now a new one must be pushed to the open stream.
+          continuationAtFive = e.ContinuationSequenceNumber;
+          [pushedSeq] = await putEach(client, name, [pushedData]);
+        }
+      },
+    });
+    assert.equal(ended, false);
+    assertRecords(records, [...data, pushedData], [...seqs, pushedSeq], label);
+    for (let i = 1; i < records.length; i++) {
+      assert.ok(BigInt(records[i].SequenceNumber) > BigInt(records[i - 1].SequenceNumber));
+    }
+    assert.equal(continuationAtFive, seqs[4], "ContinuationSequenceNumber after the first five records");
+    const last = events.at(-1);
+    assert.equal(last.Records.at(-1).SequenceNumber, pushedSeq, "the pushed record comes in its own event");
+    assert.equal(last.ContinuationSequenceNumber, pushedSeq);
+    for (const e of events) assert.equal(e.ChildShards, undefined, "an open shard has no ChildShards");
+  } finally {
+    abortAll(subs);
+    await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+  }
+}
+
+describe("enhanced fan-out with @aws-sdk/client-kinesis", () => {
+  const server = new Server();
+  // Short subscriptions, and consumers that stay CREATING (and DELETING) for a while.
+  const short = new Server(["--subscription-lifetime-ms", "1500", "--consumer-delay-ms", "1000"]);
+  const clients = [];
+  const h2 = (srv) => {
+    const c = makeClient(srv.endpoint, new NodeHttp2Handler({ requestTimeout: 30_000 }));
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    await Promise.all([server.start(), short.start()]);
+  });
+
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await Promise.all([server.stop(), short.stop()]);
+  });
+
+  test("consumer lifecycle over h2c: register, describe, list, deregister", { timeout: 20_000 }, async () => {
+    const client = h2(server);
+    const name = uniqueName("js-efo-life");
+    const streamARN = await createEfoStream(client, name);
+    try {
+      assert.equal(await consumerCount(client, name), 0);
+      const registered = {};
+      for (const cname of ["alpha", "beta"]) {
+        const t0 = Date.now();
+        const out = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: cname }));
+        const c = out.Consumer;
+        assert.equal(c.ConsumerName, cname);
+        assert.equal(c.ConsumerStatus, "ACTIVE");
+        const m = c.ConsumerARN.match(
+          new RegExp(`^arn:aws:kinesis:${REGION}:000000000000:stream/${name}/consumer/${cname}:(\\d+)$`),
+        );
+        assert.ok(m, `ConsumerARN ${c.ConsumerARN}`);
+        assert.ok(c.ConsumerCreationTimestamp instanceof Date);
+        assert.ok(Math.abs(c.ConsumerCreationTimestamp.getTime() - t0) < 60_000);
+        // The ARN ends with the creation time in epoch seconds.
+        assert.equal(Number(m[1]), Math.floor(c.ConsumerCreationTimestamp.getTime() / 1000));
+        registered[cname] = c;
+      }
+      assert.equal(await consumerCount(client, name), 2);
+
+      // Describe by ARN and by StreamARN + ConsumerName: the same description.
+      const byArn = (await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: registered.alpha.ConsumerARN })))
+        .ConsumerDescription;
+      assert.equal(byArn.ConsumerName, "alpha");
+      assert.equal(byArn.ConsumerARN, registered.alpha.ConsumerARN);
+      assert.equal(byArn.ConsumerStatus, "ACTIVE");
+      assert.equal(byArn.StreamARN, streamARN);
+      assert.equal(byArn.ConsumerCreationTimestamp.getTime(), registered.alpha.ConsumerCreationTimestamp.getTime());
+      const byName = (
+        await client.send(new DescribeStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "alpha" }))
+      ).ConsumerDescription;
+      assert.deepEqual(byName, byArn);
+      const beta = (await client.send(new DescribeStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "beta" })))
+        .ConsumerDescription;
+      assert.equal(beta.ConsumerARN, registered.beta.ConsumerARN);
+
+      // List: all at once, then one per page.
+      const all = await client.send(new ListStreamConsumersCommand({ StreamARN: streamARN }));
+      assert.equal(all.NextToken, undefined);
+      assert.deepEqual(all.Consumers.map((c) => c.ConsumerARN).sort(), [registered.alpha.ConsumerARN, registered.beta.ConsumerARN].sort());
+      const pages = [];
+      let token;
+      do {
+        const page = await client.send(
+          new ListStreamConsumersCommand({ StreamARN: streamARN, MaxResults: 1, ...(token ? { NextToken: token } : {}) }),
+        );
+        assert.equal(page.Consumers.length, 1, `page ${pages.length}`);
+        pages.push(page.Consumers[0]);
+        token = page.NextToken;
+        assert.ok(pages.length <= 2, "NextToken after the last consumer");
+      } while (token);
+      assert.equal(pages.length, 2);
+      assert.deepEqual(pages.map((c) => c.ConsumerName).sort(), ["alpha", "beta"]);
+      for (const c of pages) {
+        assert.equal(c.ConsumerARN, registered[c.ConsumerName].ConsumerARN);
+        assert.equal(c.ConsumerStatus, "ACTIVE");
+        assert.ok(c.ConsumerCreationTimestamp instanceof Date);
+      }
+
+      // The same name again is in use.
+      await assert.rejects(
+        client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "alpha" })),
+        (err) => err.name === "ResourceInUseException" && err.$metadata.httpStatusCode === 400,
+      );
+      // A consumer of a stream that does not exist.
+      await assert.rejects(
+        client.send(new RegisterStreamConsumerCommand({ StreamARN: `${streamARN}-ghost`, ConsumerName: "alpha" })),
+        (err) => err.name === "ResourceNotFoundException",
+      );
+
+      // Deregister alpha by ARN: gone from describe (both ways), list and the summary.
+      await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: registered.alpha.ConsumerARN }));
+      await assert.rejects(
+        client.send(new DescribeStreamConsumerCommand({ ConsumerARN: registered.alpha.ConsumerARN })),
+        (err) => err.name === "ResourceNotFoundException" && err.$metadata.httpStatusCode === 400,
+      );
+      await assert.rejects(
+        client.send(new DescribeStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "alpha" })),
+        (err) => err.name === "ResourceNotFoundException",
+      );
+      const left = await client.send(new ListStreamConsumersCommand({ StreamARN: streamARN }));
+      assert.deepEqual(left.Consumers.map((c) => c.ConsumerName), ["beta"]);
+      assert.equal(await consumerCount(client, name), 1);
+
+      // Deregister beta by StreamARN + ConsumerName.
+      await client.send(new DeregisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "beta" }));
+      await assert.rejects(
+        client.send(new DescribeStreamConsumerCommand({ ConsumerARN: registered.beta.ConsumerARN })),
+        (err) => err.name === "ResourceNotFoundException",
+      );
+      assert.deepEqual((await client.send(new ListStreamConsumersCommand({ StreamARN: streamARN }))).Consumers, []);
+      assert.equal(await consumerCount(client, name), 0);
+
+      // The name is free again.
+      const again = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "alpha" }));
+      assert.equal(again.Consumer.ConsumerStatus, "ACTIVE");
+      assert.equal(await consumerCount(client, name), 1);
+
+      // A stream with a registered consumer is deleted only with EnforceConsumerDeletion.
+      await assert.rejects(
+        client.send(new DeleteStreamCommand({ StreamName: name })),
+        (err) => err.name === "ResourceInUseException" && err.$metadata.httpStatusCode === 400,
+      );
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+
+  test("a new consumer is CREATING until ready, a deregistered one DELETING (--consumer-delay-ms)", { timeout: 20_000 }, async () => {
+    const client = h2(short);
+    const name = uniqueName("js-efo-delay");
+    const streamARN = await createEfoStream(client, name);
+    try {
+      const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "slow" }));
+      assert.equal(Consumer.ConsumerStatus, "CREATING");
+      // SubscribeToShard needs an ACTIVE consumer.
+      await assert.rejects(
+        client.send(new SubscribeToShardCommand({ ConsumerARN: Consumer.ConsumerARN, ShardId: SHARD0, StartingPosition: { Type: "LATEST" } })),
+        (err) => err.name === "ResourceInUseException" && err.$metadata.httpStatusCode === 400,
+      );
+      await waitConsumerActive(client, Consumer.ConsumerARN);
+      await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: Consumer.ConsumerARN }));
+      const deleting = await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: Consumer.ConsumerARN }));
+      assert.equal(deleting.ConsumerDescription.ConsumerStatus, "DELETING");
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          const out = await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: Consumer.ConsumerARN }));
+          assert.equal(out.ConsumerDescription.ConsumerStatus, "DELETING");
+        } catch (err) {
+          assert.equal(err.name, "ResourceNotFoundException", String(err));
+          break;
+        }
+        assert.ok(Date.now() < deadline, "consumer still DELETING after 10 s");
+        await sleep(50);
+      }
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+
+  test("SubscribeToShard over h2c: earlier records, then a pushed one", { timeout: 20_000 }, async () => {
+    await subscribeAndPush(h2(server), "h2");
+  });
+
+  // The JS SDK does not insist on HTTP/2 for SubscribeToShard: the event stream works over
+  // HTTP/1.1 (chunked) with NodeHttpHandler too.
+  test("SubscribeToShard over HTTP/1.1 via NodeHttpHandler", { timeout: 20_000 }, async () => {
+    const client = makeClient(server.endpoint, new NodeHttpHandler({ requestTimeout: 30_000 }));
+    clients.push(client);
+    await subscribeAndPush(client, "h1");
+  });
+
+  test("a second subscription of the same consumer to the same shard is refused while the first is live", { timeout: 20_000 }, async () => {
+    const client = h2(server);
+    const name = uniqueName("js-efo-twice");
+    const streamARN = await createEfoStream(client, name, 2);
+    const subs = [];
+    try {
+      const a = (await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "a" }))).Consumer;
+      const b = (await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "b" }))).Consumer;
+      const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards;
+      assert.equal(shards.length, 2);
+      // A partition key for each shard.
+      const keyFor = (shard) => {
+        for (let i = 0; ; i++) {
+          const h = md5HashKey(`k${i}`);
+          if (BigInt(shard.HashKeyRange.StartingHashKey) <= h && h <= BigInt(shard.HashKeyRange.EndingHashKey)) return `k${i}`;
+        }
+      };
+      const [s0, s1] = shards;
+      const first = await client.send(new PutRecordCommand({ StreamName: name, Data: payload("twice", 0), PartitionKey: keyFor(s0) }));
+      assert.equal(first.ShardId, s0.ShardId);
+
+      const live = await subscribe(client, subs, a.ConsumerARN, s0.ShardId, { Type: "TRIM_HORIZON" });
+      const got = await collect(live, { what: "first subscription", until: ({ records }) => records.length >= 1 });
+      assert.equal(got.records[0].SequenceNumber, first.SequenceNumber);
+
+      await assert.rejects(
+        client.send(new SubscribeToShardCommand({ ConsumerARN: a.ConsumerARN, ShardId: s0.ShardId, StartingPosition: { Type: "LATEST" } })),
+        (err) => err.name === "ResourceInUseException" && err.$metadata.httpStatusCode === 400,
+      );
+      // Only that pair is taken: the same consumer on the other shard, and another consumer on
+      // the same shard, may subscribe.
+      const otherShard = await subscribe(client, subs, a.ConsumerARN, s1.ShardId, { Type: "TRIM_HORIZON" });
+      const otherConsumer = await subscribe(client, subs, b.ConsumerARN, s0.ShardId, { Type: "TRIM_HORIZON" });
+      const onS1 = await client.send(new PutRecordCommand({ StreamName: name, Data: payload("twice", 1), PartitionKey: keyFor(s1) }));
+      assert.equal(onS1.ShardId, s1.ShardId);
+      const g1 = await collect(otherShard, { what: "consumer a on the second shard", until: ({ records }) => records.length >= 1 });
+      assert.deepEqual(g1.records.map((r) => r.SequenceNumber), [onS1.SequenceNumber]);
+      const g2 = await collect(otherConsumer, { what: "consumer b", until: ({ records }) => records.length >= 1 });
+      assert.deepEqual(g2.records.map((r) => r.SequenceNumber), [first.SequenceNumber]);
+
+      // The refused attempt did not disturb the live subscription: it still gets new records.
+      const second = await client.send(new PutRecordCommand({ StreamName: name, Data: payload("twice", 2), PartitionKey: keyFor(s0) }));
+      const more = await collect(live, { what: "first subscription after the refusal", until: ({ records }) => records.length >= 1 });
+      assert.deepEqual(more.records.map((r) => r.SequenceNumber), [second.SequenceNumber]);
+    } finally {
+      abortAll(subs);
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+
+  test("a subscription ends after its lifetime; resuming AFTER_SEQUENCE_NUMBER has no duplicates", { timeout: 20_000 }, async () => {
+    const client = h2(short);
+    const name = uniqueName("js-efo-life");
+    const streamARN = await createEfoStream(client, name);
+    const subs = [];
+    try {
+      const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "resumer" }));
+      await waitConsumerActive(client, Consumer.ConsumerARN);
+      const data = [0, 1, 2].map((i) => payload("life", i));
+      const seqs = await putEach(client, name, data);
+
+      // --subscription-lifetime-ms 1500: the loop must complete by itself.
+      const first = await collect(await subscribe(client, subs, Consumer.ConsumerARN, SHARD0, { Type: "TRIM_HORIZON" }), {
+        what: "first subscription",
+      });
+      assert.equal(first.ended, true);
+      assertRecords(first.records, data, seqs, "first subscription");
+      const continuation = first.events.at(-1).ContinuationSequenceNumber;
+      assert.equal(continuation, seqs[2]);
+
+      const later = [3, 4].map((i) => payload("life", i));
+      const laterSeqs = await putEach(client, name, later);
+      // The earlier subscription is over, so resubscribing at once is accepted.
+      const second = await collect(
+        await subscribe(client, subs, Consumer.ConsumerARN, SHARD0, { Type: "AFTER_SEQUENCE_NUMBER", SequenceNumber: continuation }),
+        { what: "resumed subscription" },
+      );
+      assert.equal(second.ended, true);
+      assertRecords(second.records, later, laterSeqs, "resumed subscription");
+      assert.equal(second.events.at(-1).ContinuationSequenceNumber, laterSeqs[1]);
+    } finally {
+      abortAll(subs);
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+
+  test("shard end: a split ends the parent's subscription with ChildShards", { timeout: 20_000 }, async () => {
+    const client = h2(server);
+    const name = uniqueName("js-efo-split");
+    const streamARN = await createEfoStream(client, name);
+    const subs = [];
+    try {
+      const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "splitter" }));
+      const data = [0, 1].map((i) => payload("split", i));
+      const seqs = await putEach(client, name, data);
+      const sub = await subscribe(client, subs, Consumer.ConsumerARN, SHARD0, { Type: "TRIM_HORIZON" });
+      const splitAt = 1n << 127n;
+      let split = false;
+      let afterSplit;
+      const got = await collect(sub, {
+        what: "parent subscription",
+        onEvent: async (_e, { records }) => {
+          if (records.length >= 2 && !split) {
+            split = true;
+            await client.send(new SplitShardCommand({ StreamName: name, ShardToSplit: SHARD0, NewStartingHashKey: splitAt.toString() }));
+            await waitActive(client, name);
+            // Goes to a child: the parent's subscription must not deliver it.
+            [afterSplit] = await putEach(client, name, [payload("split", 2)]);
+          }
+        },
+      });
+      assert.ok(split, "the first two records never came");
+      assert.equal(got.ended, true, "the event stream did not end after the ChildShards event");
+      assertRecords(got.records, data, seqs, "parent subscription");
+
+      const last = got.events.at(-1);
+      assert.ok(last.ChildShards, `last event has no ChildShards: ${JSON.stringify(eventSummary(last))}`);
+      assert.equal(last.ChildShards.length, 2);
+      // At the shard's end there is nothing to continue from (the KCL takes a missing
+      // ContinuationSequenceNumber as the shard's end).
+      assert.equal(last.ContinuationSequenceNumber, undefined);
+      for (const e of got.events.slice(0, -1)) assert.equal(e.ChildShards, undefined);
+      const listed = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards;
+      const children = listed.filter((s) => s.ParentShardId === SHARD0);
+      assert.deepEqual(last.ChildShards.map((c) => c.ShardId).sort(), children.map((s) => s.ShardId).sort());
+      for (const c of last.ChildShards) {
+        assert.deepEqual(c.ParentShards, [SHARD0]);
+        const listedChild = children.find((s) => s.ShardId === c.ShardId);
+        assert.deepEqual(c.HashKeyRange, listedChild.HashKeyRange);
+      }
+      const ranges = last.ChildShards.map((c) => c.HashKeyRange).sort((x, y) => (BigInt(x.StartingHashKey) < BigInt(y.StartingHashKey) ? -1 : 1));
+      assert.deepEqual(ranges, [
+        { StartingHashKey: "0", EndingHashKey: (splitAt - 1n).toString() },
+        { StartingHashKey: splitAt.toString(), EndingHashKey: ((1n << 128n) - 1n).toString() },
+      ]);
+
+      // The record put after the split is on the child that owns its hash key.
+      const h = md5HashKey("pk");
+      const owner = last.ChildShards.find((c) => BigInt(c.HashKeyRange.StartingHashKey) <= h && h <= BigInt(c.HashKeyRange.EndingHashKey));
+      const child = await collect(await subscribe(client, subs, Consumer.ConsumerARN, owner.ShardId, { Type: "TRIM_HORIZON" }), {
+        what: "child subscription",
+        until: ({ records }) => records.length >= 1,
+      });
+      assert.deepEqual(child.records.map((r) => r.SequenceNumber), [afterSplit]);
+    } finally {
+      abortAll(subs);
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
 });

@@ -40,6 +40,8 @@ pub(super) struct Fanout {
     signals: parking_lot::RwLock<HashMap<LogId, watch::Sender<u64>>>,
     active: Arc<Mutex<HashMap<SubscriptionKey, Active>>>,
     next_id: AtomicU64,
+    /// Set at shutdown: every subscription ends and no new one starts.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Fanout {
@@ -61,6 +63,14 @@ impl Fanout {
     /// The log is deleted: its waiting subscriptions wake and find their stream gone.
     pub(super) fn forget(&self, log: LogId) {
         self.signals.write().remove(&log);
+    }
+
+    /// Ends every subscription and refuses new ones (the server is shutting down).
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        for a in self.active.lock().values() {
+            a.cancel.send_replace(true);
+        }
     }
 
     /// Ends every subscription of a deregistered consumer.
@@ -114,6 +124,11 @@ impl Subscription {
 }
 
 impl Streams {
+    /// Ends every subscription, so that a graceful shutdown does not wait out their lifetime.
+    pub fn end_subscriptions(&self) {
+        self.fanout.close();
+    }
+
     /// Starts a subscription of the consumer `consumer_arn` to `shard`.
     pub async fn subscribe(
         &self,
@@ -121,6 +136,9 @@ impl Streams {
         shard: &str,
         start: IteratorType,
     ) -> Result<Subscription> {
+        if self.fanout.closed.load(Ordering::SeqCst) {
+            return Err(StorageError::ShuttingDown.into());
+        }
         let (s, i) = self.resolve_consumer(&ConsumerRef::Arn(consumer_arn.to_owned()))?;
         let c = s.meta.consumers[i].clone();
         if self.consumer_status(&c) != Some(ConsumerStatus::Active) {
@@ -150,6 +168,10 @@ impl Streams {
         let (cancel_tx, cancel) = watch::channel(false);
         {
             let mut active = self.fanout.active.lock();
+            // Checked under the lock that `close` takes, so no subscription starts after it.
+            if self.fanout.closed.load(Ordering::SeqCst) {
+                return Err(StorageError::ShuttingDown.into());
+            }
             if let Some(old) = active.get(&key) {
                 if now - old.started_ms < RESUBSCRIBE_GUARD_MS {
                     return Err(StreamsError::ResourceInUse(format!(
@@ -194,11 +216,10 @@ impl Streams {
     /// delivered). An error ends it too (the stream or the consumer is gone).
     pub async fn next_event(&self, sub: &mut Subscription) -> Result<Option<SubscribeEvent>> {
         loop {
-            let now = self.now();
-            if sub.finished || *sub.cancel.borrow() || now >= sub.ends_at_ms {
-                sub.finished = true;
+            if sub.finished {
                 return Ok(None);
             }
+            let now = self.now();
             let shard_id = ShardId::new(sub.shard);
             let gone = || self.shard_not_found(&shard_id.to_string(), &sub.stream);
             let s = self.get(&sub.stream).map_err(|_| gone())?;
@@ -211,6 +232,12 @@ impl Streams {
                     && self.consumer_status(c) == Some(ConsumerStatus::Active)
             }) {
                 return Err(self.consumer_not_found(&sub.registration.key.0));
+            }
+            // After the checks above, so a deregistered consumer's subscription ends with an
+            // error rather than quietly.
+            if *sub.cancel.borrow() || now >= sub.ends_at_ms {
+                sub.finished = true;
+                return Ok(None);
             }
             let sh = s.shard(sub.shard).ok_or_else(gone)?;
             // Seen before reading, so an append after the read wakes the wait below.

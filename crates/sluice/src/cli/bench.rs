@@ -4,6 +4,7 @@
 //! with its data intact. It prints a summary, or one JSON object with `--json`.
 
 use super::ClientArgs;
+use super::bench_fanout::{Fanout, Sent};
 use super::client::{Client, Connection, ServiceError};
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -47,6 +48,10 @@ pub struct BenchArgs {
     /// start, so a stall is not hidden). 0 = closed loop, as fast as the server answers.
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
+    /// Enhanced fan-out consumers to register; each subscribes to every shard (SubscribeToShard)
+    /// and the report gains the put-to-subscriber latency and a delivery check.
+    #[arg(long, default_value_t = 0)]
+    subscribers: usize,
     /// Skip the GetRecords read-back and integrity check.
     #[arg(long)]
     no_read_back: bool,
@@ -62,10 +67,10 @@ pub struct BenchArgs {
 
 /// Latency samples in microseconds.
 #[derive(Default)]
-struct Latencies(Vec<u64>);
+pub struct Latencies(pub Vec<u64>);
 
 impl Latencies {
-    fn summary(mut self) -> Value {
+    pub fn summary(mut self) -> Value {
         self.0.sort_unstable();
         let pick = |q: f64| -> f64 {
             if self.0.is_empty() {
@@ -123,10 +128,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if report["read_back"]["ok"] == json!(false) {
         bail!("integrity check failed");
     }
+    if report["fanout"]["ok"] == json!(false) {
+        bail!("fan-out delivery check failed");
+    }
     Ok(())
 }
 
 async fn measure(args: &BenchArgs, client: &Arc<Client>, stream: &str) -> anyhow::Result<Value> {
+    let fanout = if args.subscribers > 0 {
+        Some(Fanout::start(client, stream, args.subscribers).await?)
+    } else {
+        None
+    };
+    let sent = fanout.as_ref().map(|f| (f.sent.clone(), args.subscribers));
     let duration = Duration::from_secs_f64(args.duration);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -136,12 +150,20 @@ async fn measure(args: &BenchArgs, client: &Arc<Client>, stream: &str) -> anyhow
         let (workload, batch, size) = (args.workload, args.batch, args.record_size);
         let interval =
             (args.rate > 0.0).then(|| Duration::from_secs_f64(args.concurrency as f64 / args.rate));
+        let sent = sent.clone();
         tasks.push(tokio::spawn(async move {
             let mut conn = client.connect().await?;
-            write_loop(
-                &mut conn, &stream, workload, worker, batch, size, started, duration, interval,
-            )
-            .await
+            let plan = Plan {
+                workload,
+                worker,
+                batch,
+                size,
+                started,
+                duration,
+                interval,
+                sent,
+            };
+            write_loop(&mut conn, &stream, plan).await
         }));
     }
     let mut latencies = Latencies::default();
@@ -176,16 +198,17 @@ async fn measure(args: &BenchArgs, client: &Arc<Client>, stream: &str) -> anyhow
             "latency": latencies.summary(),
         },
     });
+    if let Some(f) = fanout {
+        report["fanout"] = f.finish(&acked, Duration::from_secs(5)).await?;
+    }
     if !args.no_read_back {
         report["read_back"] = read_back(client, stream, args.record_size, acked).await?;
     }
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn write_loop(
-    conn: &mut Connection,
-    stream: &str,
+/// What one writer does.
+struct Plan {
     workload: Workload,
     worker: u64,
     batch: usize,
@@ -193,7 +216,25 @@ async fn write_loop(
     started: Instant,
     duration: Duration,
     interval: Option<Duration>,
+    /// With `--subscribers`: where to note when each record's put was sent, and for how many.
+    sent: Option<(Arc<Sent>, usize)>,
+}
+
+async fn write_loop(
+    conn: &mut Connection,
+    stream: &str,
+    plan: Plan,
 ) -> anyhow::Result<WriterReport> {
+    let Plan {
+        workload,
+        worker,
+        batch,
+        size,
+        started,
+        duration,
+        interval,
+        sent,
+    } = plan;
     let mut report = WriterReport::default();
     let mut next_id = worker << 40;
     // Stagger open-loop workers so their calls interleave evenly.
@@ -217,6 +258,12 @@ async fn write_loop(
         };
         let ids: Vec<u64> = (next_id..next_id + n as u64).collect();
         next_id += n as u64;
+        if let Some((sent, subscribers)) = &sent {
+            let mut sent = sent.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            for id in &ids {
+                sent.insert(*id, (call_start, *subscribers));
+            }
+        }
         body.clear();
         let answer = match workload {
             Workload::PutRecords => {
@@ -469,6 +516,27 @@ fn human(r: &Value) -> String {
         l["max_ms"].as_f64().unwrap_or(0.0),
         w["throttled_records"],
     );
+    if let Some(f) = r.get("fanout") {
+        let l = &f["put_to_subscriber_latency"];
+        let _ = writeln!(
+            s,
+            "fan-out: {} subscribers, {} records received in {} events; put-to-subscriber p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms; missing {}, duplicates {}: {}",
+            f["subscribers"],
+            f["records_received"],
+            f["events"],
+            l["p50_ms"].as_f64().unwrap_or(0.0),
+            l["p99_ms"].as_f64().unwrap_or(0.0),
+            l["p999_ms"].as_f64().unwrap_or(0.0),
+            l["max_ms"].as_f64().unwrap_or(0.0),
+            f["missing"],
+            f["duplicates"],
+            if f["ok"] == json!(true) {
+                "OK"
+            } else {
+                "FAILED"
+            },
+        );
+    }
     if let Some(rb) = r.get("read_back") {
         let _ = writeln!(
             s,

@@ -164,6 +164,29 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Calls an operation whose answer is a stream (SubscribeToShard): the answer's body as it
+    /// arrives, or the [`ServiceError`] it carries.
+    pub async fn call_streaming(
+        &mut self,
+        operation: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<hyper::body::Incoming> {
+        let req = self.client.signed_request(operation, body)?;
+        self.sender.ready().await?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .with_context(|| format!("calling {}", self.client.endpoint))?;
+        if !resp.status().is_success() {
+            answer(operation, resp).await?;
+            bail!("{operation}: unexpected answer");
+        }
+        Ok(resp.into_body())
+    }
+}
+
 /// The answer's body, or the [`ServiceError`] it carries.
 async fn answer(
     operation: &str,

@@ -1,6 +1,7 @@
 //! Command-line interface.
 
 mod bench;
+mod bench_fanout;
 mod client;
 mod put;
 mod serve;
