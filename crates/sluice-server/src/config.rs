@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub consumer_delay_ms: i64,
     /// How long a SubscribeToShard subscription lasts (AWS: 5 minutes).
     pub subscription_lifetime_ms: i64,
+    /// An on-demand stream doubles its shards when its write rate over this long reaches half of
+    /// its shards' capacity.
+    pub on_demand_window_ms: i64,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
     /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
@@ -59,6 +62,7 @@ impl Default for ServerConfig {
             update_delay_ms: 0,
             consumer_delay_ms: 0,
             subscription_lifetime_ms: 300_000,
+            on_demand_window_ms: 60_000,
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,

@@ -323,21 +323,16 @@ async fn dispatch(
             limit,
         )?)),
         Request::TagResource { arn, tags } => {
-            streams
-                .add_tags(&streams.stream_of_arn(&arn)?, tags)
-                .await?;
+            streams.tag_resource(&arn, tags).await?;
             empty()
         }
         Request::UntagResource { arn, keys } => {
-            streams
-                .remove_tags(&streams.stream_of_arn(&arn)?, keys)
-                .await?;
+            streams.untag_resource(&arn, keys).await?;
             empty()
         }
-        Request::ListTagsForResource { arn } => {
-            let page = streams.list_tags(&streams.stream_of_arn(&arn)?, None, Some(u32::MAX))?;
-            p.encode(&ListTagsForResourceResponse::from(page))
-        }
+        Request::ListTagsForResource { arn } => p.encode(&ListTagsForResourceResponse::from(
+            streams.resource_tags(&arn)?,
+        )),
         Request::EnhancedMonitoring {
             stream,
             metrics,

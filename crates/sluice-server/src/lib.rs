@@ -82,6 +82,7 @@ pub async fn run(
         limits: config.limits,
         consumer_delay_ms: config.consumer_delay_ms,
         subscription_lifetime_ms: config.subscription_lifetime_ms,
+        on_demand_window_ms: config.on_demand_window_ms,
         ..StreamsConfig::default()
     };
     let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta)?;
@@ -112,6 +113,7 @@ pub async fn run(
                 if let Err(e) = state.streams.finish_due_deletions() {
                     tracing::error!(error = %e, "finishing stream deletions failed");
                 }
+                state.streams.scale_on_demand().await;
             }
         })
     };

@@ -11,6 +11,7 @@ use crate::tags;
 
 mod consumers;
 mod fanout;
+mod ondemand;
 pub use fanout::Subscription;
 mod records;
 mod reshard;
@@ -54,6 +55,9 @@ pub struct StreamsConfig {
     pub consumer_delay_ms: i64,
     /// How long a SubscribeToShard subscription lasts (AWS: 5 minutes).
     pub subscription_lifetime_ms: i64,
+    /// An on-demand stream doubles its shards when its write rate over this long reaches half
+    /// of its shards' capacity.
+    pub on_demand_window_ms: i64,
 }
 
 impl Default for StreamsConfig {
@@ -69,6 +73,7 @@ impl Default for StreamsConfig {
             limits: crate::limits::LimitsMode::Off,
             consumer_delay_ms: 0,
             subscription_lifetime_ms: 300_000,
+            on_demand_window_ms: 60_000,
         }
     }
 }
@@ -154,6 +159,8 @@ pub struct Streams {
     limiter: crate::limits::Limiter,
     /// New-data signals per log and the live SubscribeToShard subscriptions.
     fanout: fanout::Fanout,
+    /// Write load of on-demand streams, for scaling them.
+    ondemand: ondemand::OnDemand,
 }
 
 impl Streams {
@@ -225,6 +232,7 @@ impl Streams {
             control: tokio::sync::Mutex::new(()),
             limiter: crate::limits::Limiter::new(config.limits),
             fanout: fanout::Fanout::default(),
+            ondemand: ondemand::OnDemand::default(),
             config,
         };
         Ok(service)
@@ -381,6 +389,7 @@ impl Streams {
             }])
             .map_err(storage_txn)?;
         self.streams.write().remove(&s.meta.name);
+        self.ondemand.forget(&s.meta.name);
         for shard in &s.meta.shards {
             self.limiter.forget(shard.log);
             self.fanout.forget(shard.log);

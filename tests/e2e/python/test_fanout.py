@@ -342,3 +342,18 @@ def test_cbor_subscription_frames(sluice_factory):
     (record,) = body["Records"]
     assert record["Data"] == b"\x00\x01binary" and record["PartitionKey"] == "pk"
     assert record["SequenceNumber"] == seq
+
+
+def test_consumer_tags(kinesis, stream_factory):
+    name = stream_factory(shards=1)
+    out = kinesis.register_stream_consumer(StreamARN=stream_arn(name), ConsumerName="tagged",
+                                           Tags={"a": "1"})
+    arn = out["Consumer"]["ConsumerARN"]
+    kinesis.tag_resource(ResourceARN=arn, Tags={"b": "2"})
+    tags = {t["Key"]: t["Value"] for t in kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+    assert tags == {"a": "1", "b": "2"}
+    kinesis.untag_resource(ResourceARN=arn, TagKeys=["a"])
+    tags = {t["Key"]: t["Value"] for t in kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+    assert tags == {"b": "2"}
+    # The stream's own tags are separate.
+    assert kinesis.list_tags_for_resource(ResourceARN=stream_arn(name))["Tags"] == []

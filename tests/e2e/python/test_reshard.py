@@ -272,3 +272,32 @@ def test_list_shards_filters_after_resharding(kinesis, stream_factory):
     assert ids(ShardFilter={"Type": "AT_TIMESTAMP", "Timestamp": after}) == everything[1:]
     assert ids(ShardFilter={"Type": "FROM_TIMESTAMP", "Timestamp": before}) == everything
     assert ids(ShardFilter={"Type": "FROM_TIMESTAMP", "Timestamp": after}) == everything[1:]
+
+
+def test_on_demand_stream_adds_shards_under_sustained_load(sluice_factory):
+    import time
+
+    srv = sluice_factory("on-demand", extra_args=["--on-demand-window-ms", "1000"])
+    k = srv.kinesis
+    k.create_stream(StreamName="od", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    wait_stream_active(k, "od")
+    before = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    assert before["OpenShardCount"] == 4
+    # 4 shards take 4 MiB/s; writing well past half of that for longer than the window doubles them.
+    batch = [{"PartitionKey": f"k{i}", "Data": b"x" * 1024} for i in range(500)]
+    deadline = time.monotonic() + 15
+    summary = before
+    while time.monotonic() < deadline and summary["OpenShardCount"] == 4:
+        for _ in range(4):
+            assert k.put_records(StreamName="od", Records=batch)["FailedRecordCount"] == 0
+        summary = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    assert summary["OpenShardCount"] == 8, summary
+    assert summary["StreamModeDetails"]["StreamMode"] == "ON_DEMAND"
+    wait_stream_active(k, "od")
+    # A provisioned stream under the same load keeps its shards.
+    k.create_stream(StreamName="prov", ShardCount=4)
+    wait_stream_active(k, "prov")
+    end = time.monotonic() + 2.5
+    while time.monotonic() < end:
+        k.put_records(StreamName="prov", Records=batch)
+    assert k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]["OpenShardCount"] == 4

@@ -230,3 +230,66 @@ impl Streams {
         Ok(())
     }
 }
+
+/// TagResource, UntagResource and ListTagsForResource: an ARN names a stream or a consumer.
+impl Streams {
+    fn is_consumer_arn(arn: &str) -> bool {
+        matches!(
+            Arn::parse(arn).map(|a| a.resource),
+            Some(ArnResource::Consumer { .. })
+        )
+    }
+
+    /// Changes the tags of the consumer `arn` names.
+    async fn change_consumer_tags(
+        &self,
+        arn: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>, &str) -> Result<()>,
+    ) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let (s, i) = self.resolve_consumer(&ConsumerRef::Arn(arn.to_owned()))?;
+        let mut m = s.meta.clone();
+        let c = &mut m.consumers[i];
+        let name = c.name.clone();
+        change(&mut c.tags, &name)?;
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    pub async fn tag_resource(&self, arn: &str, tags: Vec<(String, String)>) -> Result<()> {
+        if !Self::is_consumer_arn(arn) {
+            return self.add_tags(&self.stream_of_arn(arn)?, tags).await;
+        }
+        let account = self.config.account_id.clone();
+        self.change_consumer_tags(arn, |t, name| tags::add_tags(t, &tags, name, &account))
+            .await
+    }
+
+    pub async fn untag_resource(&self, arn: &str, keys: Vec<String>) -> Result<()> {
+        if !Self::is_consumer_arn(arn) {
+            return self.remove_tags(&self.stream_of_arn(arn)?, keys).await;
+        }
+        self.change_consumer_tags(arn, |t, _| {
+            for k in &keys {
+                t.remove(k);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub fn resource_tags(&self, arn: &str) -> Result<TagsPage> {
+        if !Self::is_consumer_arn(arn) {
+            return self.list_tags(&self.stream_of_arn(arn)?, None, Some(u32::MAX));
+        }
+        let (s, i) = self.resolve_consumer(&ConsumerRef::Arn(arn.to_owned()))?;
+        Ok(TagsPage {
+            tags: s.meta.consumers[i]
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            has_more: false,
+        })
+    }
+}

@@ -62,6 +62,7 @@ impl Streams {
             .await;
         let ack = acks.pop().ok_or(StorageError::ShuttingDown)??;
         self.fanout.notify(log);
+        self.record_on_demand_write(&s, size as u64, 1);
         s.metrics.incoming_records.increment(1);
         s.metrics.incoming_bytes.increment(size as u64);
         let shard_id = ShardId::new(shard);
@@ -150,6 +151,7 @@ impl Streams {
             .count();
         s.metrics.incoming_records.increment(ok as u64);
         s.metrics.incoming_bytes.increment(bytes);
+        self.record_on_demand_write(&s, bytes, ok as u64);
         Ok(out
             .into_iter()
             .map(|e| {

@@ -15,7 +15,7 @@ use sluice_types::{HashKeyRange, ShardId, StreamName};
 use std::collections::HashSet;
 
 /// AWS's UpdateShardCount bound on the shards of one stream.
-const MAX_SHARDS_PER_STREAM: u32 = 10_000;
+pub(super) const MAX_SHARDS_PER_STREAM: u32 = 10_000;
 
 /// A reshard worked out on a copy of the shard list.
 struct Plan {

@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// 5 minutes].
     #[arg(long, env = "SLUICE_SUBSCRIPTION_LIFETIME_MS")]
     subscription_lifetime_ms: Option<i64>,
+    /// An ON_DEMAND stream doubles its shards when its write rate over this many milliseconds
+    /// reaches half of its shards' capacity (1 MiB/s or 1,000 records/s each) [default: 60000].
+    #[arg(long, env = "SLUICE_ON_DEMAND_WINDOW_MS")]
+    on_demand_window_ms: Option<i64>,
     /// GetRecords calls served at once; more wait their turn (bounds read memory) [default: 8].
     #[arg(long, env = "SLUICE_MAX_CONCURRENT_READS")]
     max_concurrent_reads: Option<usize>,
@@ -94,6 +98,7 @@ struct FileConfig {
     update_delay_ms: Option<i64>,
     consumer_delay_ms: Option<i64>,
     subscription_lifetime_ms: Option<i64>,
+    on_demand_window_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
     credentials: Option<Vec<String>>,
@@ -168,6 +173,10 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .subscription_lifetime_ms
             .or(file.subscription_lifetime_ms)
             .unwrap_or(d.subscription_lifetime_ms),
+        on_demand_window_ms: args
+            .on_demand_window_ms
+            .or(file.on_demand_window_ms)
+            .unwrap_or(d.on_demand_window_ms),
         max_body_bytes: d.max_body_bytes,
         max_concurrent_reads: args
             .max_concurrent_reads
