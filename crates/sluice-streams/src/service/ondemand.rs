@@ -21,11 +21,13 @@ struct WriteLoad {
     records: AtomicU64,
 }
 
+/// (time, cumulative bytes, cumulative records) of one stream, taken by each scaling pass.
+type Sample = (i64, u64, u64);
+
 #[derive(Default)]
 pub(super) struct OnDemand {
     load: parking_lot::RwLock<HashMap<String, Arc<WriteLoad>>>,
-    /// Per stream: (time, cumulative bytes, cumulative records), oldest first.
-    samples: Mutex<HashMap<String, VecDeque<(i64, u64, u64)>>>,
+    samples: Mutex<HashMap<String, VecDeque<Sample>>>,
 }
 
 impl OnDemand {
