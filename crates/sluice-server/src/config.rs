@@ -34,6 +34,8 @@ pub struct ServerConfig {
     /// An on-demand stream doubles its shards when its write rate over this long reaches half of
     /// its shards' capacity.
     pub on_demand_window_ms: i64,
+    /// Keys StartStreamEncryption may name besides `alias/aws/kinesis`: (KeyId, AES-256 key).
+    pub kms_keys: Vec<(String, [u8; 32])>,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
     /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
@@ -63,6 +65,7 @@ impl Default for ServerConfig {
             consumer_delay_ms: 0,
             subscription_lifetime_ms: 300_000,
             on_demand_window_ms: 60_000,
+            kms_keys: Vec::new(),
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,

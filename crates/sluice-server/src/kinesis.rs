@@ -395,6 +395,14 @@ async fn dispatch(
             streams.update_stream_mode(&stream, mode).await?;
             empty()
         }
+        Request::StartStreamEncryption { stream, key_id } => {
+            streams.start_encryption(&stream, &key_id).await?;
+            empty()
+        }
+        Request::StopStreamEncryption { stream, key_id } => {
+            streams.stop_encryption(&stream, &key_id).await?;
+            empty()
+        }
         Request::DescribeLimits => {
             p.encode(&DescribeLimitsResponse::from(streams.describe_limits()))
         }

@@ -83,6 +83,7 @@ pub async fn run(
         consumer_delay_ms: config.consumer_delay_ms,
         subscription_lifetime_ms: config.subscription_lifetime_ms,
         on_demand_window_ms: config.on_demand_window_ms,
+        kms_keys: config.kms_keys.clone(),
         ..StreamsConfig::default()
     };
     let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta)?;

@@ -40,6 +40,9 @@ pub enum StreamsError {
     ResourceInUse(String),
     #[error("{0}")]
     ProvisionedThroughputExceeded(String),
+    /// A key store error, named as AWS KMS names it (KMSNotFoundException, ...).
+    #[error("{message}")]
+    Kms { kind: &'static str, message: String },
     #[error("internal failure: {0}")]
     Storage(#[from] StorageError),
 }

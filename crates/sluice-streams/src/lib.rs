@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod iterator;
+pub mod kms;
 pub mod limits;
 pub mod meta;
 pub mod model;

@@ -78,6 +78,17 @@ pub struct StreamMeta {
     /// consumers existed, which reads as none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consumers: Vec<ConsumerMeta>,
+    /// Set by StartStreamEncryption: records written from now on are encrypted with this key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<EncryptionMeta>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionMeta {
+    /// As the request gave it (DescribeStream reports it so).
+    pub key_id: String,
+    /// The key's number in the key store (see `kms`).
+    pub key_number: u32,
 }
 
 /// A registered enhanced fan-out consumer.

@@ -57,6 +57,8 @@ pub struct StreamDescription {
     pub open_shard_count: u32,
     pub consumer_count: u32,
     pub max_record_size_kib: u32,
+    /// The KeyId records are encrypted with, when encryption is on.
+    pub encryption_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +114,8 @@ pub struct PutRecordInput {
 pub struct PutRecordOutput {
     pub shard_id: ShardId,
     pub sequence_number: SequenceNumber,
+    /// Whether the record was stored encrypted (EncryptionType KMS).
+    pub encrypted: bool,
 }
 
 /// Per-record outcome of PutRecords.
@@ -139,6 +143,8 @@ pub struct Record {
     pub arrival_ms: i64,
     pub data: Bytes,
     pub partition_key: String,
+    /// Whether it is stored encrypted (EncryptionType KMS).
+    pub encrypted: bool,
 }
 
 #[derive(Debug, Clone)]

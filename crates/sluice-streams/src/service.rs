@@ -58,6 +58,8 @@ pub struct StreamsConfig {
     /// An on-demand stream doubles its shards when its write rate over this long reaches half
     /// of its shards' capacity.
     pub on_demand_window_ms: i64,
+    /// Keys for StartStreamEncryption besides `alias/aws/kinesis`: (KeyId, AES-256 key).
+    pub kms_keys: Vec<(String, [u8; 32])>,
 }
 
 impl Default for StreamsConfig {
@@ -74,6 +76,7 @@ impl Default for StreamsConfig {
             consumer_delay_ms: 0,
             subscription_lifetime_ms: 300_000,
             on_demand_window_ms: 60_000,
+            kms_keys: Vec::new(),
         }
     }
 }
@@ -161,6 +164,8 @@ pub struct Streams {
     fanout: fanout::Fanout,
     /// Write load of on-demand streams, for scaling them.
     ondemand: ondemand::OnDemand,
+    /// Keys for encryption at rest.
+    keys: crate::kms::KeyStore,
 }
 
 impl Streams {
@@ -223,6 +228,7 @@ impl Streams {
                 }
             }
         }
+        let keys = crate::kms::KeyStore::open(meta.as_ref(), &config.kms_keys)?;
         let service = Self {
             clock,
             logs,
@@ -233,6 +239,7 @@ impl Streams {
             limiter: crate::limits::Limiter::new(config.limits),
             fanout: fanout::Fanout::default(),
             ondemand: ondemand::OnDemand::default(),
+            keys,
             config,
         };
         Ok(service)
@@ -476,6 +483,7 @@ impl Streams {
             resource_policy: None,
             updating_until_ms: None,
             consumers: Vec::new(),
+            encryption: None,
         };
         let next = first_log + u64::from(shard_count);
         self.persist(
@@ -533,6 +541,7 @@ impl Streams {
             shard_level_metrics: m.shard_level_metrics.iter().cloned().collect(),
             open_shard_count: m.open_shards().count() as u32,
             consumer_count: m.consumers.len() as u32,
+            encryption_key_id: m.encryption.as_ref().map(|e| e.key_id.clone()),
             max_record_size_kib: m.max_record_size_kib,
         }
     }

@@ -101,6 +101,7 @@ impl From<StreamsError> for WireError {
             StreamsError::ProvisionedThroughputExceeded(_) => {
                 WireError::new("ProvisionedThroughputExceededException", message)
             }
+            StreamsError::Kms { kind, .. } => WireError::new(kind, message),
             StreamsError::Storage(_) => WireError::internal(),
         }
     }

@@ -268,13 +268,9 @@ impl Streams {
                     if end.is_some_and(|e| r.offset >= e) {
                         break;
                     }
-                    bytes += (r.value.len() + r.key.len()) as u64;
-                    records.push(Record {
-                        sequence_number: SequenceNumber::new(shard_id, r.offset),
-                        arrival_ms: r.timestamp_ms,
-                        partition_key: String::from_utf8_lossy(&r.key).into_owned(),
-                        data: r.value,
-                    });
+                    let r = self.record_of(shard_id, r)?;
+                    bytes += (r.data.len() + r.partition_key.len()) as u64;
+                    records.push(r);
                 }
                 sub.position = match records.last() {
                     Some(last) => last.sequence_number.offset() + 1,

@@ -49,15 +49,13 @@ impl Streams {
                 self.write_throttled(ShardId::new(shard), name.as_str()),
             ));
         }
+        let stored = self.stored_record(&s, record)?;
         let mut acks = self
             .logs
             .append(vec![LogAppend {
                 log,
                 timestamp_ms: self.now(),
-                records: vec![AppendRecord {
-                    key: Bytes::from(record.partition_key.into_bytes()),
-                    value: record.data,
-                }],
+                records: vec![stored],
             }])
             .await;
         let ack = acks.pop().ok_or(StorageError::ShuttingDown)??;
@@ -69,6 +67,7 @@ impl Streams {
         Ok(PutRecordOutput {
             shard_id,
             sequence_number: SequenceNumber::new(shard_id, ack.first_offset),
+            encrypted: s.meta.encryption.is_some(),
         })
     }
 
@@ -101,10 +100,7 @@ impl Streams {
                 .entry(shard)
                 .or_insert_with(|| (log, Vec::new(), Vec::new()));
             g.1.push(i);
-            g.2.push(AppendRecord {
-                key: Bytes::from(r.partition_key.into_bytes()),
-                value: r.data,
-            });
+            g.2.push(self.stored_record(&s, r)?);
         }
         let mut positions = Vec::with_capacity(groups.len());
         let mut appends = Vec::with_capacity(groups.len());
@@ -134,6 +130,7 @@ impl Streams {
                     Ok(a) => PutRecordsEntry::Ok(PutRecordOutput {
                         shard_id,
                         sequence_number: SequenceNumber::new(shard_id, a.first_offset + k as u64),
+                        encrypted: s.meta.encryption.is_some(),
                     }),
                     Err(e) => {
                         tracing::error!(error = %e, "PutRecords append failed");
@@ -161,6 +158,38 @@ impl Streams {
                 })
             })
             .collect())
+    }
+
+    /// A record as the log stores it: encrypted when the stream's encryption is on (see `kms`).
+    fn stored_record(&self, s: &StreamState, r: PutRecordInput) -> Result<AppendRecord> {
+        match &s.meta.encryption {
+            None => Ok(AppendRecord {
+                key: Bytes::from(r.partition_key.into_bytes()),
+                value: r.data,
+            }),
+            Some(e) => {
+                let (key, value) =
+                    self.keys
+                        .seal(e.key_number, r.partition_key.as_bytes(), &r.data)?;
+                Ok(AppendRecord { key, value })
+            }
+        }
+    }
+
+    /// A stored record as GetRecords and SubscribeToShard return it (decrypted if need be).
+    pub(super) fn record_of(
+        &self,
+        shard: ShardId,
+        r: sluice_storage::StoredRecord,
+    ) -> Result<Record> {
+        let (partition_key, data, encrypted) = self.keys.open_record(&r.key, r.value)?;
+        Ok(Record {
+            sequence_number: SequenceNumber::new(shard, r.offset),
+            arrival_ms: r.timestamp_ms,
+            partition_key,
+            data,
+            encrypted,
+        })
     }
 
     /// AWS's text for a write over a shard's limit.
@@ -306,13 +335,9 @@ impl Streams {
             if end.is_some_and(|e| r.offset >= e) {
                 break;
             }
-            bytes += r.value.len() as u64;
-            records.push(Record {
-                sequence_number: SequenceNumber::new(shard_id, r.offset),
-                arrival_ms: r.timestamp_ms,
-                partition_key: String::from_utf8_lossy(&r.key).into_owned(),
-                data: r.value,
-            });
+            let r = self.record_of(shard_id, r)?;
+            bytes += r.data.len() as u64;
+            records.push(r);
         }
         let next_offset = records
             .last()

@@ -145,6 +145,56 @@ impl Streams {
         Ok(())
     }
 
+    /// StartStreamEncryption: records written from now on are encrypted with `key_id`'s key. The
+    /// stream reads UPDATING for `--update-delay-ms`, as AWS's does for a few seconds.
+    pub async fn start_encryption(&self, name: &StreamName, key_id: &str) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let s = self.get_active(name.as_str())?;
+        let key_number = self.keys.resolve(key_id)?;
+        let mut m = s.meta.clone();
+        m.encryption = Some(crate::meta::EncryptionMeta {
+            key_id: key_id.to_owned(),
+            key_number,
+        });
+        let now = self.now();
+        m.updating_until_ms =
+            (self.config.update_delay_ms > 0).then(|| now + self.config.update_delay_ms);
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
+    /// StopStreamEncryption: records written from now on are stored in the clear; records already
+    /// encrypted stay so and stay readable.
+    pub async fn stop_encryption(&self, name: &StreamName, key_id: &str) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let s = self.get_active(name.as_str())?;
+        match &s.meta.encryption {
+            None => {
+                return Err(StreamsError::InvalidArgument(format!(
+                    "Stream {name} under account {} is not encrypted.",
+                    self.config.account_id
+                )));
+            }
+            Some(e)
+                if crate::kms::normalize_key_id(&e.key_id)
+                    != crate::kms::normalize_key_id(key_id) =>
+            {
+                return Err(StreamsError::InvalidArgument(format!(
+                    "KeyId {key_id} is not the key stream {name} under account {} is encrypted with.",
+                    self.config.account_id
+                )));
+            }
+            Some(_) => {}
+        }
+        let mut m = s.meta.clone();
+        m.encryption = None;
+        let now = self.now();
+        m.updating_until_ms =
+            (self.config.update_delay_ms > 0).then(|| now + self.config.update_delay_ms);
+        self.persist(m, Vec::new())?;
+        Ok(())
+    }
+
     pub async fn put_resource_policy(
         &self,
         name: &StreamName,

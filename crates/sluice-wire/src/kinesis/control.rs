@@ -308,6 +308,8 @@ pub struct StreamDescriptionOut {
     pub stream_creation_timestamp: Timestamp,
     pub enhanced_monitoring: Vec<EnhancedMetricsOut>,
     pub encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -333,7 +335,8 @@ impl From<StreamDescription> for DescribeStreamResponse {
                 enhanced_monitoring: vec![EnhancedMetricsOut {
                     shard_level_metrics: d.shard_level_metrics,
                 }],
-                encryption_type: "NONE",
+                encryption_type: super::records::encryption_type(d.encryption_key_id.is_some()),
+                key_id: d.encryption_key_id,
             },
         }
     }
@@ -351,6 +354,8 @@ pub struct StreamDescriptionSummaryOut {
     pub stream_creation_timestamp: Timestamp,
     pub enhanced_monitoring: Vec<EnhancedMetricsOut>,
     pub encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
     pub open_shard_count: u32,
     pub consumer_count: u32,
     #[serde(rename = "MaxRecordSizeInKiB")]
@@ -378,7 +383,8 @@ impl From<StreamDescription> for DescribeStreamSummaryResponse {
                 enhanced_monitoring: vec![EnhancedMetricsOut {
                     shard_level_metrics: d.shard_level_metrics,
                 }],
-                encryption_type: "NONE",
+                encryption_type: super::records::encryption_type(d.encryption_key_id.is_some()),
+                key_id: d.encryption_key_id,
                 open_shard_count: d.open_shard_count,
                 consumer_count: d.consumer_count,
                 max_record_size_in_kib: d.max_record_size_kib,

@@ -122,7 +122,7 @@ impl From<PutRecordOutput> for PutRecordResponse {
         Self {
             shard_id: o.shard_id.to_string(),
             sequence_number: o.sequence_number.to_string(),
-            encryption_type: "NONE",
+            encryption_type: encryption_type(o.encrypted),
         }
     }
 }
@@ -232,6 +232,9 @@ pub struct PutRecordsResponse {
 impl From<Vec<PutRecordsEntry>> for PutRecordsResponse {
     fn from(entries: Vec<PutRecordsEntry>) -> Self {
         let mut failed = 0;
+        let encrypted = entries
+            .iter()
+            .any(|e| matches!(e, PutRecordsEntry::Ok(o) if o.encrypted));
         let records = entries
             .into_iter()
             .map(|e| match e {
@@ -258,7 +261,7 @@ impl From<Vec<PutRecordsEntry>> for PutRecordsResponse {
         Self {
             failed_record_count: failed,
             records,
-            encryption_type: "NONE",
+            encryption_type: encryption_type(encrypted),
         }
     }
 }
@@ -390,7 +393,7 @@ impl From<Record> for RecordOut {
             approximate_arrival_timestamp: Timestamp(r.arrival_ms),
             data: Blob(r.data),
             partition_key: r.partition_key,
-            encryption_type: "NONE",
+            encryption_type: encryption_type(r.encrypted),
         }
     }
 }
@@ -419,6 +422,11 @@ impl From<GetRecordsOutput> for GetRecordsResponse {
                 .map(|c| c.into_iter().map(ChildShardOut::from).collect()),
         }
     }
+}
+
+/// AWS's EncryptionType of a record or stream.
+pub(crate) fn encryption_type(encrypted: bool) -> &'static str {
+    if encrypted { "KMS" } else { "NONE" }
 }
 
 /// An already-validated ShardIteratorType (or StartingPosition Type) with its sequence number or

@@ -123,6 +123,14 @@ pub enum Request {
     },
     DescribeLimits,
     DescribeAccountSettings,
+    StartStreamEncryption {
+        stream: StreamName,
+        key_id: String,
+    },
+    StopStreamEncryption {
+        stream: StreamName,
+        key_id: String,
+    },
     RegisterStreamConsumer {
         stream_arn: String,
         name: String,
@@ -338,10 +346,17 @@ impl Request {
                     start,
                 }
             }
-            Operation::StartStreamEncryption
-            | Operation::StopStreamEncryption
-            | Operation::UpdateAccountSettings
-            | Operation::UpdateStreamWarmThroughput => Request::Unsupported(op),
+            Operation::StartStreamEncryption => {
+                let (stream, key_id) = p.decode::<StreamEncryptionRequest>(body)?.into_domain()?;
+                Request::StartStreamEncryption { stream, key_id }
+            }
+            Operation::StopStreamEncryption => {
+                let (stream, key_id) = p.decode::<StreamEncryptionRequest>(body)?.into_domain()?;
+                Request::StopStreamEncryption { stream, key_id }
+            }
+            Operation::UpdateAccountSettings | Operation::UpdateStreamWarmThroughput => {
+                Request::Unsupported(op)
+            }
         })
     }
 }

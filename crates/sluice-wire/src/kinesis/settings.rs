@@ -373,3 +373,44 @@ impl UpdateMaxRecordSizeRequest {
         ))
     }
 }
+
+/// StartStreamEncryption and StopStreamEncryption.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamEncryptionRequest {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub encryption_type: Option<String>,
+    pub key_id: Option<String>,
+}
+
+impl StreamEncryptionRequest {
+    /// (stream, KeyId)
+    pub fn into_domain(self) -> Result<(StreamName, String), WireError> {
+        let mut v = Validator::new();
+        v.required("EncryptionType", &self.encryption_type);
+        v.one_of(
+            "EncryptionType",
+            self.encryption_type.as_deref(),
+            &["NONE", "KMS"],
+        );
+        v.required("KeyId", &self.key_id);
+        v.string("KeyId", self.key_id.as_deref(), 1, 2048, None);
+        check_stream(
+            &mut v,
+            self.stream_name.as_deref(),
+            self.stream_arn.as_deref(),
+        );
+        v.finish()?;
+        if self.encryption_type.as_deref() != Some("KMS") {
+            return Err(WireError::invalid_argument(
+                "EncryptionType NONE is not supported for this operation; use KMS.",
+            ));
+        }
+        Ok((
+            resolve_stream(self.stream_name, self.stream_arn)?,
+            self.key_id.unwrap_or_default(),
+        ))
+    }
+}

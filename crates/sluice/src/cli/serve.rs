@@ -77,6 +77,12 @@ pub struct ServeArgs {
     /// (SLUICE_CREDENTIALS takes a comma-separated list).
     #[arg(long = "credential", env = "SLUICE_CREDENTIALS", value_delimiter = ',')]
     credentials: Vec<String>,
+    /// A key for StartStreamEncryption besides `alias/aws/kinesis`, `KEY_ID=BASE64` (32 bytes,
+    /// base64), e.g. `alias/orders=...` or a key id; repeat for more (SLUICE_KMS_KEYS takes a
+    /// comma-separated list). Sluice does not store these keys: records encrypted with one are
+    /// readable only while it is configured.
+    #[arg(long = "kms-key", env = "SLUICE_KMS_KEYS", value_delimiter = ',')]
+    kms_keys: Vec<String>,
     /// Log filter, e.g. `info` or `sluice=debug` [default: info].
     #[arg(long, env = "SLUICE_LOG")]
     log: Option<String>,
@@ -103,6 +109,7 @@ struct FileConfig {
     auth: Option<String>,
     credentials: Option<Vec<String>>,
     limits: Option<String>,
+    kms_keys: Option<Vec<String>>,
     log: Option<String>,
 }
 
@@ -177,6 +184,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .on_demand_window_ms
             .or(file.on_demand_window_ms)
             .unwrap_or(d.on_demand_window_ms),
+        kms_keys: Vec::new(),
         max_body_bytes: d.max_body_bytes,
         max_concurrent_reads: args
             .max_concurrent_reads
@@ -213,6 +221,15 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             "--auth sigv4 needs at least one --credential ACCESS_KEY_ID:SECRET_ACCESS_KEY"
         );
     }
+    let kms_keys = if args.kms_keys.is_empty() {
+        file.kms_keys.unwrap_or_default()
+    } else {
+        args.kms_keys
+    };
+    config.kms_keys = kms_keys
+        .iter()
+        .map(|k| parse_kms_key(k))
+        .collect::<anyhow::Result<_>>()?;
     if config.subscription_lifetime_ms < 1 {
         anyhow::bail!("--subscription-lifetime-ms must be at least 1");
     }
@@ -223,6 +240,20 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         config,
         args.log.or(file.log).unwrap_or_else(|| "info".into()),
     ))
+}
+
+/// `KEY_ID=BASE64` (a 32-byte AES-256 key). Base64 may end in `=` padding, so the split is at
+/// the first `=` after which a 32-byte key decodes.
+fn parse_kms_key(s: &str) -> anyhow::Result<(String, [u8; 32])> {
+    use base64::Engine;
+    for (i, _) in s.match_indices('=').filter(|(i, _)| *i > 0) {
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&s[i + 1..])
+            && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
+        {
+            return Ok((s[..i].to_owned(), key));
+        }
+    }
+    anyhow::bail!("--kms-key: expected KEY_ID=BASE64 with a 32-byte key, got {s:?}")
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
