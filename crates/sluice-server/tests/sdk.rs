@@ -395,3 +395,128 @@ async fn enhanced_fan_out_with_the_rust_sdk() {
     assert!(gone.into_service_error().is_resource_not_found_exception());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_encryption_with_the_rust_sdk() {
+    use aws_sdk_kinesis::types::EncryptionType;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+    create_active(&client, "sdk-enc", 1).await;
+    let put = |data: &'static [u8]| {
+        client
+            .put_record()
+            .stream_name("sdk-enc")
+            .partition_key("k")
+            .data(Blob::new(data))
+            .send()
+    };
+    let before = put(b"clear").await.expect("put");
+    assert_eq!(before.encryption_type, Some(EncryptionType::None));
+    client
+        .start_stream_encryption()
+        .stream_name("sdk-enc")
+        .encryption_type(EncryptionType::Kms)
+        .key_id("alias/aws/kinesis")
+        .send()
+        .await
+        .expect("start encryption");
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("sdk-enc")
+        .send()
+        .await
+        .expect("summary")
+        .stream_description_summary
+        .expect("summary body");
+    assert_eq!(summary.encryption_type, Some(EncryptionType::Kms));
+    assert_eq!(summary.key_id.as_deref(), Some("alias/aws/kinesis"));
+    let secret = put(b"the secret record").await.expect("put");
+    assert_eq!(secret.encryption_type, Some(EncryptionType::Kms));
+    let unknown = client
+        .start_stream_encryption()
+        .stream_name("sdk-enc")
+        .encryption_type(EncryptionType::Kms)
+        .key_id("alias/nope")
+        .send()
+        .await
+        .expect_err("unknown key");
+    assert!(unknown.into_service_error().is_kms_not_found_exception());
+    let records = read_all(&client, "sdk-enc", &before.shard_id).await;
+    let got: Vec<(&[u8], Option<&EncryptionType>)> = records
+        .iter()
+        .map(|r| (r.data.as_ref(), r.encryption_type.as_ref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (&b"clear"[..], Some(&EncryptionType::None)),
+            (&b"the secret record"[..], Some(&EncryptionType::Kms)),
+        ]
+    );
+    server.stop().await;
+    // At rest, the encrypted record's bytes are nowhere in the data directory.
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(&p).expect("read dir").flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                assert!(
+                    !bytes.windows(17).any(|w| w == b"the secret record"),
+                    "plaintext in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_subscription_does_not_hold_up_shutdown() {
+    use aws_sdk_kinesis::types::StartingPosition;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path()).await;
+    let client = server.client();
+    create_active(&client, "sdk-stop", 1).await;
+    let arn = client
+        .describe_stream_summary()
+        .stream_name("sdk-stop")
+        .send()
+        .await
+        .expect("summary")
+        .stream_description_summary
+        .expect("body")
+        .stream_arn;
+    let consumer = client
+        .register_stream_consumer()
+        .stream_arn(arn)
+        .consumer_name("c")
+        .send()
+        .await
+        .expect("register")
+        .consumer
+        .expect("consumer");
+    let mut sub = client
+        .subscribe_to_shard()
+        .consumer_arn(consumer.consumer_arn)
+        .shard_id("shardId-000000000000")
+        .starting_position(
+            StartingPosition::builder()
+                .r#type(ShardIteratorType::Latest)
+                .build()
+                .expect("position"),
+        )
+        .send()
+        .await
+        .expect("subscribe");
+    tokio::time::timeout(std::time::Duration::from_secs(10), server.stop())
+        .await
+        .expect("shutdown ends the subscription instead of waiting out its 5 minutes");
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), sub.event_stream.recv())
+        .await
+        .expect("the stream ends");
+    assert!(matches!(end, Ok(None) | Err(_)), "{end:?}");
+}
