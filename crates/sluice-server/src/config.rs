@@ -36,6 +36,9 @@ pub struct ServerConfig {
     pub on_demand_window_ms: i64,
     /// Keys StartStreamEncryption may name besides `alias/aws/kinesis`: (KeyId, AES-256 key).
     pub kms_keys: Vec<(String, [u8; 32])>,
+    /// Serve TLS with this PEM certificate chain and private key (`None`: cleartext HTTP/1.1 and
+    /// h2c).
+    pub tls: Option<(PathBuf, PathBuf)>,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
     /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             subscription_lifetime_ms: 300_000,
             on_demand_window_ms: 60_000,
             kms_keys: Vec::new(),
+            tls: None,
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,

@@ -6,6 +6,7 @@ pub mod auth;
 mod config;
 mod kinesis;
 mod telemetry;
+pub mod tls;
 
 pub use config::{ServerConfig, StorageKind};
 pub use sluice_streams::limits::LimitsMode;
@@ -119,6 +120,11 @@ pub async fn run(
         })
     };
     let app = router(state.clone());
+    // Checked before anything is served, so a bad certificate stops the start.
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        None => None,
+    };
     let draining = {
         let state = state.clone();
         async move {
@@ -129,15 +135,21 @@ pub async fn run(
             state.streams.end_subscriptions();
         }
     };
-    // Answers are small and latency matters (PutRecord acks, event-stream frames): no Nagle.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    let served = match tls {
+        Some(acceptor) => tls::serve(listener, acceptor, app, draining).await,
+        None => {
+            // Answers are small and latency matters (PutRecord acks, event-stream frames): no
+            // Nagle.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                }
+            });
+            axum::serve(listener, app)
+                .with_graceful_shutdown(draining)
+                .await
         }
-    });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(draining)
-        .await;
+    };
     ticker.abort();
     logs.shutdown().await;
     served?;

@@ -5,7 +5,9 @@
 //   * over HTTP/2 cleartext (h2c, prior knowledge) with an explicit NodeHttp2Handler,
 //   * with the client's default request handler (for Kinesis that is also NodeHttp2Handler),
 //   * over HTTP/1.1 with an explicit NodeHttpHandler.
-// and exercises enhanced fan-out (consumers, SubscribeToShard event streams) over h2c and HTTP/1.1.
+// and exercises enhanced fan-out (consumers, SubscribeToShard event streams) over h2c and HTTP/1.1,
+// server-side encryption (StartStreamEncryption / StopStreamEncryption with --kms-key) and tags on
+// consumers.
 //
 // Run: node --test tests/e2e/js/
 
@@ -13,7 +15,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -32,12 +34,18 @@ import {
   ListShardsCommand,
   ListStreamConsumersCommand,
   ListStreamsCommand,
+  ListTagsForResourceCommand,
+  ListTagsForStreamCommand,
   MergeShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
   RegisterStreamConsumerCommand,
   SplitShardCommand,
+  StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
   SubscribeToShardCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateShardCountCommand,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttp2Handler, NodeHttpHandler } from "@smithy/node-http-handler";
@@ -901,6 +909,301 @@ describe("enhanced fan-out with @aws-sdk/client-kinesis", () => {
         until: ({ records }) => records.length >= 1,
       });
       assert.deepEqual(child.records.map((r) => r.SequenceNumber), [afterSplit]);
+    } finally {
+      abortAll(subs);
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Server-side encryption and tags on consumers.
+//
+// `--kms-key alias/orders=BASE64` gives the server a second key besides the service's own
+// `alias/aws/kinesis`. The stream's encryption is reported by DescribeStream(Summary) and by each
+// PutRecord(s) answer; each record read back carries the EncryptionType it was written with.
+
+const ORDERS_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+const ORDERS_ARN = `arn:aws:kms:${REGION}:000000000000:alias/orders`;
+
+// Every record of a shard from TRIM_HORIZON, by GetRecords.
+async function readShard(client, name, shardId = SHARD0) {
+  const { ShardIterator } = await client.send(
+    new GetShardIteratorCommand({ StreamName: name, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" }),
+  );
+  const got = [];
+  let it = ShardIterator;
+  for (let i = 0; i < 50 && it; i++) {
+    const page = await client.send(new GetRecordsCommand({ ShardIterator: it }));
+    got.push(...page.Records);
+    it = page.NextShardIterator;
+    if (page.Records.length === 0) break;
+  }
+  return got;
+}
+
+async function encryptionOf(client, name) {
+  const summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary;
+  const desc = (await client.send(new DescribeStreamCommand({ StreamName: name }))).StreamDescription;
+  // Both describe calls report the same thing.
+  assert.equal(desc.EncryptionType, summary.EncryptionType, "DescribeStream and DescribeStreamSummary disagree");
+  assert.equal(desc.KeyId, summary.KeyId, "DescribeStream and DescribeStreamSummary disagree");
+  return { EncryptionType: summary.EncryptionType, KeyId: summary.KeyId };
+}
+
+// Every file under `dir`, recursively.
+function filesUnder(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(p));
+    else if (entry.isFile()) out.push(p);
+  }
+  return out;
+}
+
+const sortTags = (tags) => [...tags].sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
+
+async function tagsOf(client, arn) {
+  return sortTags((await client.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags);
+}
+
+describe("server-side encryption and consumer tags with @aws-sdk/client-kinesis", () => {
+  const server = new Server(["--kms-key", `alias/orders=${ORDERS_KEY.toString("base64")}`]);
+  const clients = [];
+  const h2 = () => {
+    const c = makeClient(server.endpoint, new NodeHttp2Handler({ requestTimeout: 30_000 }));
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    await server.start();
+  });
+
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await server.stop();
+  });
+
+  test("StartStreamEncryption / StopStreamEncryption over h2c: reported state, per-record EncryptionType, data intact", { timeout: 20_000 }, async () => {
+    const client = h2();
+    const name = uniqueName("js-sse");
+    await createEfoStream(client, name);
+    const written = []; // { seq, data, enc } in put order (one shard)
+    const putOne = async (data, enc) => {
+      const out = await client.send(new PutRecordCommand({ StreamName: name, Data: data, PartitionKey: "pk" }));
+      assert.equal(out.EncryptionType, enc, `PutRecord EncryptionType for record ${written.length}`);
+      written.push({ seq: out.SequenceNumber, data, enc });
+    };
+    const putMany = async (datas, enc) => {
+      const out = await client.send(
+        new PutRecordsCommand({ StreamName: name, Records: datas.map((Data) => ({ Data, PartitionKey: "pk" })) }),
+      );
+      assert.equal(out.FailedRecordCount ?? 0, 0);
+      assert.equal(out.EncryptionType, enc, "PutRecords EncryptionType");
+      out.Records.forEach((r, i) => written.push({ seq: r.SequenceNumber, data: datas[i], enc }));
+    };
+    const allBytes = new Uint8Array(256).map((_, i) => i);
+    try {
+      assert.deepEqual(await encryptionOf(client, name), { EncryptionType: "NONE", KeyId: undefined });
+      await putOne(payload("sse-before", 0), "NONE");
+      await putMany([payload("sse-before", 1), payload("sse-before", 2)], "NONE");
+
+      // The service's own key.
+      const started = await client.send(
+        new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: "alias/aws/kinesis" }),
+      );
+      assert.equal(started.$metadata.httpStatusCode, 200);
+      await waitActive(client, name);
+      assert.deepEqual(await encryptionOf(client, name), { EncryptionType: "KMS", KeyId: "alias/aws/kinesis" });
+      await putOne(allBytes, "KMS");
+      await putMany([payload("sse-aws", 0), payload("sse-aws", 1)], "KMS");
+
+      // A key the server does not have: refused, the stream keeps its key.
+      await assert.rejects(
+        client.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: "alias/no-such-key" })),
+        (err) => err.name === "KMSNotFoundException" && err.$metadata.httpStatusCode === 400,
+      );
+      assert.deepEqual(await encryptionOf(client, name), { EncryptionType: "KMS", KeyId: "alias/aws/kinesis" });
+
+      // The --kms-key key, by alias and then by its ARN: KeyId is reported as given.
+      await client.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: "alias/orders" }));
+      await waitActive(client, name);
+      assert.deepEqual(await encryptionOf(client, name), { EncryptionType: "KMS", KeyId: "alias/orders" });
+      await putOne(payload("sse-orders", 0), "KMS");
+      await client.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: ORDERS_ARN }));
+      await waitActive(client, name);
+      assert.deepEqual(await encryptionOf(client, name), { EncryptionType: "KMS", KeyId: ORDERS_ARN });
+      await putMany([payload("sse-orders-arn", 0)], "KMS");
+
+      // StopStreamEncryption must name the current key.
+      await assert.rejects(
+        client.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: "alias/aws/kinesis" })),
+        (err) => err.name === "InvalidArgumentException" && err.$metadata.httpStatusCode === 400,
+      );
+      assert.deepEqual(await encryptionOf(client, name), { EncryptionType: "KMS", KeyId: ORDERS_ARN });
+      await putOne(payload("sse-orders-arn", 1), "KMS");
+
+      const stopped = await client.send(
+        new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: ORDERS_ARN }),
+      );
+      assert.equal(stopped.$metadata.httpStatusCode, 200);
+      await waitActive(client, name);
+      assert.deepEqual(await encryptionOf(client, name), { EncryptionType: "NONE", KeyId: undefined });
+      await putOne(payload("sse-after", 0), "NONE");
+      await putMany([payload("sse-after", 1)], "NONE");
+      // Not encrypted any more: nothing to stop.
+      await assert.rejects(
+        client.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: ORDERS_ARN })),
+        (err) => err.name === "InvalidArgumentException",
+      );
+
+      // Everything reads back intact, each record with the EncryptionType it was written with.
+      const got = await readShard(client, name);
+      assert.equal(got.length, written.length);
+      got.forEach((rec, i) => {
+        assert.equal(rec.SequenceNumber, written[i].seq, `sequence number of record ${i}`);
+        assert.ok(rec.Data instanceof Uint8Array, "Data must be a Uint8Array");
+        assert.deepEqual(Buffer.from(rec.Data), Buffer.from(written[i].data), `data of record ${i}`);
+        assert.equal(rec.PartitionKey, "pk");
+        assert.equal(rec.EncryptionType, written[i].enc, `EncryptionType of record ${i}`);
+      });
+      assert.deepEqual(
+        got.map((r) => r.EncryptionType),
+        ["NONE", "NONE", "NONE", "KMS", "KMS", "KMS", "KMS", "KMS", "KMS", "NONE", "NONE"],
+      );
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name }));
+    }
+  });
+
+  test("an encrypted record's plaintext is nowhere under the data dir; an unencrypted one's is", { timeout: 20_000 }, async () => {
+    const client = h2();
+    const name = uniqueName("js-sse-disk");
+    await createEfoStream(client, name);
+    const marker = (what) => Buffer.from(`${what}-${randomBytes(12).toString("hex")}`);
+    const clear = marker("clear");
+    const secrets = [marker("secret-orders"), marker("secret-orders-batch"), marker("secret-aws")];
+    try {
+      assert.equal((await client.send(new PutRecordCommand({ StreamName: name, Data: clear, PartitionKey: "pk" }))).EncryptionType, "NONE");
+      await client.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: "alias/orders" }));
+      await waitActive(client, name);
+      assert.equal((await client.send(new PutRecordCommand({ StreamName: name, Data: secrets[0], PartitionKey: "pk" }))).EncryptionType, "KMS");
+      const batch = await client.send(
+        new PutRecordsCommand({ StreamName: name, Records: [{ Data: secrets[1], PartitionKey: "pk" }] }),
+      );
+      assert.equal(batch.EncryptionType, "KMS");
+      await client.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: "alias/aws/kinesis" }));
+      await waitActive(client, name);
+      assert.equal((await client.send(new PutRecordCommand({ StreamName: name, Data: secrets[2], PartitionKey: "pk" }))).EncryptionType, "KMS");
+
+      // All four were stored (and are readable).
+      const got = await readShard(client, name);
+      assert.deepEqual(got.map((r) => Buffer.from(r.Data).toString()), [clear, ...secrets].map(String));
+      assert.deepEqual(got.map((r) => r.EncryptionType), ["NONE", "KMS", "KMS", "KMS"]);
+
+      // Acknowledged writes are on disk (the default durability syncs before answering).
+      const files = filesUnder(server.dataDir);
+      assert.ok(files.length > 0, `no files under ${server.dataDir}`);
+      const contents = files.map((f) => ({ f, buf: readFileSync(f) }));
+      const holding = (needle) => contents.filter(({ buf }) => buf.includes(needle)).map(({ f }) => path.relative(server.dataDir, f));
+      assert.ok(holding(clear).length > 0, `the unencrypted record's data is in no file under ${server.dataDir}`);
+      for (const s of secrets) assert.deepEqual(holding(s), [], `plaintext ${s} found on disk`);
+      // The configured key itself is not stored either.
+      assert.deepEqual(holding(ORDERS_KEY), [], "the --kms-key key bytes found on disk");
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name }));
+    }
+  });
+
+  test("tags on a consumer: RegisterStreamConsumer Tags, TagResource, UntagResource, ListTagsForResource by ConsumerARN", { timeout: 20_000 }, async () => {
+    const client = h2();
+    const name = uniqueName("js-ctags");
+    const streamARN = await createEfoStream(client, name);
+    try {
+      await client.send(new TagResourceCommand({ ResourceARN: streamARN, Tags: { s: "stream" } }));
+      const { Consumer } = await client.send(
+        new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "tagged", Tags: { a: "1" } }),
+      );
+      const consumerARN = Consumer.ConsumerARN;
+      assert.deepEqual(await tagsOf(client, consumerARN), [{ Key: "a", Value: "1" }]);
+      assert.deepEqual(await tagsOf(client, streamARN), [{ Key: "s", Value: "stream" }]);
+
+      // Add one, overwrite one.
+      const tagged = await client.send(new TagResourceCommand({ ResourceARN: consumerARN, Tags: { b: "2", a: "one" } }));
+      assert.equal(tagged.$metadata.httpStatusCode, 200);
+      assert.deepEqual(await tagsOf(client, consumerARN), [{ Key: "a", Value: "one" }, { Key: "b", Value: "2" }]);
+
+      // The stream's tags are its own: changing them leaves the consumer's alone, and back.
+      await client.send(new TagResourceCommand({ ResourceARN: streamARN, Tags: { t: "3" } }));
+      assert.deepEqual(await tagsOf(client, streamARN), [{ Key: "s", Value: "stream" }, { Key: "t", Value: "3" }]);
+      assert.deepEqual(await tagsOf(client, consumerARN), [{ Key: "a", Value: "one" }, { Key: "b", Value: "2" }]);
+
+      const untagged = await client.send(new UntagResourceCommand({ ResourceARN: consumerARN, TagKeys: ["a", "s"] }));
+      assert.equal(untagged.$metadata.httpStatusCode, 200);
+      assert.deepEqual(await tagsOf(client, consumerARN), [{ Key: "b", Value: "2" }]);
+      assert.deepEqual(await tagsOf(client, streamARN), [{ Key: "s", Value: "stream" }, { Key: "t", Value: "3" }]);
+      const byName = await client.send(new ListTagsForStreamCommand({ StreamName: name }));
+      assert.deepEqual(sortTags(byName.Tags), [{ Key: "s", Value: "stream" }, { Key: "t", Value: "3" }]);
+
+      await client.send(new UntagResourceCommand({ ResourceARN: streamARN, TagKeys: ["s", "b"] }));
+      assert.deepEqual(await tagsOf(client, streamARN), [{ Key: "t", Value: "3" }]);
+      assert.deepEqual(await tagsOf(client, consumerARN), [{ Key: "b", Value: "2" }]);
+
+      // A consumer that does not exist has no tags to list.
+      await assert.rejects(
+        client.send(new ListTagsForResourceCommand({ ResourceARN: `${streamARN}/consumer/ghost:1` })),
+        (err) => err.name === "ResourceNotFoundException" && err.$metadata.httpStatusCode === 400,
+      );
+
+      // Deregistered, the consumer's tags go with it: a new consumer of the same name starts
+      // without any (even if its ARN happens to be the same, within the same second).
+      await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerARN }));
+      await assert.rejects(
+        client.send(new ListTagsForResourceCommand({ ResourceARN: consumerARN })),
+        (err) => err.name === "ResourceNotFoundException",
+      );
+      const again = (await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "tagged" }))).Consumer;
+      assert.deepEqual(await tagsOf(client, again.ConsumerARN), []);
+      assert.deepEqual(await tagsOf(client, streamARN), [{ Key: "t", Value: "3" }]);
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+
+  test("SubscribeToShard over h2c delivers encrypted records in plaintext with EncryptionType KMS", { timeout: 20_000 }, async () => {
+    const client = h2();
+    const name = uniqueName("js-sse-efo");
+    const streamARN = await createEfoStream(client, name);
+    const subs = [];
+    try {
+      const [clearSeq] = await putEach(client, name, [payload("efo-clear", 0)]);
+      await client.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: "KMS", KeyId: "alias/orders" }));
+      await waitActive(client, name);
+      const encData = [new Uint8Array(256).map((_, i) => 255 - i), payload("efo-kms", 1)];
+      const encSeqs = await putEach(client, name, encData);
+      const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "sse-reader" }));
+      assert.equal(Consumer.ConsumerStatus, "ACTIVE");
+
+      const sub = await subscribe(client, subs, Consumer.ConsumerARN, SHARD0, { Type: "TRIM_HORIZON" });
+      const pushedData = payload("efo-kms-pushed", 2);
+      let pushedSeq;
+      const { records, ended } = await collect(sub, {
+        what: "encrypted subscription",
+        until: ({ records }) => records.length >= 4,
+        onEvent: async (_e, { records }) => {
+          if (records.length >= 3 && pushedSeq === undefined) {
+            // An encrypted record pushed to the live subscription.
+            const out = await client.send(new PutRecordCommand({ StreamName: name, Data: pushedData, PartitionKey: "pk" }));
+            assert.equal(out.EncryptionType, "KMS");
+            pushedSeq = out.SequenceNumber;
+          }
+        },
+      });
+      assert.equal(ended, false);
+      assertRecords(records, [payload("efo-clear", 0), ...encData, pushedData], [clearSeq, ...encSeqs, pushedSeq], "encrypted subscription");
+      assert.deepEqual(records.map((r) => r.EncryptionType), ["NONE", "KMS", "KMS", "KMS"]);
     } finally {
       abortAll(subs);
       await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));

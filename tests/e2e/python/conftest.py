@@ -20,6 +20,7 @@ Fixtures:
 from __future__ import annotations
 
 import http.client
+import ssl
 import json
 import os
 import shutil
@@ -242,7 +243,11 @@ class SluiceServer:
                 raise RuntimeError(
                     f"sluice exited with code {self.proc.returncode} before becoming healthy; log:\n{self.log_tail()}")
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                if "--tls-cert" in self.extra_args:
+                    conn = http.client.HTTPSConnection(
+                        "127.0.0.1", self.port, timeout=2, context=ssl._create_unverified_context())
+                else:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/health")
                 resp = conn.getresponse()
                 resp.read()

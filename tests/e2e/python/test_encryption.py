@@ -138,3 +138,20 @@ def test_records_of_a_key_no_longer_configured_fail_as_kms_not_found(sluice_fact
     assert error_code(e.value) == "KMSNotFoundException"
     k.stop_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/orders")
     assert k.put_record(StreamName=name, PartitionKey="pk", Data=b"y")["EncryptionType"] == "NONE"
+
+
+def test_encryption_changes_wait_for_active(sluice_factory):
+    srv = sluice_factory("encryption-updating", extra_args=["--update-delay-ms", "800"])
+    k = srv.kinesis
+    name = unique_name("upd")
+    k.create_stream(StreamName=name, ShardCount=1)
+    wait_stream_active(k, name)
+    k.start_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    assert k.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] == "UPDATING"
+    with pytest.raises(ClientError) as e:
+        k.stop_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    assert error_code(e.value) == "ResourceInUseException"
+    # Writes go on while UPDATING.
+    assert k.put_record(StreamName=name, PartitionKey="pk", Data=b"x")["EncryptionType"] == "KMS"
+    wait_stream_active(k, name)
+    k.stop_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis")

@@ -134,7 +134,11 @@ impl Plan {
 
 impl Streams {
     /// The stream if it is ACTIVE; UPDATING (or any other state) is ResourceInUse, as AWS.
-    fn get_reshardable(&self, name: &StreamName) -> Result<std::sync::Arc<super::StreamState>> {
+    /// The stream if it is ACTIVE, not UPDATING: for changes that wait for the last to finish.
+    pub(super) fn get_only_active(
+        &self,
+        name: &StreamName,
+    ) -> Result<std::sync::Arc<super::StreamState>> {
         let s = self.get(name.as_str())?;
         match self.status(&s.meta) {
             StreamStatus::Active => Ok(s),
@@ -170,7 +174,7 @@ impl Streams {
 
     pub async fn split_shard(&self, name: &StreamName, shard: &str, key: u128) -> Result<()> {
         let _control = self.control.lock().await;
-        let s = self.get_reshardable(name)?;
+        let s = self.get_only_active(name)?;
         let index = self.open_shard_of(&s.meta, name, shard)?;
         let range = s
             .shard(index)
@@ -193,7 +197,7 @@ impl Streams {
 
     pub async fn merge_shards(&self, name: &StreamName, shard: &str, adjacent: &str) -> Result<()> {
         let _control = self.control.lock().await;
-        let s = self.get_reshardable(name)?;
+        let s = self.get_only_active(name)?;
         let a = self.open_shard_of(&s.meta, name, shard)?;
         let b = self.open_shard_of(&s.meta, name, adjacent)?;
         let (ra, rb) = match (s.shard(a), s.shard(b)) {
@@ -223,7 +227,7 @@ impl Streams {
     /// readers that follow lineage rely on; intermediate shards are created closed and empty.
     pub async fn update_shard_count(&self, name: &StreamName, target: u32) -> Result<u32> {
         let _control = self.control.lock().await;
-        let s = self.get_reshardable(name)?;
+        let s = self.get_only_active(name)?;
         let current = s.meta.open_shards().count() as u32;
         let too_many = target > current.saturating_mul(2);
         let too_few = target.saturating_mul(2) < current;
@@ -284,7 +288,7 @@ impl Streams {
         mode: crate::meta::StreamMode,
     ) -> Result<()> {
         let _control = self.control.lock().await;
-        let s = self.get_reshardable(name)?;
+        let s = self.get_only_active(name)?;
         if s.meta.mode == mode {
             return Ok(());
         }

@@ -149,7 +149,7 @@ impl Streams {
     /// stream reads UPDATING for `--update-delay-ms`, as AWS's does for a few seconds.
     pub async fn start_encryption(&self, name: &StreamName, key_id: &str) -> Result<()> {
         let _guard = self.control.lock().await;
-        let s = self.get_active(name.as_str())?;
+        let s = self.get_only_active(name)?;
         let key_number = self.keys.resolve(key_id)?;
         let mut m = s.meta.clone();
         m.encryption = Some(crate::meta::EncryptionMeta {
@@ -167,7 +167,7 @@ impl Streams {
     /// encrypted stay so and stay readable.
     pub async fn stop_encryption(&self, name: &StreamName, key_id: &str) -> Result<()> {
         let _guard = self.control.lock().await;
-        let s = self.get_active(name.as_str())?;
+        let s = self.get_only_active(name)?;
         match &s.meta.encryption {
             None => {
                 return Err(StreamsError::InvalidArgument(format!(

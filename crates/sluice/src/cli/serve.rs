@@ -83,6 +83,13 @@ pub struct ServeArgs {
     /// readable only while it is configured.
     #[arg(long = "kms-key", env = "SLUICE_KMS_KEYS", value_delimiter = ',')]
     kms_keys: Vec<String>,
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this PEM certificate chain; needs
+    /// `--tls-key` [default: cleartext HTTP/1.1 and h2c].
+    #[arg(long, env = "SLUICE_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, env = "SLUICE_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// Log filter, e.g. `info` or `sluice=debug` [default: info].
     #[arg(long, env = "SLUICE_LOG")]
     log: Option<String>,
@@ -110,6 +117,8 @@ struct FileConfig {
     credentials: Option<Vec<String>>,
     limits: Option<String>,
     kms_keys: Option<Vec<String>>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     log: Option<String>,
 }
 
@@ -185,6 +194,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .or(file.on_demand_window_ms)
             .unwrap_or(d.on_demand_window_ms),
         kms_keys: Vec::new(),
+        tls: None,
         max_body_bytes: d.max_body_bytes,
         max_concurrent_reads: args
             .max_concurrent_reads
@@ -230,6 +240,14 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         .iter()
         .map(|k| parse_kms_key(k))
         .collect::<anyhow::Result<_>>()?;
+    config.tls = match (
+        args.tls_cert.or(file.tls_cert),
+        args.tls_key.or(file.tls_key),
+    ) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
     if config.subscription_lifetime_ms < 1 {
         anyhow::bail!("--subscription-lifetime-ms must be at least 1");
     }
@@ -282,7 +300,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if config.auth == AuthMode::Sigv4 {
         tracing::info!(keys = config.credentials.len(), "auth: sigv4");
     }
-    tracing::info!(%addr, "sluice listening on http://{addr}");
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(%addr, "sluice listening on {scheme}://{addr}");
     sluice_server::run(
         listener,
         config,
