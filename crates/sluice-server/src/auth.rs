@@ -97,6 +97,23 @@ fn unrecognized() -> WireError {
 /// A query-string signature: the signed query (without `X-Amz-Signature`) and `X-Amz-Expires`.
 type QuerySigned = (Vec<(String, String)>, Option<i64>);
 
+/// The access key id a request names (Authorization header or `X-Amz-Credential`), without
+/// checking its signature: the principal of a request under `--auth none`.
+pub fn claimed_access_key(headers: &http::HeaderMap, uri: &http::Uri) -> Option<String> {
+    let from_header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next())
+        .map(str::to_owned);
+    from_header.or_else(|| {
+        parse_query(uri.query().unwrap_or(""))
+            .into_iter()
+            .find(|(k, _)| k == "X-Amz-Credential")
+            .and_then(|(_, v)| v.split('/').next().map(str::to_owned))
+    })
+}
+
 /// What the client claims: from the Authorization header or the query string.
 struct Claim {
     access_key_id: String,
@@ -124,7 +141,8 @@ impl Verifier {
         }
     }
 
-    pub fn verify(&self, req: &SignedRequest<'_>) -> Result<(), WireError> {
+    /// Checks the request's signature; returns the access key id that signed it.
+    pub fn verify(&self, req: &SignedRequest<'_>) -> Result<String, WireError> {
         let claim = self.claim(req)?;
         if claim.scope_terminator != "aws4_request" {
             return Err(incomplete(format!(
@@ -217,7 +235,7 @@ impl Verifier {
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'{canonical}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n"
             )));
         }
-        Ok(())
+        Ok(claim.access_key_id)
     }
 
     fn claim(&self, req: &SignedRequest<'_>) -> Result<Claim, WireError> {

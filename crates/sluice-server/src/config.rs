@@ -39,6 +39,8 @@ pub struct ServerConfig {
     /// Serve TLS with this PEM certificate chain and private key (`None`: cleartext HTTP/1.1 and
     /// h2c).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Access key id → the principal it stands for, for resource policies.
+    pub principals: Vec<(String, sluice_streams::policy::Principal)>,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
     /// GetRecords calls served at once; more wait their turn. Each answer (up to 10,000 records /
@@ -70,6 +72,7 @@ impl Default for ServerConfig {
             on_demand_window_ms: 60_000,
             kms_keys: Vec::new(),
             tls: None,
+            principals: Vec::new(),
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sluice_streams::Subscription;
+use sluice_streams::policy::Principal;
 use sluice_wire::kinesis::Operation;
 use sluice_wire::kinesis::control::*;
 use sluice_wire::kinesis::fanout::{
@@ -48,6 +49,7 @@ pub(crate) async fn handle(
         Ok(b) => b,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
     };
+    let mut access_key = None;
     if let Some(verifier) = &state.auth {
         let signed = crate::auth::SignedRequest {
             method,
@@ -55,11 +57,22 @@ pub(crate) async fn handle(
             headers,
             body: &body,
         };
-        if let Err(e) = verifier.verify(&signed) {
-            return error_response(protocol, &e, op.name());
+        match verifier.verify(&signed) {
+            Ok(key) => access_key = Some(key),
+            Err(e) => return error_response(protocol, &e, op.name()),
         }
     }
-    let result = dispatch(state, op, protocol, &body).await;
+    // Resource policies need the principal: only looked up once some apply.
+    let principal = if !state.principals.is_empty() || state.streams.has_resource_policies() {
+        let key = access_key.or_else(|| crate::auth::claimed_access_key(headers, uri));
+        Some(
+            key.and_then(|k| state.principals.get(&k).cloned())
+                .unwrap_or_else(|| Principal::root(&state.streams.config().account_id)),
+        )
+    } else {
+        None
+    };
+    let result = dispatch(state, op, protocol, &body, principal.as_ref()).await;
     let elapsed = started.elapsed().as_secs_f64();
     state.latency[op.index()].record(elapsed);
     let (content_type, body) = match result {
@@ -190,9 +203,16 @@ async fn dispatch(
     op: Operation,
     p: Protocol,
     body: &Bytes,
+    principal: Option<&Principal>,
 ) -> Result<Answer, WireError> {
     let streams = &state.streams;
-    Ok(match Request::decode(op, p, body)? {
+    let request = Request::decode(op, p, body)?;
+    if let Some(principal) = principal
+        && let Some(target) = request.access_target()
+    {
+        streams.authorize(principal, &format!("kinesis:{}", op.name()), &target)?;
+    }
+    Ok(match request {
         Request::SubscribeToShard {
             consumer_arn,
             shard,
@@ -347,21 +367,17 @@ async fn dispatch(
             empty()
         }
         Request::PutResourcePolicy { arn, policy } => {
-            streams
-                .put_resource_policy(&streams.stream_of_arn(&arn)?, Some(policy))
-                .await?;
+            streams.set_resource_policy(&arn, Some(policy)).await?;
             empty()
         }
         Request::GetResourcePolicy { arn } => {
-            let policy = streams.resource_policy(&streams.stream_of_arn(&arn)?)?;
+            let policy = streams.resource_policy_of(&arn)?;
             p.encode(&GetResourcePolicyResponse {
                 policy: policy.unwrap_or_else(|| "{}".into()),
             })
         }
         Request::DeleteResourcePolicy { arn } => {
-            streams
-                .put_resource_policy(&streams.stream_of_arn(&arn)?, None)
-                .await?;
+            streams.set_resource_policy(&arn, None).await?;
             empty()
         }
         Request::SplitShard {

@@ -10,6 +10,7 @@ pub mod tls;
 
 pub use config::{ServerConfig, StorageKind};
 pub use sluice_streams::limits::LimitsMode;
+pub use sluice_streams::policy::Principal;
 
 use axum::Router;
 use axum::body::Body;
@@ -46,6 +47,8 @@ pub(crate) struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Set in `--auth sigv4` mode.
     pub auth: Option<auth::Verifier>,
+    /// The principals access keys stand for (`--principal`); other keys act as the account root.
+    pub principals: std::collections::HashMap<String, sluice_streams::policy::Principal>,
     /// Request latency histograms, by [`sluice_wire::kinesis::Operation::index`].
     pub latency: Vec<metrics::Histogram>,
 }
@@ -101,6 +104,7 @@ pub async fn run(
                 clock.clone(),
             )
         }),
+        principals: config.principals.iter().cloned().collect(),
         latency: sluice_wire::kinesis::Operation::ALL
             .iter()
             .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name()))

@@ -38,6 +38,9 @@ pub enum StreamsError {
     ResourceNotFound(String),
     #[error("{0}")]
     ResourceInUse(String),
+    /// A resource policy refuses the request.
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("{0}")]
     ProvisionedThroughputExceeded(String),
     /// A key store error, named as AWS KMS names it (KMSNotFoundException, ...).

@@ -7,11 +7,12 @@ pub mod kms;
 pub mod limits;
 pub mod meta;
 pub mod model;
+pub mod policy;
 mod service;
 mod tags;
 
 pub use error::{Result, StreamsError};
-pub use service::{Streams, StreamsConfig, Subscription};
+pub use service::{AccessTarget, Streams, StreamsConfig, Subscription};
 
 /// Shard-level metrics that `ALL` stands for, in AWS's order.
 pub const ALL_SHARD_LEVEL_METRICS: [&str; 7] = [

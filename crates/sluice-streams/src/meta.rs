@@ -103,6 +103,9 @@ pub struct ConsumerMeta {
     pub deleting_until_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Set by PutResourcePolicy with the consumer's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
 }
 
 impl StreamMeta {

@@ -9,6 +9,8 @@ use crate::meta::{
 use crate::model::*;
 use crate::tags;
 
+mod access;
+pub use access::AccessTarget;
 mod consumers;
 mod fanout;
 mod ondemand;
@@ -166,6 +168,8 @@ pub struct Streams {
     ondemand: ondemand::OnDemand,
     /// Keys for encryption at rest.
     keys: crate::kms::KeyStore,
+    /// See [`Streams::has_resource_policies`].
+    any_policy: std::sync::atomic::AtomicBool,
 }
 
 impl Streams {
@@ -229,6 +233,10 @@ impl Streams {
             }
         }
         let keys = crate::kms::KeyStore::open(meta.as_ref(), &config.kms_keys)?;
+        let any_policy = streams.values().any(|s| {
+            s.meta.resource_policy.is_some()
+                || s.meta.consumers.iter().any(|c| c.resource_policy.is_some())
+        });
         let service = Self {
             clock,
             logs,
@@ -240,6 +248,7 @@ impl Streams {
             fanout: fanout::Fanout::default(),
             ondemand: ondemand::OnDemand::default(),
             keys,
+            any_policy: std::sync::atomic::AtomicBool::new(any_policy),
             config,
         };
         Ok(service)

@@ -102,6 +102,7 @@ impl From<StreamsError> for WireError {
                 WireError::new("ProvisionedThroughputExceededException", message)
             }
             StreamsError::Kms { kind, .. } => WireError::new(kind, message),
+            StreamsError::AccessDenied(_) => WireError::new("AccessDeniedException", message),
             StreamsError::Storage(_) => WireError::internal(),
         }
     }

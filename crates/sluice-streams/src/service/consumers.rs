@@ -150,6 +150,7 @@ impl Streams {
             active_at_ms: now + self.config.consumer_delay_ms,
             deleting_until_ms: None,
             tags: tag_map,
+            resource_policy: None,
         };
         m.consumers.push(c.clone());
         let s = self.persist(m, Vec::new())?;
@@ -233,7 +234,7 @@ impl Streams {
 
 /// TagResource, UntagResource and ListTagsForResource: an ARN names a stream or a consumer.
 impl Streams {
-    fn is_consumer_arn(arn: &str) -> bool {
+    pub(super) fn is_consumer_arn(arn: &str) -> bool {
         matches!(
             Arn::parse(arn).map(|a| a.resource),
             Some(ArnResource::Consumer { .. })

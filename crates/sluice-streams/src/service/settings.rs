@@ -195,23 +195,6 @@ impl Streams {
         Ok(())
     }
 
-    pub async fn put_resource_policy(
-        &self,
-        name: &StreamName,
-        policy: Option<String>,
-    ) -> Result<()> {
-        let _guard = self.control.lock().await;
-        let s = self.get(name.as_str())?;
-        let mut m = s.meta.clone();
-        m.resource_policy = policy;
-        self.persist(m, Vec::new())?;
-        Ok(())
-    }
-
-    pub fn resource_policy(&self, name: &StreamName) -> Result<Option<String>> {
-        Ok(self.get(name.as_str())?.meta.resource_policy.clone())
-    }
-
     pub fn describe_limits(&self) -> Limits {
         let streams = self.streams.read();
         Limits {

@@ -9,6 +9,7 @@ use super::records::*;
 use super::reshard::*;
 use super::settings::*;
 use crate::{Protocol, WireError};
+use sluice_streams::AccessTarget;
 use sluice_streams::model::{
     ConsumerRef, CreateStreamInput, IteratorType, ListShardsInput, PutRecordInput,
 };
@@ -154,6 +155,51 @@ pub enum Request {
 }
 
 impl Request {
+    /// What the request acts on, for resource policies; `None` for operations on no stream.
+    pub fn access_target(&self) -> Option<AccessTarget> {
+        use AccessTarget as T;
+        Some(match self {
+            Request::DeleteStream { stream, .. }
+            | Request::DescribeStream { stream, .. }
+            | Request::DescribeStreamSummary(stream)
+            | Request::PutRecord { stream, .. }
+            | Request::PutRecords { stream, .. }
+            | Request::GetShardIterator { stream, .. }
+            | Request::IncreaseStreamRetentionPeriod { stream, .. }
+            | Request::DecreaseStreamRetentionPeriod { stream, .. }
+            | Request::AddTagsToStream { stream, .. }
+            | Request::RemoveTagsFromStream { stream, .. }
+            | Request::ListTagsForStream { stream, .. }
+            | Request::EnhancedMonitoring { stream, .. }
+            | Request::UpdateMaxRecordSize { stream, .. }
+            | Request::SplitShard { stream, .. }
+            | Request::MergeShards { stream, .. }
+            | Request::UpdateShardCount { stream, .. }
+            | Request::UpdateStreamMode { stream, .. }
+            | Request::StartStreamEncryption { stream, .. }
+            | Request::StopStreamEncryption { stream, .. } => T::Stream(stream.clone()),
+            Request::ListShards(input) => T::Stream(input.stream.clone()?),
+            Request::GetRecords { iterator, .. } => T::Iterator(iterator.clone()),
+            Request::TagResource { arn, .. }
+            | Request::UntagResource { arn, .. }
+            | Request::ListTagsForResource { arn }
+            | Request::PutResourcePolicy { arn, .. }
+            | Request::GetResourcePolicy { arn }
+            | Request::DeleteResourcePolicy { arn } => T::Arn(arn.clone()),
+            Request::RegisterStreamConsumer { stream_arn, .. }
+            | Request::ListStreamConsumers { stream_arn, .. } => T::Arn(stream_arn.clone()),
+            Request::DescribeStreamConsumer(r) | Request::DeregisterStreamConsumer(r) => {
+                T::Consumer(r.clone())
+            }
+            Request::SubscribeToShard { consumer_arn, .. } => T::Arn(consumer_arn.clone()),
+            Request::CreateStream(_)
+            | Request::ListStreams { .. }
+            | Request::DescribeLimits
+            | Request::DescribeAccountSettings
+            | Request::Unsupported(_) => return None,
+        })
+    }
+
     /// Decodes `body` as operation `op`'s request and validates it as AWS does.
     pub fn decode(op: Operation, p: Protocol, body: &[u8]) -> Result<Request, WireError> {
         Ok(match op {

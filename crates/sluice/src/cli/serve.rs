@@ -83,6 +83,11 @@ pub struct ServeArgs {
     /// readable only while it is configured.
     #[arg(long = "kms-key", env = "SLUICE_KMS_KEYS", value_delimiter = ',')]
     kms_keys: Vec<String>,
+    /// The principal an access key stands for in resource policies, `ACCESS_KEY_ID=ARN` (e.g.
+    /// `AKID=arn:aws:iam::111122223333:user/bob`); repeat for more (SLUICE_PRINCIPALS takes a
+    /// comma-separated list). Keys without one act as the account's root.
+    #[arg(long = "principal", env = "SLUICE_PRINCIPALS", value_delimiter = ',')]
+    principals: Vec<String>,
     /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this PEM certificate chain; needs
     /// `--tls-key` [default: cleartext HTTP/1.1 and h2c].
     #[arg(long, env = "SLUICE_TLS_CERT")]
@@ -117,6 +122,7 @@ struct FileConfig {
     credentials: Option<Vec<String>>,
     limits: Option<String>,
     kms_keys: Option<Vec<String>>,
+    principals: Option<Vec<String>>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     log: Option<String>,
@@ -195,6 +201,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .unwrap_or(d.on_demand_window_ms),
         kms_keys: Vec::new(),
         tls: None,
+        principals: Vec::new(),
         max_body_bytes: d.max_body_bytes,
         max_concurrent_reads: args
             .max_concurrent_reads
@@ -239,6 +246,23 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
     config.kms_keys = kms_keys
         .iter()
         .map(|k| parse_kms_key(k))
+        .collect::<anyhow::Result<_>>()?;
+    let principals = if args.principals.is_empty() {
+        file.principals.unwrap_or_default()
+    } else {
+        args.principals
+    };
+    config.principals = principals
+        .iter()
+        .map(|p| {
+            let (key, arn) = p.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("--principal: expected ACCESS_KEY_ID=ARN, got {p:?}")
+            })?;
+            let principal = sluice_server::Principal::from_arn(arn).ok_or_else(|| {
+                anyhow::anyhow!("--principal {key}: {arn:?} is not an IAM or STS principal ARN")
+            })?;
+            Ok((key.to_owned(), principal))
+        })
         .collect::<anyhow::Result<_>>()?;
     config.tls = match (
         args.tls_cert.or(file.tls_cert),
