@@ -70,3 +70,52 @@ async fn a_server_clock_six_minutes_off_refuses_the_signature() {
     client.list_streams().send().await.expect("within the skew");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_policies_apply_to_principals_of_other_accounts() {
+    use aws_sdk_kinesis::primitives::Blob;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(dir.path());
+    cfg.credentials.push(
+        "AKIDBOB:bob-secret"
+            .parse::<Credential>()
+            .expect("credential"),
+    );
+    cfg.principals = vec![(
+        "AKIDBOB".into(),
+        sluice_server::Principal::from_arn("arn:aws:iam::222222222222:user/bob").expect("arn"),
+    )];
+    let server = Server::start_with(cfg, Arc::new(sluice_types::SystemClock)).await;
+    let owner = server.client_as("AKIDRUST", "rust-secret");
+    let bob = server.client_as("AKIDBOB", "bob-secret");
+    common::create_active(&owner, "shared", 1).await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/shared";
+    let put = |c: &aws_sdk_kinesis::Client| {
+        c.put_record()
+            .stream_name("shared")
+            .partition_key("k")
+            .data(Blob::new(b"x".to_vec()))
+            .send()
+    };
+    let err = put(&bob).await.expect_err("no policy yet");
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    put(&owner).await.expect("the owner's account needs no policy");
+    owner
+        .put_resource_policy()
+        .resource_arn(arn)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::222222222222:user/bob"}},"Action":"kinesis:PutRecord","Resource":"{arn}"}}]}}"#
+        ))
+        .send()
+        .await
+        .expect("put policy");
+    put(&bob).await.expect("allowed by the policy");
+    let err = bob
+        .list_shards()
+        .stream_name("shared")
+        .send()
+        .await
+        .expect_err("not named by the policy");
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    server.stop().await;
+}

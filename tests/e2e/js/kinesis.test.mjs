@@ -13,22 +13,27 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { accessSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import http2 from "node:http2";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 
 import {
   CreateStreamCommand,
+  DeleteResourcePolicyCommand,
   DeleteStreamCommand,
   DeregisterStreamConsumerCommand,
   DescribeStreamCommand,
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
+  GetResourcePolicyCommand,
   GetShardIteratorCommand,
   KinesisClient,
   ListShardsCommand,
@@ -39,6 +44,7 @@ import {
   MergeShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
+  PutResourcePolicyCommand,
   RegisterStreamConsumerCommand,
   SplitShardCommand,
   StartStreamEncryptionCommand,
@@ -104,22 +110,42 @@ class Server {
     this.proc.on("exit", (code, signal) => {
       this.exited = { code, signal };
     });
-    this.endpoint = `http://127.0.0.1:${this.port}`;
+    // With --tls-cert the server speaks HTTPS only: the health check trusts that certificate.
+    const certAt = this.extraArgs.indexOf("--tls-cert");
+    this.ca = certAt >= 0 ? readFileSync(this.extraArgs[certAt + 1]) : undefined;
+    this.endpoint = `${this.ca ? "https" : "http"}://127.0.0.1:${this.port}`;
     const deadline = Date.now() + HEALTH_TIMEOUT_MS;
     let last = "";
     while (Date.now() < deadline) {
       if (this.exited) throw new Error(`sluice exited early (${JSON.stringify(this.exited)}):\n${this.logTail()}`);
       try {
-        const res = await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        if (res.status === 200) return;
-        last = `HTTP ${res.status}`;
+        const status = await this.healthStatus();
+        if (status === 200) return;
+        last = `HTTP ${status}`;
       } catch (err) {
         last = String(err);
       }
       await sleep(50);
     }
     throw new Error(`sluice not healthy after ${HEALTH_TIMEOUT_MS} ms (${last}):\n${this.logTail()}`);
+  }
+
+  // GET /health: its status code.
+  async healthStatus() {
+    if (!this.ca) {
+      const res = await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.status;
+    }
+    return new Promise((resolve, reject) => {
+      const req = https.get(`${this.endpoint}/health`, { ca: this.ca, agent: false, timeout: 2000 }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode));
+        res.on("error", reject);
+      });
+      req.on("timeout", () => req.destroy(new Error("health check timed out")));
+      req.on("error", reject);
+    });
   }
 
   logTail(n = 40) {
@@ -1208,5 +1234,199 @@ describe("server-side encryption and consumer tags with @aws-sdk/client-kinesis"
       abortAll(subs);
       await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The TLS listener: `--tls-cert FILE --tls-key FILE` serves HTTPS only, HTTP/2 and HTTP/1.1 by
+// ALPN. The certificate is a throwaway self-signed one made with the openssl command; clients are
+// told to trust it (NodeHttp2Handler: `nodeHttp2ConnectOptions: { ca }`, passed to
+// http2.connect; NodeHttpHandler: an https.Agent with `ca`). NodeHttp2Handler offers only `h2`
+// by ALPN, so its requests succeeding means the server negotiated HTTP/2.
+
+const OPENSSL_MISSING =
+  spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0
+    ? false
+    : "needs the openssl command to make a self-signed certificate (not found on PATH)";
+
+// A self-signed certificate for 127.0.0.1 and localhost in `dir`: { cert, key } paths.
+function selfSignedCert(dir, name = "") {
+  const cert = path.join(dir, `${name}cert.pem`);
+  const key = path.join(dir, `${name}key.pem`);
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", key, "-out", cert,
+      "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+    { stdio: "pipe" },
+  );
+  return { cert, key };
+}
+
+// A TLS handshake offering `protocols` by ALPN: what was negotiated.
+function tlsHandshake(port, ca, protocols) {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: "127.0.0.1", port, ca, ALPNProtocols: protocols }, () => {
+      const out = { alpn: sock.alpnProtocol, authorized: sock.authorized, cn: sock.getPeerCertificate().subject?.CN };
+      sock.end();
+      resolve(out);
+    });
+    sock.setTimeout(5000, () => sock.destroy(new Error("TLS handshake timed out")));
+    sock.on("error", reject);
+  });
+}
+
+// GET /health over HTTP/2 with node:http2: { status, alpn }.
+function h2Health(authority, options) {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(authority, options);
+    session.setTimeout(5000, () => session.destroy(new Error("HTTP/2 session timed out")));
+    session.on("error", reject);
+    const req = session.request({ ":path": "/health" });
+    req.on("error", reject);
+    req.on("response", (headers) => {
+      req.resume();
+      req.on("end", () => {
+        const out = { status: headers[":status"], alpn: session.alpnProtocol };
+        session.close();
+        resolve(out);
+      });
+    });
+    req.end();
+  });
+}
+
+// GET /health over HTTPS/1.1 with node:https (ALPN http/1.1): { status, httpVersion, alpn }.
+function h1Health(url, ca) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, agent: false, ALPNProtocols: ["http/1.1"], timeout: 5000 }, (res) => {
+      const out = { status: res.statusCode, httpVersion: res.httpVersion, alpn: res.socket.alpnProtocol };
+      res.resume();
+      res.on("end", () => resolve(out));
+    });
+    req.on("timeout", () => req.destroy(new Error("HTTPS request timed out")));
+    req.on("error", reject);
+  });
+}
+
+// TLS verification failures as Node reports them.
+const TLS_TRUST_ERRORS = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+]);
+
+// CreateStream, PutRecord (binary and text), GetRecords: everything comes back as written.
+async function tlsRoundTrip(client, label) {
+  const name = uniqueName(`js-tls-${label}`);
+  await createEfoStream(client, name);
+  try {
+    const data = [new Uint8Array(256).map((_, i) => 255 - i), payload(`tls-${label}`, 1)];
+    const seqs = await putEach(client, name, data);
+    const got = await readShard(client, name);
+    assertRecords(got, data, seqs, `${label} over TLS`);
+  } finally {
+    await client.send(new DeleteStreamCommand({ StreamName: name }));
+  }
+  await waitGone(client, name);
+}
+
+describe("sluice --tls-cert/--tls-key with @aws-sdk/client-kinesis", { skip: OPENSSL_MISSING }, () => {
+  let certDir;
+  let ca;
+  let server;
+  const clients = [];
+  const keep = (c) => {
+    clients.push(c);
+    return c;
+  };
+  const h2 = (options = { ca }) =>
+    keep(makeClient(server.endpoint, new NodeHttp2Handler({ requestTimeout: 10_000, nodeHttp2ConnectOptions: options })));
+  const h1 = (agentOptions = { ca }) =>
+    keep(makeClient(server.endpoint, new NodeHttpHandler({ requestTimeout: 10_000, httpsAgent: new https.Agent(agentOptions) })));
+
+  before(async () => {
+    certDir = mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-js-tls-"));
+    const { cert, key } = selfSignedCert(certDir);
+    ca = readFileSync(cert);
+    server = new Server(["--tls-cert", cert, "--tls-key", key]);
+    await server.start();
+    assert.equal(server.endpoint, `https://127.0.0.1:${server.port}`);
+  });
+
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await server?.stop();
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
+  });
+
+  test("ALPN offers h2 and http/1.1; /health over both; cleartext HTTP and h2c are refused", async () => {
+    assert.deepEqual(await tlsHandshake(server.port, ca, ["h2", "http/1.1"]), { alpn: "h2", authorized: true, cn: "localhost" });
+    assert.deepEqual(await tlsHandshake(server.port, ca, ["http/1.1", "h2"]), { alpn: "h2", authorized: true, cn: "localhost" });
+    assert.deepEqual(await tlsHandshake(server.port, ca, ["http/1.1"]), { alpn: "http/1.1", authorized: true, cn: "localhost" });
+    assert.deepEqual(await h2Health(server.endpoint, { ca }), { status: 200, alpn: "h2" });
+    assert.deepEqual(await h1Health(`${server.endpoint}/health`, ca), { status: 200, httpVersion: "1.1", alpn: "http/1.1" });
+
+    // HTTPS only: the same port does not answer cleartext HTTP/1.1 or h2c.
+    await assert.rejects(fetch(`http://127.0.0.1:${server.port}/health`, { signal: AbortSignal.timeout(5000) }), TypeError);
+    await assert.rejects(h2Health(`http://127.0.0.1:${server.port}`, {}));
+  });
+
+  test("HTTP/2 over TLS via NodeHttp2Handler: CreateStream, PutRecord, GetRecords", async () => {
+    const client = h2();
+    await tlsRoundTrip(client, "h2");
+    const listed = await client.send(new ListStreamsCommand({}));
+    assert.equal(listed.$metadata.httpStatusCode, 200);
+  });
+
+  test("HTTP/1.1 over TLS via NodeHttpHandler with an https.Agent: CreateStream, PutRecord, GetRecords", async () => {
+    await tlsRoundTrip(h1(), "h1");
+  });
+
+  test("enhanced fan-out over HTTP/2 TLS: RegisterStreamConsumer, SubscribeToShard gets old and pushed records", { timeout: 20_000 }, async () => {
+    const client = h2();
+    const name = uniqueName("js-tls-efo");
+    const streamARN = await createEfoStream(client, name);
+    const subs = [];
+    try {
+      const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: "tls-reader" }));
+      assert.equal(Consumer.ConsumerStatus, "ACTIVE");
+      assert.equal(Consumer.ConsumerARN.startsWith(`${streamARN}/consumer/tls-reader:`), true, Consumer.ConsumerARN);
+      const earlier = [payload("tls-efo", 0), new Uint8Array(256).map((_, i) => i)];
+      const seqs = await putEach(client, name, earlier);
+      const sub = await subscribe(client, subs, Consumer.ConsumerARN, SHARD0, { Type: "TRIM_HORIZON" });
+      const pushed = payload("tls-efo-pushed", 2);
+      let pushedSeq;
+      const { records, ended } = await collect(sub, {
+        what: "subscription over TLS",
+        until: ({ records }) => records.length >= 3,
+        onEvent: async (_e, { records }) => {
+          if (records.length >= 2 && pushedSeq === undefined) [pushedSeq] = await putEach(client, name, [pushed]);
+        },
+      });
+      assert.equal(ended, false);
+      assertRecords(records, [...earlier, pushed], [...seqs, pushedSeq], "subscription over TLS");
+    } finally {
+      abortAll(subs);
+      await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+
+  test("a client that does not trust the certificate fails the TLS handshake", async () => {
+    const isTrustError = (what) => (err) => {
+      assert.ok(TLS_TRUST_ERRORS.has(err.code), `${what}: expected a certificate verification error, got ${err.code}: ${err}`);
+      return true;
+    };
+    // The system's roots only.
+    await assert.rejects(h2({}).send(new ListStreamsCommand({})), isTrustError("NodeHttp2Handler, system roots"));
+    await assert.rejects(h1({}).send(new ListStreamsCommand({})), isTrustError("NodeHttpHandler, system roots"));
+    // Another self-signed certificate with the same subject is no substitute.
+    const other = readFileSync(selfSignedCert(certDir, "other-").cert);
+    assert.notDeepEqual(other, ca);
+    await assert.rejects(h2({ ca: other }).send(new ListStreamsCommand({})), isTrustError("NodeHttp2Handler, another CA"));
+    await assert.rejects(h1({ ca: other }).send(new ListStreamsCommand({})), isTrustError("NodeHttpHandler, another CA"));
+    await assert.rejects(tlsHandshake(server.port, other, ["h2"]), isTrustError("tls.connect, another CA"));
+    // The refused handshakes did not disturb the server.
+    assert.equal((await h2().send(new ListStreamsCommand({}))).$metadata.httpStatusCode, 200);
   });
 });
