@@ -6,8 +6,10 @@
 //   * with the client's default request handler (for Kinesis that is also NodeHttp2Handler),
 //   * over HTTP/1.1 with an explicit NodeHttpHandler.
 // and exercises enhanced fan-out (consumers, SubscribeToShard event streams) over h2c and HTTP/1.1,
-// server-side encryption (StartStreamEncryption / StopStreamEncryption with --kms-key) and tags on
-// consumers.
+// server-side encryption (StartStreamEncryption / StopStreamEncryption with --kms-key), tags on
+// consumers, the TLS listener (--tls-cert/--tls-key, HTTP/2 and HTTP/1.1 by ALPN, with a throwaway
+// self-signed certificate made by the openssl command) and resource policies (PutResourcePolicy,
+// with --principal mapping an access key to another account's principal).
 //
 // Run: node --test tests/e2e/js/
 
@@ -1281,8 +1283,11 @@ function h2Health(authority, options) {
     const session = http2.connect(authority, options);
     session.setTimeout(5000, () => session.destroy(new Error("HTTP/2 session timed out")));
     session.on("error", reject);
+    // A session that fails may just close the stream (with NGHTTP2_CANCEL), without an error.
+    session.on("close", () => reject(new Error("HTTP/2 session closed without a response")));
     const req = session.request({ ":path": "/health" });
     req.on("error", reject);
+    req.on("close", () => reject(new Error(`HTTP/2 stream closed without a response (code ${req.rstCode})`)));
     req.on("response", (headers) => {
       req.resume();
       req.on("end", () => {
@@ -1331,7 +1336,7 @@ async function tlsRoundTrip(client, label) {
   await waitGone(client, name);
 }
 
-describe("sluice --tls-cert/--tls-key with @aws-sdk/client-kinesis", { skip: OPENSSL_MISSING }, () => {
+describe("sluice --tls-cert/--tls-key with @aws-sdk/client-kinesis", { skip: OPENSSL_MISSING, timeout: 30_000 }, () => {
   let certDir;
   let ca;
   let server;
@@ -1413,8 +1418,10 @@ describe("sluice --tls-cert/--tls-key with @aws-sdk/client-kinesis", { skip: OPE
   });
 
   test("a client that does not trust the certificate fails the TLS handshake", async () => {
+    // Over HTTP/2 the request fails with ERR_HTTP2_STREAM_CANCEL caused by the TLS error.
     const isTrustError = (what) => (err) => {
-      assert.ok(TLS_TRUST_ERRORS.has(err.code), `${what}: expected a certificate verification error, got ${err.code}: ${err}`);
+      const code = TLS_TRUST_ERRORS.has(err.code) ? err.code : err.cause?.code;
+      assert.ok(TLS_TRUST_ERRORS.has(code), `${what}: expected a certificate verification error, got ${err.code} (cause ${err.cause?.code}): ${err}`);
       return true;
     };
     // The system's roots only.
@@ -1428,5 +1435,297 @@ describe("sluice --tls-cert/--tls-key with @aws-sdk/client-kinesis", { skip: OPE
     await assert.rejects(tlsHandshake(server.port, other, ["h2"]), isTrustError("tls.connect, another CA"));
     // The refused handshakes did not disturb the server.
     assert.equal((await h2().send(new ListStreamsCommand({}))).$metadata.httpStatusCode, 200);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Resource policies (PutResourcePolicy on a stream or a consumer ARN), with --auth sigv4 and
+// --principal mapping an access key to a principal of another account. The owner's key has no
+// --principal, so it acts as the root of the server's account (000000000000); bob is
+// arn:aws:iam::222222222222:user/bob. Bob needs an Allow in the resource's policy; an explicit
+// Deny refuses anyone, the owner included. SubscribeToShard is decided by the consumer's policy.
+
+const OWNER = { accessKeyId: "AKIDOWNER", secretAccessKey: "owner-secret" };
+const BOB = { accessKeyId: "AKIDBOB", secretAccessKey: "bob-secret" };
+const BOB_ARN = "arn:aws:iam::222222222222:user/bob";
+const OWNER_ROOT_ARN = "arn:aws:iam::000000000000:root";
+
+const policyDoc = (...statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+const statement = (effect, principalArn, actions, resource) => ({
+  Effect: effect,
+  Principal: { AWS: principalArn },
+  Action: actions,
+  Resource: resource,
+});
+
+// AccessDeniedException naming the principal, the action and the resource.
+const accessDenied = (principalArn, action, resource) => (err) => {
+  assert.equal(err.name, "AccessDeniedException", `expected AccessDeniedException, got ${err.name}: ${err.message}`);
+  assert.equal(err.$metadata.httpStatusCode, 400);
+  for (const part of [principalArn, action, resource]) {
+    assert.ok(err.message.includes(part), `message lacks ${part}: ${err.message}`);
+  }
+  return true;
+};
+
+describe("resource policies with --auth sigv4 --principal and @aws-sdk/client-kinesis", { timeout: 30_000 }, () => {
+  const server = new Server([
+    "--auth", "sigv4",
+    "--credential", `${OWNER.accessKeyId}:${OWNER.secretAccessKey}`,
+    "--credential", `${BOB.accessKeyId}:${BOB.secretAccessKey}`,
+    "--principal", `${BOB.accessKeyId}=${BOB_ARN}`,
+  ]);
+  const clients = [];
+  const as = (credentials) => {
+    const c = new KinesisClient({
+      endpoint: server.endpoint,
+      region: REGION,
+      credentials,
+      maxAttempts: 1,
+      requestHandler: new NodeHttp2Handler({ requestTimeout: 10_000 }),
+    });
+    clients.push(c);
+    return c;
+  };
+  let owner;
+  let bob;
+
+  before(async () => {
+    await server.start();
+    owner = as(OWNER);
+    bob = as(BOB);
+  });
+
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await server.stop();
+  });
+
+  const policyOf = async (arn) => JSON.parse((await owner.send(new GetResourcePolicyCommand({ ResourceARN: arn }))).Policy);
+
+  test("bob needs an Allow, and it covers only the actions and the resource it names", async () => {
+    const name = uniqueName("js-pol-allow");
+    const arn = await createEfoStream(owner, name);
+    const put = (client, data) => client.send(new PutRecordCommand({ StreamName: name, Data: data, PartitionKey: "pk" }));
+    // Across accounts AWS names the stream by ARN (a name would be one of bob's own account).
+    const putByArn = (client, data) => client.send(new PutRecordCommand({ StreamARN: arn, Data: data, PartitionKey: "pk" }));
+    try {
+      // No policy: another account's principal is refused, the owner is not.
+      await assert.rejects(put(bob, payload("bob", 0)), accessDenied(BOB_ARN, "kinesis:PutRecord", arn));
+      await assert.rejects(putByArn(bob, payload("bob", 0)), accessDenied(BOB_ARN, "kinesis:PutRecord", arn));
+      await assert.rejects(
+        bob.send(new DescribeStreamSummaryCommand({ StreamARN: arn })),
+        accessDenied(BOB_ARN, "kinesis:DescribeStreamSummary", arn),
+      );
+      // Bob cannot grant himself access either.
+      await assert.rejects(
+        bob.send(new PutResourcePolicyCommand({
+          ResourceARN: arn, Policy: policyDoc(statement("Allow", BOB_ARN, ["kinesis:*"], arn)),
+        })),
+        accessDenied(BOB_ARN, "kinesis:PutResourcePolicy", arn),
+      );
+      const ownerFirst = await put(owner, payload("owner", 0));
+      assert.equal(ownerFirst.ShardId, SHARD0);
+      assert.deepEqual(await policyOf(arn), {});
+
+      // Allow bob kinesis:PutRecord on this stream.
+      const allowPut = policyDoc(statement("Allow", BOB_ARN, ["kinesis:PutRecord"], arn));
+      const stored = await owner.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: allowPut }));
+      assert.equal(stored.$metadata.httpStatusCode, 200);
+      assert.deepEqual(await policyOf(arn), JSON.parse(allowPut));
+      const bobPut = await putByArn(bob, payload("bob", 1));
+      assert.equal(bobPut.ShardId, SHARD0);
+      assert.ok(BigInt(bobPut.SequenceNumber) > BigInt(ownerFirst.SequenceNumber));
+      const bobPutByName = await put(bob, payload("bob", 2));
+      assert.ok(BigInt(bobPutByName.SequenceNumber) > BigInt(bobPut.SequenceNumber));
+      // Only that action: not PutRecords, GetShardIterator or DescribeStreamSummary.
+      await assert.rejects(
+        bob.send(new PutRecordsCommand({ StreamARN: arn, Records: [{ Data: payload("bob", 9), PartitionKey: "pk" }] })),
+        accessDenied(BOB_ARN, "kinesis:PutRecords", arn),
+      );
+      await assert.rejects(
+        bob.send(new GetShardIteratorCommand({ StreamARN: arn, ShardId: SHARD0, ShardIteratorType: "TRIM_HORIZON" })),
+        accessDenied(BOB_ARN, "kinesis:GetShardIterator", arn),
+      );
+      await assert.rejects(
+        bob.send(new DescribeStreamSummaryCommand({ StreamName: name })),
+        accessDenied(BOB_ARN, "kinesis:DescribeStreamSummary", arn),
+      );
+      // Bob's record is really in the stream, after the owner's.
+      assertRecords(
+        await readShard(owner, name),
+        [payload("owner", 0), payload("bob", 1), payload("bob", 2)],
+        [ownerFirst.SequenceNumber, bobPut.SequenceNumber, bobPutByName.SequenceNumber],
+        "after bob's puts",
+      );
+
+      // A wildcard action: kinesis:Get* lets bob read (GetShardIterator, then GetRecords by the
+      // iterator's stream) but no longer put: the new policy replaced the old one.
+      await owner.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: policyDoc(statement("Allow", BOB_ARN, "kinesis:Get*", arn)) }));
+      const { ShardIterator } = await bob.send(
+        new GetShardIteratorCommand({ StreamARN: arn, ShardId: SHARD0, ShardIteratorType: "TRIM_HORIZON" }),
+      );
+      const page = await bob.send(new GetRecordsCommand({ ShardIterator, StreamARN: arn }));
+      assert.deepEqual(page.Records.map((r) => r.SequenceNumber), [ownerFirst.SequenceNumber, bobPut.SequenceNumber, bobPutByName.SequenceNumber]);
+      assert.deepEqual(Buffer.from(page.Records[1].Data), Buffer.from(payload("bob", 1)));
+      await assert.rejects(putByArn(bob, payload("bob", 3)), accessDenied(BOB_ARN, "kinesis:PutRecord", arn));
+
+      // An Allow for another resource does not apply to this stream.
+      const otherArn = `arn:aws:kinesis:${REGION}:000000000000:stream/${name}-other`;
+      await owner.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: policyDoc(statement("Allow", BOB_ARN, "kinesis:*", otherArn)) }));
+      await assert.rejects(putByArn(bob, payload("bob", 4)), accessDenied(BOB_ARN, "kinesis:PutRecord", arn));
+
+      // kinesis:* on this stream, then the policy deleted: refused again.
+      await owner.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: policyDoc(statement("Allow", BOB_ARN, "kinesis:*", arn)) }));
+      const summary = (await bob.send(new DescribeStreamSummaryCommand({ StreamARN: arn }))).StreamDescriptionSummary;
+      assert.equal(summary.StreamARN, arn);
+      await putByArn(bob, payload("bob", 5));
+      const deleted = await owner.send(new DeleteResourcePolicyCommand({ ResourceARN: arn }));
+      assert.equal(deleted.$metadata.httpStatusCode, 200);
+      assert.deepEqual(await policyOf(arn), {});
+      await assert.rejects(putByArn(bob, payload("bob", 6)), accessDenied(BOB_ARN, "kinesis:PutRecord", arn));
+    } finally {
+      await owner.send(new DeleteStreamCommand({ StreamName: name }));
+    }
+  });
+
+  test("an explicit Deny on DeleteStream refuses the owner; other actions stay allowed", async () => {
+    const name = uniqueName("js-pol-deny");
+    const arn = await createEfoStream(owner, name);
+    let denied = true;
+    try {
+      await owner.send(new PutResourcePolicyCommand({
+        ResourceARN: arn,
+        Policy: policyDoc(statement("Deny", OWNER_ROOT_ARN, ["kinesis:DeleteStream"], arn)),
+      }));
+      await assert.rejects(
+        owner.send(new DeleteStreamCommand({ StreamName: name })),
+        (err) => accessDenied(OWNER_ROOT_ARN, "kinesis:DeleteStream", arn)(err) && /explicit deny/i.test(err.message),
+      );
+      // Still there and usable.
+      assert.equal((await owner.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamStatus, "ACTIVE");
+      const ack = await owner.send(new PutRecordCommand({ StreamName: name, Data: payload("deny", 0), PartitionKey: "pk" }));
+      assertRecords(await readShard(owner, name), [payload("deny", 0)], [ack.SequenceNumber], "after the refused delete");
+
+      // A Deny beats an Allow in the same policy, for bob too.
+      await owner.send(new PutResourcePolicyCommand({
+        ResourceARN: arn,
+        Policy: policyDoc(
+          statement("Allow", BOB_ARN, "kinesis:*", arn),
+          statement("Deny", "*", ["kinesis:DeleteStream", "kinesis:PutRecord"], arn),
+        ),
+      }));
+      await assert.rejects(
+        bob.send(new PutRecordCommand({ StreamName: name, Data: payload("deny", 1), PartitionKey: "pk" })),
+        accessDenied(BOB_ARN, "kinesis:PutRecord", arn),
+      );
+      await assert.rejects(
+        owner.send(new PutRecordCommand({ StreamName: name, Data: payload("deny", 2), PartitionKey: "pk" })),
+        accessDenied(OWNER_ROOT_ARN, "kinesis:PutRecord", arn),
+      );
+      assert.equal((await bob.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamARN, arn);
+      await assert.rejects(owner.send(new DeleteStreamCommand({ StreamName: name })), (err) => err.name === "AccessDeniedException");
+
+      // Without the Deny the owner may delete.
+      await owner.send(new DeleteResourcePolicyCommand({ ResourceARN: arn }));
+      await owner.send(new DeleteStreamCommand({ StreamName: name }));
+      denied = false;
+      await waitGone(owner, name);
+    } finally {
+      if (denied) {
+        await owner.send(new DeleteResourcePolicyCommand({ ResourceARN: arn })).catch(() => {});
+        await owner.send(new DeleteStreamCommand({ StreamName: name })).catch(() => {});
+      }
+    }
+  });
+
+  test("SubscribeToShard is decided by the consumer's own policy, not the stream's", { timeout: 20_000 }, async () => {
+    const name = uniqueName("js-pol-efo");
+    const arn = await createEfoStream(owner, name);
+    const subs = [];
+    try {
+      const { Consumer } = await owner.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: "shared" }));
+      const consumerARN = Consumer.ConsumerARN;
+      const seqs = await putEach(owner, name, [payload("pol-efo", 0)]);
+      const subscribeAsBob = () =>
+        bob.send(new SubscribeToShardCommand({ ConsumerARN: consumerARN, ShardId: SHARD0, StartingPosition: { Type: "TRIM_HORIZON" } }));
+
+      // No policy anywhere.
+      await assert.rejects(subscribeAsBob(), accessDenied(BOB_ARN, "kinesis:SubscribeToShard", consumerARN));
+      // The stream's policy allows everything, on the stream and its consumers: it does not decide
+      // for the consumer.
+      await owner.send(new PutResourcePolicyCommand({
+        ResourceARN: arn,
+        Policy: policyDoc(statement("Allow", BOB_ARN, "kinesis:*", [arn, `${arn}/consumer/*`])),
+      }));
+      await assert.rejects(subscribeAsBob(), accessDenied(BOB_ARN, "kinesis:SubscribeToShard", consumerARN));
+
+      // The consumer's policy: bob may subscribe (and nothing else on the consumer).
+      await owner.send(new PutResourcePolicyCommand({
+        ResourceARN: consumerARN,
+        Policy: policyDoc(statement("Allow", BOB_ARN, ["kinesis:SubscribeToShard"], consumerARN)),
+      }));
+      assert.deepEqual((await policyOf(consumerARN)).Statement[0].Action, ["kinesis:SubscribeToShard"]);
+      assert.equal((await policyOf(arn)).Statement[0].Action, "kinesis:*", "the stream keeps its own policy");
+      await assert.rejects(
+        bob.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerARN })),
+        accessDenied(BOB_ARN, "kinesis:DescribeStreamConsumer", consumerARN),
+      );
+      const sub = await subscribe(bob, subs, consumerARN, SHARD0, { Type: "TRIM_HORIZON" });
+      const { records, ended } = await collect(sub, { what: "bob's subscription", until: ({ records }) => records.length >= 1 });
+      assert.equal(ended, false);
+      assertRecords(records, [payload("pol-efo", 0)], seqs, "bob's subscription");
+      abortAll(subs);
+
+      // A Deny in the consumer's policy refuses the owner's subscription too.
+      await owner.send(new PutResourcePolicyCommand({
+        ResourceARN: consumerARN,
+        Policy: policyDoc(statement("Deny", OWNER_ROOT_ARN, "kinesis:Subscribe*", consumerARN)),
+      }));
+      await assert.rejects(
+        owner.send(new SubscribeToShardCommand({ ConsumerARN: consumerARN, ShardId: SHARD0, StartingPosition: { Type: "LATEST" } })),
+        accessDenied(OWNER_ROOT_ARN, "kinesis:SubscribeToShard", consumerARN),
+      );
+    } finally {
+      abortAll(subs);
+      await owner.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }));
+    }
+  });
+
+  test("a malformed policy document is refused with InvalidArgumentException; the stored one stays", async () => {
+    const name = uniqueName("js-pol-bad");
+    const arn = await createEfoStream(owner, name);
+    try {
+      const good = policyDoc(statement("Allow", BOB_ARN, ["kinesis:PutRecord"], arn));
+      await owner.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: good }));
+      for (const [what, bad] of [
+        ["not JSON", "{\"Statement\": [ {\"Effect\": \"Allow\""],
+        ["no Statement", JSON.stringify({ Version: "2012-10-17" })],
+        ["an empty Statement list", JSON.stringify({ Statement: [] })],
+        ["an Effect that is neither Allow nor Deny", policyDoc({ Effect: "Maybe", Principal: { AWS: BOB_ARN }, Action: "kinesis:*" })],
+        ["a statement without a Principal", policyDoc({ Effect: "Allow", Action: "kinesis:*", Resource: arn })],
+        ["a statement without an Action", policyDoc({ Effect: "Allow", Principal: { AWS: BOB_ARN }, Resource: arn })],
+      ]) {
+        await assert.rejects(
+          owner.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: bad })),
+          (err) => {
+            assert.equal(err.name, "InvalidArgumentException", `${what}: got ${err.name}: ${err.message}`);
+            assert.equal(err.$metadata.httpStatusCode, 400, what);
+            return true;
+          },
+        );
+      }
+      assert.deepEqual(await policyOf(arn), JSON.parse(good), "a refused policy replaced the stored one");
+      // ... which still decides.
+      const ack = await bob.send(new PutRecordCommand({ StreamName: name, Data: payload("bad", 0), PartitionKey: "pk" }));
+      assert.equal(ack.ShardId, SHARD0);
+      // A policy for a stream that does not exist.
+      await assert.rejects(
+        owner.send(new PutResourcePolicyCommand({ ResourceARN: `${arn}-ghost`, Policy: good })),
+        (err) => err.name === "ResourceNotFoundException" && err.$metadata.httpStatusCode === 400,
+      );
+    } finally {
+      await owner.send(new DeleteStreamCommand({ StreamName: name }));
+    }
   });
 });
