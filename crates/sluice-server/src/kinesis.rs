@@ -422,7 +422,23 @@ async fn dispatch(
         Request::DescribeLimits => {
             p.encode(&DescribeLimitsResponse::from(streams.describe_limits()))
         }
-        Request::DescribeAccountSettings => p.encode(&DescribeAccountSettingsResponse::default()),
+        Request::DescribeAccountSettings => p.encode(&AccountSettingsResponse::from(
+            streams.describe_account_settings()?,
+        )),
+        Request::UpdateAccountSettings { enable } => p.encode(&AccountSettingsResponse::from(
+            streams.update_account_settings(enable).await?,
+        )),
+        Request::UpdateStreamWarmThroughput { stream, mibps } => {
+            let (target, current) = streams.update_warm_throughput(&stream, mibps).await?;
+            p.encode(&UpdateStreamWarmThroughputResponse {
+                stream_arn: streams.stream_arn(stream.as_str()),
+                stream_name: stream.to_string(),
+                warm_throughput: WarmThroughputOut {
+                    target_mibps: target,
+                    current_mibps: current,
+                },
+            })
+        }
         Request::Unsupported(op) => {
             return Err(WireError::new(
                 "UnsupportedOperationException",

@@ -99,7 +99,9 @@ async fn resource_policies_apply_to_principals_of_other_accounts() {
     };
     let err = put(&bob).await.expect_err("no policy yet");
     assert_eq!(err.code(), Some("AccessDeniedException"));
-    put(&owner).await.expect("the owner's account needs no policy");
+    put(&owner)
+        .await
+        .expect("the owner's account needs no policy");
     owner
         .put_resource_policy()
         .resource_arn(arn)

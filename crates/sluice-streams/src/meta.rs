@@ -81,6 +81,9 @@ pub struct StreamMeta {
     /// Set by StartStreamEncryption: records written from now on are encrypted with this key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<EncryptionMeta>,
+    /// Set by UpdateStreamWarmThroughput (on-demand streams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput_mibps: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

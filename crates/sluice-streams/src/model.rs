@@ -59,6 +59,36 @@ pub struct StreamDescription {
     pub max_record_size_kib: u32,
     /// The KeyId records are encrypted with, when encryption is on.
     pub encryption_key_id: Option<String>,
+    /// On-demand streams: (target, current) warm throughput in MiB/s.
+    pub warm_throughput: Option<(u32, u32)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitmentStatus {
+    Enabled,
+    Disabled,
+    EnabledUntilEarliestAllowedEnd,
+}
+
+impl CommitmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommitmentStatus::Enabled => "ENABLED",
+            CommitmentStatus::Disabled => "DISABLED",
+            CommitmentStatus::EnabledUntilEarliestAllowedEnd => {
+                "ENABLED_UNTIL_EARLIEST_ALLOWED_END"
+            }
+        }
+    }
+}
+
+/// The account's minimum throughput billing commitment.
+#[derive(Debug, Clone)]
+pub struct BillingCommitment {
+    pub status: CommitmentStatus,
+    pub started_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
+    pub earliest_allowed_end_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ use crate::model::*;
 use crate::tags;
 
 mod access;
+mod account;
 pub use access::AccessTarget;
 mod consumers;
 mod fanout;
@@ -493,6 +494,7 @@ impl Streams {
             updating_until_ms: None,
             consumers: Vec::new(),
             encryption: None,
+            warm_throughput_mibps: None,
         };
         let next = first_log + u64::from(shard_count);
         self.persist(
@@ -551,6 +553,10 @@ impl Streams {
             open_shard_count: m.open_shards().count() as u32,
             consumer_count: m.consumers.len() as u32,
             encryption_key_id: m.encryption.as_ref().map(|e| e.key_id.clone()),
+            warm_throughput: (m.mode == StreamMode::OnDemand).then(|| {
+                let open = m.open_shards().count() as u32;
+                (m.warm_throughput_mibps.unwrap_or(open), open)
+            }),
             max_record_size_kib: m.max_record_size_kib,
         }
     }

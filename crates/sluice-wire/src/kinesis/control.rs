@@ -8,8 +8,8 @@ use crate::types::Timestamp;
 use crate::validate::{self, Validator};
 use serde::{Deserialize, Serialize};
 use sluice_streams::model::{
-    CreateStreamInput, Limits, ListShardsInput, ListShardsOutput, ListStreamsOutput,
-    ShardDescription, ShardFilter, StreamDescription, StreamMode,
+    BillingCommitment, CreateStreamInput, Limits, ListShardsInput, ListShardsOutput,
+    ListStreamsOutput, ShardDescription, ShardFilter, StreamDescription, StreamMode,
 };
 use sluice_types::{ShardId, StreamName};
 use std::collections::BTreeMap;
@@ -356,6 +356,8 @@ pub struct StreamDescriptionSummaryOut {
     pub encryption_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughputOut>,
     pub open_shard_count: u32,
     pub consumer_count: u32,
     #[serde(rename = "MaxRecordSizeInKiB")]
@@ -385,6 +387,12 @@ impl From<StreamDescription> for DescribeStreamSummaryResponse {
                 }],
                 encryption_type: super::records::encryption_type(d.encryption_key_id.is_some()),
                 key_id: d.encryption_key_id,
+                warm_throughput: d
+                    .warm_throughput
+                    .map(|(target, current)| WarmThroughputOut {
+                        target_mibps: target,
+                        current_mibps: current,
+                    }),
                 open_shard_count: d.open_shard_count,
                 consumer_count: d.consumer_count,
                 max_record_size_in_kib: d.max_record_size_kib,
@@ -629,18 +637,118 @@ impl From<Limits> for DescribeLimitsResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct BillingCommitmentOut {
     pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest_allowed_end_at: Option<Timestamp>,
+}
+
+/// The answer of DescribeAccountSettings and of UpdateAccountSettings.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccountSettingsResponse {
+    pub minimum_throughput_billing_commitment: BillingCommitmentOut,
+}
+
+impl From<BillingCommitment> for AccountSettingsResponse {
+    fn from(c: BillingCommitment) -> Self {
+        Self {
+            minimum_throughput_billing_commitment: BillingCommitmentOut {
+                status: c.status.as_str(),
+                started_at: c.started_ms.map(Timestamp),
+                ended_at: c.ended_ms.map(Timestamp),
+                earliest_allowed_end_at: c.earliest_allowed_end_ms.map(Timestamp),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BillingCommitmentIn {
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateAccountSettingsRequest {
+    pub minimum_throughput_billing_commitment: Option<BillingCommitmentIn>,
+}
+
+impl UpdateAccountSettingsRequest {
+    /// Whether the commitment is to be enabled.
+    pub fn into_domain(self) -> Result<bool, WireError> {
+        let mut v = Validator::new();
+        v.required(
+            "MinimumThroughputBillingCommitment",
+            &self.minimum_throughput_billing_commitment,
+        );
+        let status = self
+            .minimum_throughput_billing_commitment
+            .and_then(|c| c.status);
+        v.one_of(
+            "MinimumThroughputBillingCommitment.Status",
+            status.as_deref(),
+            &["ENABLED", "DISABLED"],
+        );
+        v.finish()?;
+        match status.as_deref() {
+            Some("ENABLED") => Ok(true),
+            Some("DISABLED") => Ok(false),
+            _ => Err(WireError::invalid_argument(
+                "MinimumThroughputBillingCommitment.Status is required.",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateStreamWarmThroughputRequest {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    #[serde(rename = "WarmThroughputMiBps")]
+    pub warm_throughput_mibps: Option<i64>,
+}
+
+impl UpdateStreamWarmThroughputRequest {
+    pub fn into_domain(self) -> Result<(StreamName, u32), WireError> {
+        let mut v = Validator::new();
+        v.required("WarmThroughputMiBps", &self.warm_throughput_mibps);
+        v.range(
+            "WarmThroughputMiBps",
+            self.warm_throughput_mibps,
+            Some(0),
+            None,
+        );
+        check_stream(
+            &mut v,
+            self.stream_name.as_deref(),
+            self.stream_arn.as_deref(),
+        );
+        v.finish()?;
+        let mibps = u32::try_from(self.warm_throughput_mibps.unwrap_or(0)).unwrap_or(u32::MAX);
+        Ok((resolve_stream(self.stream_name, self.stream_arn)?, mibps))
+    }
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DescribeAccountSettingsResponse {
-    pub minimum_throughput_billing_commitment: BillingCommitmentOut,
+pub struct WarmThroughputOut {
+    #[serde(rename = "TargetMiBps")]
+    pub target_mibps: u32,
+    #[serde(rename = "CurrentMiBps")]
+    pub current_mibps: u32,
 }
 
-impl Default for DescribeAccountSettingsResponse {
-    fn default() -> Self {
-        Self {
-            minimum_throughput_billing_commitment: BillingCommitmentOut { status: "DISABLED" },
-        }
-    }
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateStreamWarmThroughputResponse {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: String,
+    pub stream_name: String,
+    pub warm_throughput: WarmThroughputOut,
 }

@@ -124,6 +124,13 @@ pub enum Request {
     },
     DescribeLimits,
     DescribeAccountSettings,
+    UpdateAccountSettings {
+        enable: bool,
+    },
+    UpdateStreamWarmThroughput {
+        stream: StreamName,
+        mibps: u32,
+    },
     StartStreamEncryption {
         stream: StreamName,
         key_id: String,
@@ -177,7 +184,8 @@ impl Request {
             | Request::UpdateShardCount { stream, .. }
             | Request::UpdateStreamMode { stream, .. }
             | Request::StartStreamEncryption { stream, .. }
-            | Request::StopStreamEncryption { stream, .. } => T::Stream(stream.clone()),
+            | Request::StopStreamEncryption { stream, .. }
+            | Request::UpdateStreamWarmThroughput { stream, .. } => T::Stream(stream.clone()),
             Request::ListShards(input) => T::Stream(input.stream.clone()?),
             Request::GetRecords { iterator, .. } => T::Iterator(iterator.clone()),
             Request::TagResource { arn, .. }
@@ -196,6 +204,7 @@ impl Request {
             | Request::ListStreams { .. }
             | Request::DescribeLimits
             | Request::DescribeAccountSettings
+            | Request::UpdateAccountSettings { .. }
             | Request::Unsupported(_) => return None,
         })
     }
@@ -400,8 +409,16 @@ impl Request {
                 let (stream, key_id) = p.decode::<StreamEncryptionRequest>(body)?.into_domain()?;
                 Request::StopStreamEncryption { stream, key_id }
             }
-            Operation::UpdateAccountSettings | Operation::UpdateStreamWarmThroughput => {
-                Request::Unsupported(op)
+            Operation::UpdateAccountSettings => Request::UpdateAccountSettings {
+                enable: p
+                    .decode::<UpdateAccountSettingsRequest>(body)?
+                    .into_domain()?,
+            },
+            Operation::UpdateStreamWarmThroughput => {
+                let (stream, mibps) = p
+                    .decode::<UpdateStreamWarmThroughputRequest>(body)?
+                    .into_domain()?;
+                Request::UpdateStreamWarmThroughput { stream, mibps }
             }
         })
     }
