@@ -262,19 +262,17 @@ impl Streams {
                 };
                 let batch = self.logs.read(sh.log, sub.position, limits).await?;
                 let end = sh.ending_offset;
-                let mut records = Vec::with_capacity(batch.records.len());
-                let mut bytes = 0u64;
-                for r in batch.records {
-                    if end.is_some_and(|e| r.offset >= e) {
-                        break;
-                    }
-                    let r = self.record_of(shard_id, r)?;
-                    bytes += (r.data.len() + r.partition_key.len()) as u64;
-                    records.push(r);
-                }
+                let next_in_batch = batch.next_offset;
+                let (records, data_bytes) = self.records_before(shard_id, batch.records, end)?;
+                // The delivery budget counts partition keys too, as the write limits do.
+                let bytes = data_bytes
+                    + records
+                        .iter()
+                        .map(|r| r.partition_key.len() as u64)
+                        .sum::<u64>();
                 sub.position = match records.last() {
                     Some(last) => last.sequence_number.offset() + 1,
-                    None => batch.next_offset.max(sub.position),
+                    None => next_in_batch.max(sub.position),
                 };
                 let at_end = end.is_some_and(|e| sub.position >= e);
                 if !records.is_empty() || at_end {
@@ -285,7 +283,7 @@ impl Streams {
                         _ => 0,
                     };
                     s.metrics.outgoing_records.increment(records.len() as u64);
-                    s.metrics.outgoing_bytes.increment(bytes);
+                    s.metrics.outgoing_bytes.increment(data_bytes);
                     if limited {
                         sub.budget.0 -= bytes as f64;
                     }

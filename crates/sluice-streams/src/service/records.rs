@@ -176,6 +176,26 @@ impl Streams {
         }
     }
 
+    /// The records of a read below a closed shard's end, as returned, with their data bytes.
+    pub(super) fn records_before(
+        &self,
+        shard: ShardId,
+        stored: Vec<sluice_storage::StoredRecord>,
+        end: Option<u64>,
+    ) -> Result<(Vec<Record>, u64)> {
+        let mut records = Vec::with_capacity(stored.len());
+        let mut bytes = 0u64;
+        for r in stored {
+            if end.is_some_and(|e| r.offset >= e) {
+                break;
+            }
+            let r = self.record_of(shard, r)?;
+            bytes += r.data.len() as u64;
+            records.push(r);
+        }
+        Ok((records, bytes))
+    }
+
     /// A stored record as GetRecords and SubscribeToShard return it (decrypted if need be).
     pub(super) fn record_of(
         &self,
@@ -329,19 +349,11 @@ impl Streams {
         }
         let batch = self.logs.read(sh.log, pos.offset, limits).await?;
         let bounds = self.logs.bounds(sh.log)?;
-        let mut records = Vec::with_capacity(batch.records.len());
-        let mut bytes = 0u64;
-        for r in batch.records {
-            if end.is_some_and(|e| r.offset >= e) {
-                break;
-            }
-            let r = self.record_of(shard_id, r)?;
-            bytes += r.data.len() as u64;
-            records.push(r);
-        }
+        let next_in_batch = batch.next_offset;
+        let (records, bytes) = self.records_before(shard_id, batch.records, end)?;
         let next_offset = records
             .last()
-            .map_or(batch.next_offset, |r| r.sequence_number.offset() + 1);
+            .map_or(next_in_batch, |r| r.sequence_number.offset() + 1);
         let millis_behind_latest = match records.last() {
             Some(last) if next_offset < bounds.next_offset => (now - last.arrival_ms).max(0),
             _ => 0,

@@ -151,20 +151,25 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// As [`Client::call_raw`], on this connection.
-    pub async fn call_raw(&mut self, operation: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
+    async fn send(
+        &mut self,
+        operation: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
         let req = self.client.signed_request(operation, body)?;
         self.sender.ready().await?;
-        let resp = self
-            .sender
+        self.sender
             .send_request(req)
             .await
-            .with_context(|| format!("calling {}", self.client.endpoint))?;
+            .with_context(|| format!("calling {}", self.client.endpoint))
+    }
+
+    /// As [`Client::call_raw`], on this connection.
+    pub async fn call_raw(&mut self, operation: &str, body: Vec<u8>) -> anyhow::Result<Bytes> {
+        let resp = self.send(operation, body).await?;
         answer(operation, resp).await
     }
-}
 
-impl Connection {
     /// Calls an operation whose answer is a stream (SubscribeToShard): the answer's body as it
     /// arrives, or the [`ServiceError`] it carries.
     pub async fn call_streaming(
@@ -172,13 +177,7 @@ impl Connection {
         operation: &str,
         body: Vec<u8>,
     ) -> anyhow::Result<hyper::body::Incoming> {
-        let req = self.client.signed_request(operation, body)?;
-        self.sender.ready().await?;
-        let resp = self
-            .sender
-            .send_request(req)
-            .await
-            .with_context(|| format!("calling {}", self.client.endpoint))?;
+        let resp = self.send(operation, body).await?;
         if !resp.status().is_success() {
             answer(operation, resp).await?;
             bail!("{operation}: unexpected answer");
