@@ -9,7 +9,10 @@
 // server-side encryption (StartStreamEncryption / StopStreamEncryption with --kms-key), tags on
 // consumers, the TLS listener (--tls-cert/--tls-key, HTTP/2 and HTTP/1.1 by ALPN, with a throwaway
 // self-signed certificate made by the openssl command) and resource policies (PutResourcePolicy,
-// with --principal mapping an access key to another account's principal).
+// with --principal mapping an access key to another account's principal), ON_DEMAND streams (their
+// automatic doubling under load with a short --on-demand-window-ms) and the account's minimum
+// throughput billing commitment with warm throughput (DescribeAccountSettings,
+// UpdateAccountSettings, UpdateStreamWarmThroughput).
 //
 // Run: node --test tests/e2e/js/
 
@@ -31,6 +34,7 @@ import {
   DeleteResourcePolicyCommand,
   DeleteStreamCommand,
   DeregisterStreamConsumerCommand,
+  DescribeAccountSettingsCommand,
   DescribeStreamCommand,
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
@@ -54,7 +58,9 @@ import {
   SubscribeToShardCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateAccountSettingsCommand,
   UpdateShardCountCommand,
+  UpdateStreamWarmThroughputCommand,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttp2Handler, NodeHttpHandler } from "@smithy/node-http-handler";
 
@@ -1726,6 +1732,283 @@ describe("resource policies with --auth sigv4 --principal and @aws-sdk/client-ki
       );
     } finally {
       await owner.send(new DeleteStreamCommand({ StreamName: name }));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// ON_DEMAND streams and their automatic scaling
+// ---------------------------------------------------------------------------------------------
+
+const HASH_KEY_MAX = (1n << 128n) - 1n;
+
+// The open shards (ListShards AT_LATEST); asserts that their hash key ranges tile the key space.
+async function openShardsTiling(client, name) {
+  const shards = [];
+  let NextToken;
+  do {
+    const page = await client.send(
+      NextToken
+        ? new ListShardsCommand({ NextToken })
+        : new ListShardsCommand({ StreamName: name, ShardFilter: { Type: "AT_LATEST" } }),
+    );
+    shards.push(...page.Shards);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  const ranges = shards
+    .map((s) => [BigInt(s.HashKeyRange.StartingHashKey), BigInt(s.HashKeyRange.EndingHashKey)])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let next = 0n;
+  for (const [start, end] of ranges) {
+    assert.equal(start, next, `open shards of ${name} leave a gap or overlap at ${next}`);
+    assert.ok(end >= start);
+    next = end + 1n;
+  }
+  assert.equal(next, HASH_KEY_MAX + 1n, `open shards of ${name} do not reach the top of the key space`);
+  return shards;
+}
+
+async function summaryOf(client, name) {
+  return (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary;
+}
+
+// Writes PutRecords batches of `perCall` records of `recordBytes` bytes each from `concurrency`
+// loops, until `stop()` holds (checked before each call) or `maxMs` pass; `onAck` sees each
+// answer. Returns what the server accepted, and the rate.
+async function writeLoad(client, name, { stop = () => false, onAck = () => {}, maxMs, perCall = 500, recordBytes = 1024, concurrency = 2, pauseMs = 0 }) {
+  const data = new Uint8Array(recordBytes).map((_, i) => i % 251);
+  const records = Array.from({ length: perCall }, (_, i) => ({ Data: data, PartitionKey: `pk-${i}` }));
+  const t0 = Date.now();
+  let accepted = 0;
+  let failed = 0;
+  let calls = 0;
+  const worker = async () => {
+    while (!stop() && Date.now() - t0 < maxMs) {
+      const out = await client.send(new PutRecordsCommand({ StreamName: name, Records: records }));
+      calls++;
+      failed += out.FailedRecordCount ?? 0;
+      accepted += out.Records.filter((r) => !r.ErrorCode).length;
+      onAck(out);
+      if (pauseMs) await sleep(pauseMs);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ms = Date.now() - t0;
+  return { calls, accepted, failed, ms, recordsPerS: (accepted * 1000) / ms, bytesPerS: (accepted * recordBytes * 1000) / ms };
+}
+
+describe("ON_DEMAND auto-scaling with --on-demand-window-ms and @aws-sdk/client-kinesis", { timeout: 60_000 }, () => {
+  // A one-second measurement window, so that a few seconds of load decide.
+  const server = new Server(["--on-demand-window-ms", "1000"]);
+  let client;
+  // Half of 4 shards' write capacity: 2 MiB/s or 2,000 records/s.
+  const HALF_OF_4 = { bytesPerS: 2 * 1024 * 1024, recordsPerS: 2000 };
+
+  before(async () => {
+    await server.start();
+    client = makeClient(server.endpoint, new NodeHttp2Handler({ requestTimeout: 30_000 }));
+  });
+
+  after(async () => {
+    client?.destroy();
+    await server.stop();
+  });
+
+  test("an ON_DEMAND stream starts with 4 shards, keeps them under light load, doubles them to 8 under half their capacity", { timeout: 40_000 }, async () => {
+    const name = uniqueName("js-od-scale");
+    await client.send(new CreateStreamCommand({ StreamName: name, StreamModeDetails: { StreamMode: "ON_DEMAND" } }));
+    try {
+      const created = await waitActive(client, name);
+      assert.equal(created.StreamModeDetails.StreamMode, "ON_DEMAND");
+      assert.equal(created.OpenShardCount, 4);
+      const firstShards = new Set((await openShardsTiling(client, name)).map((s) => s.ShardId));
+      assert.equal(firstShards.size, 4);
+
+      // Light load, well under half the capacity (about 100 KiB/s and 100 records/s), for twice the window.
+      const light = await writeLoad(client, name, { maxMs: 2_000, perCall: 50, recordBytes: 1024, concurrency: 1, pauseMs: 400 });
+      assert.equal(light.failed, 0);
+      assert.ok(light.recordsPerS < HALF_OF_4.recordsPerS / 4, `light load too heavy: ${JSON.stringify(light)}`);
+      await sleep(600); // one more scaling pass (the server samples every 500 ms)
+      assert.equal((await summaryOf(client, name)).OpenShardCount, 4, "an ON_DEMAND stream scaled under light load");
+
+      // Heavy load: 500 records of 1 KiB per call, until the open shard count changes or 15 s pass.
+      // The load stops as soon as DescribeStreamSummary shows another shard count or a record
+      // lands on a shard other than the first 4 (so that it does not go on to scale the 8 shards).
+      let scaled = false;
+      const t0 = Date.now();
+      const poll = (async () => {
+        while (!scaled && Date.now() - t0 < 15_000) {
+          if ((await summaryOf(client, name)).OpenShardCount !== 4) scaled = true;
+          else await sleep(100);
+        }
+      })();
+      const heavy = await writeLoad(client, name, {
+        stop: () => scaled,
+        onAck: (out) => {
+          if (out.Records.some((r) => r.ShardId && !firstShards.has(r.ShardId))) scaled = true;
+        },
+        maxMs: 15_000,
+      });
+      await poll;
+      const scaledAfterMs = Date.now() - t0;
+      assert.equal(heavy.failed, 0, `PutRecords refused records during scaling: ${JSON.stringify(heavy)}`);
+      const after = await waitActive(client, name);
+      assert.equal(
+        after.OpenShardCount,
+        8,
+        `OpenShardCount after ${scaledAfterMs} ms of load (${Math.round(heavy.bytesPerS / 1024)} KiB/s, ` +
+          `${Math.round(heavy.recordsPerS)} records/s over ${heavy.ms} ms)`,
+      );
+      assert.equal(after.StreamModeDetails.StreamMode, "ON_DEMAND", "scaling changed the stream mode");
+      const open = await openShardsTiling(client, name);
+      assert.equal(open.length, 8);
+      // The first shards are closed now, not gone.
+      const all = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards;
+      for (const id of firstShards) {
+        const shard = all.find((s) => s.ShardId === id);
+        assert.ok(shard, `${id} is gone`);
+        assert.ok(shard.SequenceNumberRange.EndingSequenceNumber, `${id} is still open`);
+      }
+      assert.ok(open.every((s) => !firstShards.has(s.ShardId)));
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name }));
+    }
+  });
+
+  test("a PROVISIONED stream under the same load keeps its 4 shards", { timeout: 30_000 }, async () => {
+    const name = uniqueName("js-od-prov");
+    await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 4, StreamModeDetails: { StreamMode: "PROVISIONED" } }));
+    try {
+      await waitActive(client, name);
+      const load = await writeLoad(client, name, { maxMs: 2_500 });
+      await sleep(600); // one more scaling pass
+      assert.equal(load.failed, 0);
+      // The load must have been enough to scale an ON_DEMAND stream, or this proves nothing.
+      assert.ok(
+        load.bytesPerS >= HALF_OF_4.bytesPerS || load.recordsPerS >= HALF_OF_4.recordsPerS,
+        `load too light to mean anything: ${JSON.stringify(load)}`,
+      );
+      const summary = await summaryOf(client, name);
+      assert.equal(summary.StreamStatus, "ACTIVE");
+      assert.equal(summary.OpenShardCount, 4);
+      assert.equal(summary.StreamModeDetails.StreamMode, "PROVISIONED");
+      assert.equal((await openShardsTiling(client, name)).length, 4);
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: name }));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Account settings (minimum throughput billing commitment) and warm throughput
+// ---------------------------------------------------------------------------------------------
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// The commitment is server-wide: this suite has its own server, and its tests run in order (the
+// first sees the fresh server's DISABLED commitment and leaves it ENABLED_UNTIL_EARLIEST_ALLOWED_END).
+describe("account settings and warm throughput with @aws-sdk/client-kinesis", { timeout: 60_000 }, () => {
+  const server = new Server();
+  let client;
+
+  before(async () => {
+    await server.start();
+    client = makeClient(server.endpoint, new NodeHttp2Handler({ requestTimeout: 30_000 }));
+  });
+
+  after(async () => {
+    client?.destroy();
+    await server.stop();
+  });
+
+  const describeCommitment = async () =>
+    (await client.send(new DescribeAccountSettingsCommand({}))).MinimumThroughputBillingCommitment;
+  const setCommitment = async (Status) =>
+    (await client.send(new UpdateAccountSettingsCommand({ MinimumThroughputBillingCommitment: { Status } })))
+      .MinimumThroughputBillingCommitment;
+
+  test("MinimumThroughputBillingCommitment: DISABLED, then ENABLED for at least 24 h, then ENABLED_UNTIL_EARLIEST_ALLOWED_END", async () => {
+    const fresh = await describeCommitment();
+    assert.equal(fresh.Status, "DISABLED");
+    assert.equal(fresh.StartedAt, undefined);
+    assert.equal(fresh.EndedAt, undefined);
+
+    const before = Date.now();
+    const enabled = await setCommitment("ENABLED");
+    const afterEnable = Date.now();
+    assert.equal(enabled.Status, "ENABLED");
+    assert.ok(enabled.StartedAt instanceof Date, `StartedAt: ${enabled.StartedAt}`);
+    assert.ok(
+      enabled.StartedAt.getTime() >= before - 2_000 && enabled.StartedAt.getTime() <= afterEnable + 2_000,
+      `StartedAt ${enabled.StartedAt.toISOString()} is not now`,
+    );
+    assert.ok(enabled.EarliestAllowedEndAt instanceof Date);
+    assert.equal(enabled.EarliestAllowedEndAt.getTime() - enabled.StartedAt.getTime(), DAY_MS);
+    assert.equal(enabled.EndedAt, undefined);
+    const described = await describeCommitment();
+    assert.equal(described.Status, "ENABLED");
+    assert.equal(described.StartedAt.getTime(), enabled.StartedAt.getTime());
+    assert.equal(described.EarliestAllowedEndAt.getTime(), enabled.EarliestAllowedEndAt.getTime());
+
+    // Disabling within the first 24 hours ends the commitment only at their end.
+    const disabling = await setCommitment("DISABLED");
+    assert.equal(disabling.Status, "ENABLED_UNTIL_EARLIEST_ALLOWED_END");
+    assert.equal(disabling.StartedAt.getTime(), enabled.StartedAt.getTime());
+    assert.equal(disabling.EarliestAllowedEndAt.getTime(), enabled.EarliestAllowedEndAt.getTime());
+    assert.ok(disabling.EndedAt instanceof Date, `EndedAt: ${disabling.EndedAt}`);
+    assert.equal(disabling.EndedAt.getTime(), disabling.EarliestAllowedEndAt.getTime());
+    const describedAfter = await describeCommitment();
+    assert.equal(describedAfter.Status, "ENABLED_UNTIL_EARLIEST_ALLOWED_END");
+    assert.equal(describedAfter.EndedAt.getTime(), disabling.EarliestAllowedEndAt.getTime());
+
+    // A Status that is neither ENABLED nor DISABLED is refused (the SDK does not check enums).
+    await assert.rejects(setCommitment("MAYBE"), (err) => {
+      assert.ok(["InvalidArgumentException", "ValidationException"].includes(err.name), `${err.name}: ${err.message}`);
+      assert.equal(err.$metadata.httpStatusCode, 400);
+      return true;
+    });
+  });
+
+  test("UpdateStreamWarmThroughput: an ON_DEMAND stream scales to the target; a PROVISIONED one is refused", { timeout: 30_000 }, async () => {
+    // Whatever the previous test left, the commitment is in force from here on.
+    const enabled = await setCommitment("ENABLED");
+    assert.equal(enabled.Status, "ENABLED");
+    assert.equal(enabled.EndedAt, undefined);
+
+    const od = uniqueName("js-warm-od");
+    const prov = uniqueName("js-warm-prov");
+    await client.send(new CreateStreamCommand({ StreamName: od, StreamModeDetails: { StreamMode: "ON_DEMAND" } }));
+    await client.send(new CreateStreamCommand({ StreamName: prov, ShardCount: 2, StreamModeDetails: { StreamMode: "PROVISIONED" } }));
+    try {
+      assert.equal((await waitActive(client, od)).OpenShardCount, 4);
+      const provSummary = await waitActive(client, prov);
+      assert.equal(provSummary.WarmThroughput, undefined, `PROVISIONED summary: ${JSON.stringify(provSummary.WarmThroughput)}`);
+
+      const out = await client.send(new UpdateStreamWarmThroughputCommand({ StreamName: od, WarmThroughputMiBps: 12 }));
+      assert.equal(out.StreamName, od);
+      assert.equal(out.StreamARN, `arn:aws:kinesis:${REGION}:000000000000:stream/${od}`);
+      assert.deepEqual(out.WarmThroughput, { TargetMiBps: 12, CurrentMiBps: 12 });
+
+      const summary = await waitActive(client, od);
+      assert.equal(summary.OpenShardCount, 12);
+      assert.equal(summary.StreamModeDetails.StreamMode, "ON_DEMAND");
+      assert.deepEqual(summary.WarmThroughput, { TargetMiBps: 12, CurrentMiBps: 12 });
+      assert.equal((await openShardsTiling(client, od)).length, 12);
+
+      await assert.rejects(
+        client.send(new UpdateStreamWarmThroughputCommand({ StreamName: prov, WarmThroughputMiBps: 12 })),
+        (err) => {
+          assert.equal(err.name, "InvalidArgumentException", `${err.name}: ${err.message}`);
+          assert.equal(err.$metadata.httpStatusCode, 400);
+          return true;
+        },
+      );
+      const provAfter = await summaryOf(client, prov);
+      assert.equal(provAfter.OpenShardCount, 2);
+      assert.equal(provAfter.WarmThroughput, undefined);
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: od }));
+      await client.send(new DeleteStreamCommand({ StreamName: prov }));
     }
   });
 });
