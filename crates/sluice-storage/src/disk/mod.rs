@@ -312,6 +312,30 @@ fn read_blocking(
     Ok(batch)
 }
 
+/// Whether a read of `log` from `offset` touches memory only: it starts at or past the durable
+/// end, or inside the active segment's in-memory tail, and finding the retention horizon needs
+/// no file read (the oldest segment's first record is not expired). Such reads are served on the
+/// caller's thread; the rest go to the blocking pool. Followers of a live shard (SubscribeToShard,
+/// GetRecords at LATEST) read this way.
+fn in_memory(shared: &Shared, log: LogId, offset: u64) -> bool {
+    let Ok(state) = shared.log(log) else {
+        return false;
+    };
+    let segs = state.segments.read();
+    let (Some(first), Some(last)) = (segs.first(), segs.last()) else {
+        return false;
+    };
+    let cutoff = shared
+        .clock
+        .now_millis()
+        .saturating_sub(state.retention_ms.load(Ordering::Relaxed));
+    if first.index.lock().first_ts.is_none_or(|t| t < cutoff) {
+        return false;
+    }
+    offset >= state.durable_next.load(Ordering::Acquire)
+        || (offset >= last.base_offset && last.tail_holds(offset))
+}
+
 fn spawn_blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
 ) -> BoxFuture<Result<T, StorageError>> {
@@ -414,6 +438,14 @@ impl LogStore for DiskLogStore {
         offset: u64,
         limits: ReadLimits,
     ) -> BoxFuture<Result<ReadBatch, StorageError>> {
+        if in_memory(&self.shared, log, offset) {
+            return Box::pin(std::future::ready(read_blocking(
+                &self.shared,
+                log,
+                offset,
+                limits,
+            )));
+        }
         let shared = self.shared.clone();
         spawn_blocking(move || read_blocking(&shared, log, offset, limits))
     }

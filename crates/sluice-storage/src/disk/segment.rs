@@ -127,7 +127,15 @@ impl Segment {
     /// Reads `buf.len()` bytes at `pos`: the part still in the tail from there, the rest from
     /// `file`. The tail is copied first, so a flush racing this read cannot hide bytes: whatever
     /// moved out of the tail was in the file before it moved.
-    fn read_exact_at(&self, file: &File, buf: &mut [u8], pos: u64) -> Result<(), StorageError> {
+    /// Fills `buf` from `pos`, taking what the in-memory tail holds from memory and opening the
+    /// file (once, into `file`) only for the rest. `Ok(false)`: the file is gone (retention or
+    /// log deletion removed it since the caller listed it).
+    fn read_at(
+        &self,
+        file: &mut Option<File>,
+        buf: &mut [u8],
+        pos: u64,
+    ) -> Result<bool, StorageError> {
         let end = pos + buf.len() as u64;
         let file_end = {
             let tail = self.tail.lock();
@@ -149,10 +157,23 @@ impl Segment {
             }
         };
         if file_end > pos {
-            file.read_exact_at(&mut buf[..(file_end - pos) as usize], pos)
+            if file.is_none() {
+                *file = open_live(self)?;
+            }
+            let Some(f) = file.as_ref() else {
+                return Ok(false);
+            };
+            f.read_exact_at(&mut buf[..(file_end - pos) as usize], pos)
                 .map_err(|e| StorageError::fatal("read segment", e))?;
         }
-        Ok(())
+        Ok(true)
+    }
+
+    /// Whether reading from `offset` to the segment's end needs only its in-memory tail.
+    pub fn tail_holds(&self, offset: u64) -> bool {
+        let pos = self.index.lock().pos_for_offset(offset);
+        let tail = self.tail.lock();
+        !tail.bytes.is_empty() && pos >= tail.start
     }
 }
 
@@ -285,15 +306,16 @@ pub fn read_segment(
         let idx = seg.index.lock();
         (idx.pos_for_offset(from_offset), idx.end_pos)
     };
-    let Some(file) = open_live(seg)? else {
-        // Retention deleted it since the caller listed it: its records are expired, move on.
-        return Ok(true);
-    };
+    // Opened on the first read the tail cannot serve. If it is gone, retention deleted it since
+    // the caller listed it: its records are expired, move on.
+    let mut file = None;
     let mut pos = start_pos;
     while pos < end_pos {
         let want = READ_CHUNK.min((end_pos - pos) as usize);
         let mut buf = vec![0u8; want];
-        seg.read_exact_at(&file, &mut buf, pos)?;
+        if !seg.read_at(&mut file, &mut buf, pos)? {
+            return Ok(true);
+        }
         let mut buf = Bytes::from(buf);
         loop {
             match codec::check_batch(&buf) {
@@ -330,7 +352,9 @@ pub fn read_segment(
                     // Re-read from the start of this batch with room for all of it.
                     let mut bigger =
                         vec![0u8; needed.max(READ_CHUNK).min((end_pos - pos) as usize)];
-                    seg.read_exact_at(&file, &mut bigger, pos)?;
+                    if !seg.read_at(&mut file, &mut bigger, pos)? {
+                        return Ok(true);
+                    }
                     buf = Bytes::from(bigger);
                 }
                 DecodeOutcome::Corrupt => {
@@ -354,13 +378,13 @@ pub fn offset_at_time(seg: &Segment, ts: i64) -> Result<Option<u64>, StorageErro
         }
         (idx.pos_for_time(ts), idx.end_pos)
     };
-    let Some(file) = open_live(seg)? else {
-        return Ok(None);
-    };
+    let mut file = None;
     let mut pos = start_pos;
     let mut header = [0u8; codec::BATCH_HEADER_LEN];
     while pos < end_pos {
-        seg.read_exact_at(&file, &mut header, pos)?;
+        if !seg.read_at(&mut file, &mut header, pos)? {
+            return Ok(None);
+        }
         let len = codec::read_u32(&header, 0) as u64 + 8;
         let base = codec::read_u64(&header, 8);
         let batch_ts = codec::read_u64(&header, 20) as i64;
