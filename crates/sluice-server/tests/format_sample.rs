@@ -118,3 +118,117 @@ async fn format_v1_sample_reads_back() {
     assert_eq!(read, records.len());
     server.stop().await;
 }
+
+/// A second sample of format 1, after the metadata gained consumers and encryption and records
+/// could be stored encrypted (the `kms` record format 1, with the managed key in `meta.redb`).
+async fn write_encrypted_sample(dir: &Path) {
+    use aws_sdk_kinesis::types::EncryptionType;
+    let clock = ManualClock::new(SAMPLE_TIME_MS);
+    let server = Server::start_with_clock(&dir.join("data"), Arc::new(clock.clone())).await;
+    let client = server.client();
+    create_active(&client, "sample", 1).await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/sample";
+    let consumer = client
+        .register_stream_consumer()
+        .stream_arn(arn)
+        .consumer_name("sample-consumer")
+        .send()
+        .await
+        .expect("register")
+        .consumer
+        .expect("consumer");
+    let mut expected = Vec::new();
+    for i in 0..4u8 {
+        if i == 2 {
+            client
+                .start_stream_encryption()
+                .stream_name("sample")
+                .encryption_type(EncryptionType::Kms)
+                .key_id("alias/aws/kinesis")
+                .send()
+                .await
+                .expect("start encryption");
+        }
+        clock.advance(1000);
+        let data = format!("record {i} of the encrypted sample").into_bytes();
+        let out = client
+            .put_record()
+            .stream_name("sample")
+            .partition_key(format!("key-{i}"))
+            .data(Blob::new(data.clone()))
+            .send()
+            .await
+            .expect("put");
+        expected.push(json!({
+            "shard": out.shard_id, "sequence": out.sequence_number, "key": format!("key-{i}"),
+            "data": data, "encryption": out.encryption_type.map(|e| e.as_str().to_owned()),
+        }));
+    }
+    server.stop().await;
+    let text = serde_json::to_string_pretty(&json!({
+        "stream": "sample", "consumer_arn": consumer.consumer_arn, "records": expected,
+    }))
+    .expect("json");
+    std::fs::write(dir.join("expected.json"), text).expect("write expected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn format_v1_encrypted_sample_reads_back() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1-encrypted");
+    if let Ok(target) = std::env::var("SLUICE_WRITE_ENCRYPTED_SAMPLE") {
+        let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(target);
+        assert!(
+            !target.exists(),
+            "{} exists: a format sample is never overwritten",
+            target.display()
+        );
+        write_encrypted_sample(&target).await;
+        return;
+    }
+    let expected: Value = serde_json::from_slice(
+        &std::fs::read(sample.join("expected.json")).expect("expected.json"),
+    )
+    .expect("parse expected.json");
+    let copy = tempfile::tempdir().expect("tempdir");
+    copy_dir(&sample.join("data"), copy.path());
+    let clock = ManualClock::new(SAMPLE_TIME_MS + 60_000);
+    let server = Server::start_with_clock(copy.path(), Arc::new(clock)).await;
+    let client = server.client();
+    let records = expected["records"].as_array().expect("records");
+    let shard = records[0]["shard"].as_str().expect("shard");
+    let got = read_all(&client, "sample", shard).await;
+    assert_eq!(got.len(), records.len());
+    for (g, w) in got.iter().zip(records) {
+        assert_eq!(Some(g.sequence_number.as_str()), w["sequence"].as_str());
+        assert_eq!(g.partition_key.as_deref(), w["key"].as_str());
+        let data: Vec<u8> = serde_json::from_value(w["data"].clone()).expect("data");
+        assert_eq!(g.data.as_ref(), data.as_slice());
+        assert_eq!(
+            g.encryption_type.as_ref().map(|e| e.as_str()),
+            w["encryption"].as_str()
+        );
+    }
+    assert_eq!(
+        records.iter().filter(|r| r["encryption"] == "KMS").count(),
+        2
+    );
+    let consumer = client
+        .describe_stream_consumer()
+        .consumer_arn(expected["consumer_arn"].as_str().expect("arn"))
+        .send()
+        .await
+        .expect("the consumer is still registered")
+        .consumer_description
+        .expect("description");
+    assert_eq!(consumer.consumer_name, "sample-consumer");
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("sample")
+        .send()
+        .await
+        .expect("summary")
+        .stream_description_summary
+        .expect("body");
+    assert_eq!(summary.key_id.as_deref(), Some("alias/aws/kinesis"));
+    server.stop().await;
+}

@@ -162,3 +162,37 @@ def test_tail_latest_follows_new_records(sluice, kinesis, stream_factory):
         proc.kill()
     assert proc.returncode == 0, err
     assert sorted(out.splitlines()) == ["new-0", "new-1", "new-2"]
+
+
+def test_tail_with_a_consumer_uses_enhanced_fan_out_across_a_split(sluice, kinesis, stream_factory):
+    name = stream_factory(shards=1)
+    for i in range(3):
+        kinesis.put_record(StreamName=name, PartitionKey=f"k{i}", Data=f"before-{i}".encode())
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret")
+    proc = subprocess.Popen(
+        [str(sluice.binary), "tail", name, "--from", "trim-horizon", "--consumer", "cli-tail",
+         "--output", "json", "--max", "6", "--endpoint", sluice.endpoint],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        arn = f"arn:aws:kinesis:us-east-1:000000000000:stream/{name}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            consumers = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
+            if [c["ConsumerName"] for c in consumers] == ["cli-tail"]:
+                break
+            time.sleep(0.1)
+        # After the split the tail follows the shard's children.
+        kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000",
+                            NewStartingHashKey=str(2**127))
+        wait_stream_active(kinesis, name)
+        for i in range(3):
+            kinesis.put_record(StreamName=name, PartitionKey=f"after-{i}", Data=f"after-{i}".encode())
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    data = [base64.b64decode(r["Data"]).decode() for r in lines]
+    assert data[:3] == ["before-0", "before-1", "before-2"]
+    assert sorted(data[3:]) == ["after-0", "after-1", "after-2"]
+    assert {r["ShardId"] for r in lines[3:]} <= {"shardId-000000000001", "shardId-000000000002"}

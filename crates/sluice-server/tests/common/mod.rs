@@ -48,6 +48,10 @@ impl Server {
         }
     }
 
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     pub fn client(&self) -> Client {
         self.client_as("AKIDTEST", "secret")
     }

@@ -5,12 +5,10 @@
 //! acknowledged record exactly once.
 
 use super::client::{Client, Connection};
+use super::event_stream::{Event, EventReader};
 use anyhow::{Context, bail};
-use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bytes::{Buf, BytesMut};
-use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -179,73 +177,46 @@ async fn subscriber(
     ready: oneshot::Sender<()>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Received> {
-    let mut body = conn.call_streaming("SubscribeToShard", request).await?;
+    let mut events = EventReader::new(conn.call_streaming("SubscribeToShard", request).await?);
     let mut ready = Some(ready);
-    let mut decoder = MessageFrameDecoder::new();
-    let mut buf = BytesMut::new();
     let mut out = Received::default();
     let mut id_bytes = Vec::with_capacity(16);
     loop {
-        let frame = tokio::select! {
-            f = body.frame() => f,
+        let event = tokio::select! {
+            e = events.next() => e?,
             _ = stop.changed() => break,
         };
-        let Some(frame) = frame else { break };
-        let Ok(data) = frame?.into_data() else {
-            continue;
-        };
         let now = Instant::now();
-        buf.extend_from_slice(&data);
-        while buf.has_remaining() {
-            let DecodedFrame::Complete(m) = decoder.decode_frame(&mut buf)? else {
-                break;
-            };
-            let header = |name: &str| {
-                m.headers()
-                    .iter()
-                    .find(|h| h.name().as_str() == name)
-                    .and_then(|h| h.value().as_string().ok())
-                    .map(|s| s.as_str().to_owned())
-            };
-            match (
-                header(":message-type").as_deref(),
-                header(":event-type").as_deref(),
-            ) {
-                (Some("event"), Some("initial-response")) => {
-                    if let Some(r) = ready.take() {
-                        let _ = r.send(());
-                    }
+        match event {
+            None => break,
+            Some(Event::InitialResponse) => {
+                if let Some(r) = ready.take() {
+                    let _ = r.send(());
                 }
-                (Some("event"), Some("SubscribeToShardEvent")) => {
-                    out.events += 1;
-                    let event: EventOut<'_> = serde_json::from_slice(m.payload())?;
-                    let mut sent = sent.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-                    for r in event.records {
-                        // The id is the record's first 8 bytes: the first 12 base64 characters.
-                        id_bytes.clear();
-                        let head = r.data.get(..12).unwrap_or(r.data);
-                        STANDARD.decode_vec(head, &mut id_bytes)?;
-                        let id = id_bytes
-                            .get(..8)
-                            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-                            .unwrap_or(u64::MAX);
-                        if let Some((at, left)) = sent.get_mut(&id) {
-                            out.latencies_us
-                                .push(now.duration_since(*at).as_micros() as u64);
-                            *left -= 1;
-                            if *left == 0 {
-                                sent.remove(&id);
-                            }
+            }
+            Some(Event::SubscribeToShard(m)) => {
+                out.events += 1;
+                let event: EventOut<'_> = serde_json::from_slice(m.payload())?;
+                let mut sent = sent.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+                for r in event.records {
+                    // The id is the record's first 8 bytes: the first 12 base64 characters.
+                    id_bytes.clear();
+                    let head = r.data.get(..12).unwrap_or(r.data);
+                    STANDARD.decode_vec(head, &mut id_bytes)?;
+                    let id = id_bytes
+                        .get(..8)
+                        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+                        .unwrap_or(u64::MAX);
+                    if let Some((at, left)) = sent.get_mut(&id) {
+                        out.latencies_us
+                            .push(now.duration_since(*at).as_micros() as u64);
+                        *left -= 1;
+                        if *left == 0 {
+                            sent.remove(&id);
                         }
-                        out.ids.push(id);
                     }
-                    drop(sent);
+                    out.ids.push(id);
                 }
-                _ => bail!(
-                    "subscription failed: {} {}",
-                    header(":exception-type").unwrap_or_default(),
-                    String::from_utf8_lossy(m.payload())
-                ),
             }
         }
     }

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_fanout;
 mod client;
+mod event_stream;
 mod put;
 mod serve;
 mod stream;
