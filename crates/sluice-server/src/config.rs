@@ -51,6 +51,9 @@ pub struct ServerConfig {
     pub credentials: Vec<Credential>,
     /// AWS's per-shard throughput limits (`Aws`) or none (`Off`, the default).
     pub limits: sluice_streams::limits::LimitsMode,
+    /// The embedded object store Firehose delivers S3 destinations to: bucket `NAME` is the
+    /// directory `s3_dir/NAME` (`None`: `<data_dir>/s3`).
+    pub s3_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +81,7 @@ impl Default for ServerConfig {
             max_concurrent_reads: 8,
             auth: AuthMode::None,
             credentials: Vec::new(),
+            s3_dir: None,
             limits: sluice_streams::limits::LimitsMode::Off,
         }
     }

@@ -159,7 +159,7 @@ fn subscription_body(state: Arc<AppState>, p: Protocol, sub: Subscription) -> Bo
 }
 
 /// A random request id in AWS's form (UUID layout, lowercase hex).
-fn request_id() -> HeaderValue {
+pub(crate) fn request_id() -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut r: u128 = rand::random();
     let mut out = [0u8; 36];
@@ -174,7 +174,7 @@ fn request_id() -> HeaderValue {
     HeaderValue::from_bytes(&out).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
-fn error_response(protocol: Protocol, e: &WireError, op: &'static str) -> Response {
+pub(crate) fn error_response(protocol: Protocol, e: &WireError, op: &'static str) -> Response {
     metrics::counter!("sluice_errors_total", "operation" => op, "type" => e.kind).increment(1);
     if e.status >= 500 {
         tracing::error!(operation = op, error = %e, "request failed");

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod config;
+mod firehose;
 mod kinesis;
 mod telemetry;
 pub mod tls;
@@ -34,12 +35,15 @@ pub enum ServerError {
     Storage(#[from] sluice_storage::StorageError),
     #[error("streams: {0}")]
     Streams(#[from] sluice_streams::StreamsError),
+    #[error("firehose: {0}")]
+    Firehose(#[from] sluice_firehose::FirehoseError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }
 
 pub(crate) struct AppState {
     pub streams: Streams,
+    pub firehose: Arc<sluice_firehose::Firehose>,
     pub ready: AtomicBool,
     pub max_body_bytes: usize,
     /// One permit per GetRecords in progress (see `ServerConfig::max_concurrent_reads`).
@@ -51,6 +55,10 @@ pub(crate) struct AppState {
     pub principals: std::collections::HashMap<String, sluice_streams::policy::Principal>,
     /// Request latency histograms, by [`sluice_wire::kinesis::Operation::index`].
     pub latency: Vec<metrics::Histogram>,
+    /// The same for Firehose, by [`sluice_wire::firehose::Operation::index`].
+    pub firehose_latency: Vec<metrics::Histogram>,
+    /// Set at shutdown; ends the delivery loops.
+    pub stop_deliveries: tokio::sync::watch::Sender<bool>,
 }
 
 /// Opens storage, serves until `shutdown` resolves, then stops accepting, lets in-flight
@@ -90,9 +98,28 @@ pub async fn run(
         kms_keys: config.kms_keys.clone(),
         ..StreamsConfig::default()
     };
-    let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta)?;
+    let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta.clone())?;
+    let s3_dir = config
+        .s3_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("s3"));
+    let firehose = Arc::new(sluice_firehose::Firehose::open(
+        sluice_firehose::FirehoseConfig {
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+            create_delay_ms: config.create_delay_ms,
+            ..sluice_firehose::FirehoseConfig::default()
+        },
+        clock.clone(),
+        logs.clone(),
+        meta,
+        Arc::new(sluice_firehose::sink::LocalDirSink::new(s3_dir)),
+        rand::random(),
+    )?);
+    let (stop_deliveries, stop_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
         streams,
+        firehose: firehose.clone(),
         ready: AtomicBool::new(true),
         max_body_bytes: config.max_body_bytes,
         reads: tokio::sync::Semaphore::new(config.max_concurrent_reads.max(1)),
@@ -109,7 +136,15 @@ pub async fn run(
             .iter()
             .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => op.name()))
             .collect(),
+        firehose_latency: sluice_wire::firehose::Operation::ALL
+            .iter()
+            .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => format!("Firehose.{}", op.name())))
+            .collect(),
+        stop_deliveries,
     });
+    for name in firehose.names() {
+        tokio::spawn(firehose.clone().run_delivery(name, stop_rx.clone()));
+    }
     let ticker = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -137,6 +172,7 @@ pub async fn run(
             state.ready.store(false, Ordering::SeqCst);
             // Subscriptions are requests that last minutes: end them so the drain is quick.
             state.streams.end_subscriptions();
+            let _ = state.stop_deliveries.send(true);
         }
     };
     let served = match tls {
@@ -207,5 +243,12 @@ async fn api(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let is_firehose = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(sluice_wire::firehose::TARGET_PREFIX));
+    if is_firehose {
+        return firehose::handle(&state, &method, &uri, &headers, body).await;
+    }
     kinesis::handle(&state, &method, &uri, &headers, body).await
 }

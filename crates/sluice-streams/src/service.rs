@@ -215,8 +215,9 @@ impl Streams {
             .values()
             .flat_map(|s| s.meta.shards.iter().map(|sh| sh.log))
             .collect();
+        // Logs from FIREHOSE_LOG_BASE up belong to Firehose, which reconciles its own.
         for log in logs.logs() {
-            if !referenced.contains(&log) {
+            if log < sluice_types::FIREHOSE_LOG_BASE && !referenced.contains(&log) {
                 tracing::warn!(log, "deleting log no stream references");
                 logs.delete_log(log)?;
             }

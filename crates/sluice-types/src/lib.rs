@@ -15,3 +15,7 @@ pub use sequence::{SequenceNumber, SequenceNumberError};
 
 /// The account id that appears in every ARN Sluice forms (a single-tenant server has one account).
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+/// Log ids are partitioned by owner so that each service can reconcile its own logs at start:
+/// Data Streams shard logs are below this, Firehose delivery-stream logs at or above it.
+pub const FIREHOSE_LOG_BASE: u64 = 1 << 48;

@@ -3,6 +3,7 @@
 //! no I/O: the server hands it bytes and gets bytes back.
 
 pub mod error;
+pub mod firehose;
 pub mod kinesis;
 pub mod types;
 pub mod validate;

@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// 5 minutes].
     #[arg(long, env = "SLUICE_SUBSCRIPTION_LIFETIME_MS")]
     subscription_lifetime_ms: Option<i64>,
+    /// The embedded object store that Firehose S3 destinations deliver to: bucket NAME is the
+    /// directory DIR/NAME [default: <data-dir>/s3].
+    #[arg(long, env = "SLUICE_S3_DIR", value_name = "DIR")]
+    s3_dir: Option<PathBuf>,
     /// An ON_DEMAND stream doubles its shards when its write rate over this many milliseconds
     /// reaches half of its shards' capacity (1 MiB/s or 1,000 records/s each) [default: 60000].
     #[arg(long, env = "SLUICE_ON_DEMAND_WINDOW_MS")]
@@ -116,6 +120,7 @@ struct FileConfig {
     update_delay_ms: Option<i64>,
     consumer_delay_ms: Option<i64>,
     subscription_lifetime_ms: Option<i64>,
+    s3_dir: Option<PathBuf>,
     on_demand_window_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
@@ -210,6 +215,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         auth: AuthMode::None,
         credentials: Vec::new(),
         limits: LimitsMode::Off,
+        s3_dir: args.s3_dir.or(file.s3_dir),
     };
     config.limits = match args.limits.or(file.limits).as_deref() {
         None | Some("off") => LimitsMode::Off,

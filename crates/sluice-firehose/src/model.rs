@@ -1,0 +1,242 @@
+//! The inputs and outputs of the Firehose domain operations, and the destination configuration a
+//! delivery stream keeps. These are domain types: the wire crate converts AWS shapes to and from
+//! them. Configuration types are also what is persisted (inside `DeliveryStreamMeta`), so their
+//! serde names are part of the metadata format (`format: 1`): add fields with `#[serde(default)]`,
+//! never rename one.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a delivery stream's records come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceKind {
+    DirectPut,
+    KinesisStreamAsSource,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::DirectPut => "DirectPut",
+            SourceKind::KinesisStreamAsSource => "KinesisStreamAsSource",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStreamStatus {
+    Creating,
+    Active,
+    Deleting,
+}
+
+impl DeliveryStreamStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStreamStatus::Creating => "CREATING",
+            DeliveryStreamStatus::Active => "ACTIVE",
+            DeliveryStreamStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Compression {
+    #[default]
+    Uncompressed,
+    Gzip,
+    Zip,
+    Snappy,
+    HadoopSnappy,
+}
+
+impl Compression {
+    /// The extension Firehose gives an object when no FileExtension is configured.
+    pub fn default_extension(self) -> &'static str {
+        match self {
+            Compression::Uncompressed => "",
+            Compression::Gzip => ".gz",
+            Compression::Zip => ".zip",
+            Compression::Snappy => ".snappy",
+            Compression::HadoopSnappy => ".hsnappy",
+        }
+    }
+}
+
+/// Flush a buffer when it holds `size_mb` MiB or its oldest record is `interval_s` old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BufferingHints {
+    pub size_mb: u32,
+    pub interval_s: u32,
+}
+
+impl Default for BufferingHints {
+    fn default() -> Self {
+        Self {
+            size_mb: 5,
+            interval_s: 300,
+        }
+    }
+}
+
+/// Server-side encryption of delivered objects (kept and reported; the embedded object store
+/// stores objects as they are).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ObjectEncryption {
+    #[default]
+    None,
+    Kms {
+        key_arn: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CloudWatchLogging {
+    pub enabled: Option<bool>,
+    pub log_group_name: Option<String>,
+    pub log_stream_name: Option<String>,
+}
+
+/// One record processor: its type and its parameters as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Processor {
+    pub kind: String,
+    pub parameters: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Processing {
+    pub enabled: Option<bool>,
+    pub processors: Vec<Processor>,
+}
+
+impl Processing {
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(false)
+    }
+}
+
+/// An S3 destination (ExtendedS3, or the older S3 form, which is its subset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Destination {
+    pub role_arn: String,
+    pub bucket_arn: String,
+    pub prefix: Option<String>,
+    pub error_output_prefix: Option<String>,
+    pub buffering: BufferingHints,
+    pub compression: Compression,
+    pub encryption: ObjectEncryption,
+    pub cloudwatch: Option<CloudWatchLogging>,
+    pub processing: Option<Processing>,
+    /// `Enabled`: every source record is also written, unprocessed, to `backup`.
+    pub backup_enabled: bool,
+    pub backup: Option<Box<S3Destination>>,
+    pub file_extension: Option<String>,
+    pub custom_time_zone: Option<String>,
+    /// Created with the older `S3DestinationConfiguration` form (described in both forms).
+    #[serde(default)]
+    pub legacy_form: bool,
+}
+
+impl S3Destination {
+    /// The bucket name of `arn:aws:s3:::NAME`.
+    pub fn bucket(&self) -> &str {
+        self.bucket_arn
+            .rsplit_once(":::")
+            .map(|(_, b)| b)
+            .unwrap_or(&self.bucket_arn)
+    }
+}
+
+/// A change to an S3 destination (UpdateDestination): every field that is given replaces the
+/// current one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct S3DestinationUpdate {
+    pub role_arn: Option<String>,
+    pub bucket_arn: Option<String>,
+    pub prefix: Option<String>,
+    pub error_output_prefix: Option<String>,
+    pub size_mb: Option<u32>,
+    pub interval_s: Option<u32>,
+    pub compression: Option<Compression>,
+    pub encryption: Option<ObjectEncryption>,
+    pub cloudwatch: Option<CloudWatchLogging>,
+    pub processing: Option<Processing>,
+    pub backup_enabled: Option<bool>,
+    pub file_extension: Option<String>,
+    pub custom_time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DestinationConfig {
+    S3(S3Destination),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    /// `destinationId-000000000001`, ...
+    pub id: String,
+    pub config: DestinationConfig,
+}
+
+/// What a create request asks for. Configurations Sluice does not implement are refused by the
+/// wire crate before this is built, so every field here is acted on.
+#[derive(Debug, Clone)]
+pub struct CreateDeliveryStreamInput {
+    pub name: String,
+    pub source: SourceKind,
+    pub destination: DestinationConfig,
+    pub tags: Vec<(String, Option<String>)>,
+    /// Server-side encryption of the delivery stream (DirectPut only): KeyType and KeyARN.
+    pub encryption: Option<StreamEncryptionInput>,
+    pub throughput_hint_mb: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamEncryptionInput {
+    pub key_type: String,
+    pub key_arn: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryStreamDescription {
+    pub name: String,
+    pub arn: String,
+    pub status: DeliveryStreamStatus,
+    pub source: SourceKind,
+    pub version_id: u64,
+    pub created_ms: i64,
+    pub updated_ms: Option<i64>,
+    pub encryption: Option<StreamEncryptionInput>,
+    pub throughput_hint_mb: Option<u32>,
+    pub destinations: Vec<Destination>,
+    pub has_more_destinations: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListDeliveryStreamsInput {
+    pub limit: Option<u32>,
+    pub source: Option<SourceKind>,
+    pub exclusive_start: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListDeliveryStreamsOutput {
+    pub names: Vec<String>,
+    pub has_more: bool,
+}
+
+/// The outcome of one record of PutRecordBatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutEntry {
+    Ok { record_id: String },
+    Failed { code: &'static str, message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ListTagsOutput {
+    pub tags: Vec<(String, String)>,
+    pub has_more: bool,
+}
+
+pub type Tags = BTreeMap<String, String>;

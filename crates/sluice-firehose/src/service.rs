@@ -1,0 +1,644 @@
+//! `Firehose`, the service: delivery streams' control plane, the DirectPut data path, and the
+//! delivery workers (`delivery.rs`) that take records from each stream's log to its destination.
+
+use crate::delivery::Worker;
+use crate::error::{FirehoseError, Result};
+use crate::keys::{self, PrefixKind};
+use crate::meta::*;
+use crate::model::*;
+use crate::sink::ObjectSink;
+use parking_lot::RwLock;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sluice_storage::{
+    AppendRecord, LogAppend, LogId, LogStore, MetaOp, MetaStore, MetaTxnError, StorageError,
+};
+use sluice_types::{Clock, FIREHOSE_LOG_BASE};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// AWS's limits.
+pub const MAX_BATCH_RECORDS: usize = 500;
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_RECORD_BYTES: usize = 1_000 * 1024;
+pub const MAX_TAGS: usize = 50;
+/// Undelivered records are kept this long, as AWS keeps them for 24 hours.
+pub const RETENTION_MS: i64 = 24 * 3600 * 1000;
+const FIRST_DESTINATION_ID: &str = "destinationId-000000000001";
+
+#[derive(Debug, Clone)]
+pub struct FirehoseConfig {
+    pub region: String,
+    pub account_id: String,
+    /// A new delivery stream reads CREATING this long.
+    pub create_delay_ms: i64,
+    /// Most delivery streams per account (AWS's default quota is 5,000 per region).
+    pub max_delivery_streams: usize,
+}
+
+impl Default for FirehoseConfig {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            account_id: sluice_types::DEFAULT_ACCOUNT_ID.into(),
+            create_delay_ms: 0,
+            max_delivery_streams: 5_000,
+        }
+    }
+}
+
+/// One delivery stream: its current metadata and its delivery worker.
+pub(crate) struct DeliveryState {
+    pub meta: RwLock<Arc<DeliveryStreamMeta>>,
+    /// Woken after each acknowledged put, so the worker needs no polling interval.
+    pub new_data: tokio::sync::Notify,
+    pub worker: tokio::sync::Mutex<Worker>,
+    pub deleted: AtomicBool,
+}
+
+pub struct Firehose {
+    pub(crate) config: FirehoseConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) logs: Arc<dyn LogStore>,
+    pub(crate) meta: Arc<dyn MetaStore>,
+    pub(crate) sink: Arc<dyn ObjectSink>,
+    pub(crate) streams: RwLock<BTreeMap<String, Arc<DeliveryState>>>,
+    /// Serializes control-plane changes.
+    control: tokio::sync::Mutex<()>,
+    /// Random strings and UUIDs of object keys.
+    pub(crate) rng: parking_lot::Mutex<StdRng>,
+}
+
+fn storage_txn(e: MetaTxnError) -> FirehoseError {
+    match e {
+        MetaTxnError::Storage(s) => FirehoseError::Storage(s),
+        MetaTxnError::Conflict { table, key } => {
+            FirehoseError::Storage(StorageError::Fatal(format!("conflict on {table}/{key}")))
+        }
+    }
+}
+
+impl Firehose {
+    /// Loads every delivery stream and deletes Firehose logs none references (left by an
+    /// interrupted create or delete). `seed` seeds the random parts of object keys.
+    pub fn open(
+        config: FirehoseConfig,
+        clock: Arc<dyn Clock>,
+        logs: Arc<dyn LogStore>,
+        meta: Arc<dyn MetaStore>,
+        sink: Arc<dyn ObjectSink>,
+        seed: u64,
+    ) -> Result<Self> {
+        let mut streams = BTreeMap::new();
+        for (name, value) in meta.scan(FIREHOSE_TABLE)? {
+            let m: DeliveryStreamMeta = serde_json::from_slice(&value).map_err(|e| {
+                StorageError::Fatal(format!(
+                    "delivery stream metadata for {name} unreadable: {e}"
+                ))
+            })?;
+            if m.format != FORMAT_VERSION {
+                return Err(StorageError::Fatal(format!(
+                    "delivery stream {name}: unknown metadata format {}",
+                    m.format
+                ))
+                .into());
+            }
+            if logs.bounds(m.log).is_err() {
+                return Err(StorageError::Fatal(format!(
+                    "delivery stream {name}: its log {} is missing",
+                    m.log
+                ))
+                .into());
+            }
+            let delivered = read_progress(meta.as_ref(), &m)?;
+            streams.insert(name, Arc::new(DeliveryState::new(m, delivered)));
+        }
+        let referenced: HashSet<LogId> = streams.values().map(|s| s.meta.read().log).collect();
+        for log in logs.logs() {
+            if log >= FIREHOSE_LOG_BASE && !referenced.contains(&log) {
+                tracing::warn!(log, "deleting log no delivery stream references");
+                logs.delete_log(log)?;
+            }
+        }
+        Ok(Self {
+            config,
+            clock,
+            logs,
+            meta,
+            sink,
+            streams: RwLock::new(streams),
+            control: tokio::sync::Mutex::new(()),
+            rng: parking_lot::Mutex::new(StdRng::seed_from_u64(seed)),
+        })
+    }
+
+    pub fn config(&self) -> &FirehoseConfig {
+        &self.config
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    pub fn arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:firehose:{}:{}:deliverystream/{name}",
+            self.config.region, self.config.account_id
+        )
+    }
+
+    fn not_found(&self, name: &str) -> FirehoseError {
+        FirehoseError::NotFound {
+            name: name.to_owned(),
+            account: self.config.account_id.clone(),
+        }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Result<Arc<DeliveryState>> {
+        self.streams
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| self.not_found(name))
+    }
+
+    fn status(&self, m: &DeliveryStreamMeta) -> DeliveryStreamStatus {
+        if self.now() < m.active_at_ms {
+            DeliveryStreamStatus::Creating
+        } else {
+            DeliveryStreamStatus::Active
+        }
+    }
+
+    fn persist(&self, m: &DeliveryStreamMeta, extra: Vec<MetaOp>) -> Result<()> {
+        let value = serde_json::to_vec(m).map_err(|e| StorageError::Fatal(e.to_string()))?;
+        let mut ops = extra;
+        ops.push(MetaOp::Put {
+            table: FIREHOSE_TABLE.into(),
+            key: m.name.clone(),
+            value,
+        });
+        self.meta.commit(ops).map_err(storage_txn)
+    }
+
+    /// The names of the delivery streams, for the server to start their workers.
+    pub fn names(&self) -> Vec<String> {
+        self.streams.read().keys().cloned().collect()
+    }
+
+    // ---------------------------------------------------------------- control plane
+
+    pub async fn create(&self, input: CreateDeliveryStreamInput) -> Result<String> {
+        let _guard = self.control.lock().await;
+        let name = input.name.clone();
+        if self.streams.read().contains_key(&name) {
+            return Err(FirehoseError::AlreadyExists {
+                name,
+                account: self.config.account_id.clone(),
+            });
+        }
+        if self.streams.read().len() >= self.config.max_delivery_streams {
+            return Err(FirehoseError::LimitExceeded(format!(
+                "You have already consumed your firehose quota of {} hoses. Firehose names: {name}",
+                self.config.max_delivery_streams
+            )));
+        }
+        if input.source != SourceKind::DirectPut {
+            return Err(FirehoseError::InvalidArgument(
+                "Sluice supports DeliveryStreamType DirectPut only, so far.".into(),
+            ));
+        }
+        validate_destination(&input.destination)?;
+        let mut tags = BTreeMap::new();
+        add_tags(&mut tags, &input.tags)?;
+        let log: LogId = match self.meta.get(COUNTERS_TABLE, NEXT_LOG_ID_KEY)? {
+            Some(v) => String::from_utf8_lossy(&v)
+                .parse()
+                .unwrap_or(FIREHOSE_LOG_BASE),
+            None => FIREHOSE_LOG_BASE,
+        };
+        self.logs.create_log(log, RETENTION_MS)?;
+        let now = self.now();
+        let m = DeliveryStreamMeta {
+            format: FORMAT_VERSION,
+            name: name.clone(),
+            created_ms: now,
+            active_at_ms: now + self.config.create_delay_ms,
+            updated_ms: None,
+            source: input.source,
+            log,
+            version_id: 1,
+            destinations: vec![Destination {
+                id: FIRST_DESTINATION_ID.into(),
+                config: input.destination,
+            }],
+            tags,
+            encryption: input.encryption,
+            throughput_hint_mb: input.throughput_hint_mb,
+        };
+        self.persist(
+            &m,
+            vec![MetaOp::Put {
+                table: COUNTERS_TABLE.into(),
+                key: NEXT_LOG_ID_KEY.into(),
+                value: (log + 1).to_string().into_bytes(),
+            }],
+        )?;
+        self.streams
+            .write()
+            .insert(name.clone(), Arc::new(DeliveryState::new(m, 0)));
+        Ok(self.arn(&name))
+    }
+
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let state = self.get(name)?;
+        let m = state.meta.read().clone();
+        let mut ops = vec![MetaOp::Delete {
+            table: FIREHOSE_TABLE.into(),
+            key: name.to_owned(),
+        }];
+        for d in &m.destinations {
+            ops.push(MetaOp::Delete {
+                table: PROGRESS_TABLE.into(),
+                key: progress_key(name, &d.id),
+            });
+        }
+        self.meta.commit(ops).map_err(storage_txn)?;
+        state.deleted.store(true, Ordering::SeqCst);
+        state.new_data.notify_one();
+        self.streams.write().remove(name);
+        // Wait for a delivery in progress to finish before the log goes.
+        let _worker = state.worker.lock().await;
+        match self.logs.delete_log(m.log) {
+            Ok(()) | Err(StorageError::LogNotFound(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn describe(
+        &self,
+        name: &str,
+        limit: Option<u32>,
+        exclusive_start_destination: Option<&str>,
+    ) -> Result<DeliveryStreamDescription> {
+        let state = self.get(name)?;
+        let m = state.meta.read().clone();
+        let limit = limit.unwrap_or(10_000) as usize;
+        let after: Vec<Destination> = m
+            .destinations
+            .iter()
+            .filter(|d| exclusive_start_destination.is_none_or(|s| d.id.as_str() > s))
+            .cloned()
+            .collect();
+        let has_more = after.len() > limit;
+        Ok(DeliveryStreamDescription {
+            name: m.name.clone(),
+            arn: self.arn(&m.name),
+            status: self.status(&m),
+            source: m.source,
+            version_id: m.version_id,
+            created_ms: m.created_ms,
+            updated_ms: m.updated_ms,
+            encryption: m.encryption.clone(),
+            throughput_hint_mb: m.throughput_hint_mb,
+            destinations: after.into_iter().take(limit).collect(),
+            has_more_destinations: has_more,
+        })
+    }
+
+    pub fn list(&self, input: &ListDeliveryStreamsInput) -> ListDeliveryStreamsOutput {
+        let limit = input.limit.unwrap_or(10) as usize;
+        let streams = self.streams.read();
+        let matching: Vec<String> = streams
+            .iter()
+            .filter(|(n, s)| {
+                input
+                    .exclusive_start
+                    .as_deref()
+                    .is_none_or(|start| n.as_str() > start)
+                    && input.source.is_none_or(|k| s.meta.read().source == k)
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        ListDeliveryStreamsOutput {
+            has_more: matching.len() > limit,
+            names: matching.into_iter().take(limit).collect(),
+        }
+    }
+
+    pub async fn update_destination(
+        &self,
+        name: &str,
+        current_version: &str,
+        destination_id: &str,
+        update: S3DestinationUpdate,
+    ) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let state = self.get(name)?;
+        let mut m = (**state.meta.read()).clone();
+        if current_version.parse::<u64>().ok() != Some(m.version_id) {
+            return Err(FirehoseError::VersionMismatch {
+                name: name.to_owned(),
+                current: m.version_id,
+            });
+        }
+        let Some(dest) = m.destinations.iter_mut().find(|d| d.id == destination_id) else {
+            return Err(FirehoseError::InvalidArgument(format!(
+                "Destination Id {destination_id} not found for Firehose {name}."
+            )));
+        };
+        let DestinationConfig::S3(s3) = &mut dest.config;
+        apply_update(s3, update);
+        validate_destination(&dest.config)?;
+        m.version_id += 1;
+        m.updated_ms = Some(self.now());
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        state.new_data.notify_one();
+        Ok(())
+    }
+
+    pub async fn tag(&self, name: &str, tags: &[(String, Option<String>)]) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let state = self.get(name)?;
+        let mut m = (**state.meta.read()).clone();
+        add_tags(&mut m.tags, tags)?;
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        Ok(())
+    }
+
+    pub async fn untag(&self, name: &str, keys: &[String]) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let state = self.get(name)?;
+        let mut m = (**state.meta.read()).clone();
+        for k in keys {
+            m.tags.remove(k);
+        }
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        Ok(())
+    }
+
+    pub fn list_tags(
+        &self,
+        name: &str,
+        exclusive_start: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<ListTagsOutput> {
+        let state = self.get(name)?;
+        let m = state.meta.read().clone();
+        let limit = limit.unwrap_or(50) as usize;
+        let after: Vec<(String, String)> = m
+            .tags
+            .iter()
+            .filter(|(k, _)| exclusive_start.is_none_or(|s| k.as_str() > s))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(ListTagsOutput {
+            has_more: after.len() > limit,
+            tags: after.into_iter().take(limit).collect(),
+        })
+    }
+
+    // ---------------------------------------------------------------- data plane
+
+    fn writable(&self, name: &str) -> Result<Arc<DeliveryState>> {
+        let state = self.get(name)?;
+        let m = state.meta.read().clone();
+        if self.status(&m) != DeliveryStreamStatus::Active {
+            return Err(FirehoseError::InUse {
+                name: name.to_owned(),
+                account: self.config.account_id.clone(),
+                status: self.status(&m).as_str(),
+            });
+        }
+        if m.source != SourceKind::DirectPut {
+            return Err(FirehoseError::InvalidArgument(format!(
+                "This operation is not permitted on KinesisStreamAsSource delivery stream type {name}."
+            )));
+        }
+        Ok(state)
+    }
+
+    /// Appends records durably to the delivery stream's log; answers once they are on disk.
+    async fn append(
+        &self,
+        state: &DeliveryState,
+        records: Vec<bytes::Bytes>,
+    ) -> Result<Vec<String>> {
+        let log = state.meta.read().log;
+        let n = records.len();
+        let append = LogAppend {
+            log,
+            timestamp_ms: self.now(),
+            records: records
+                .into_iter()
+                .map(|value| AppendRecord {
+                    key: bytes::Bytes::new(),
+                    value,
+                })
+                .collect(),
+        };
+        let ack = self
+            .logs
+            .append(vec![append])
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or(Err(StorageError::ShuttingDown))?;
+        state.new_data.notify_one();
+        Ok((0..n as u64)
+            .map(|i| encode_record_id(log, ack.first_offset + i, ack.timestamp_ms))
+            .collect())
+    }
+
+    pub async fn put_record(&self, name: &str, data: bytes::Bytes) -> Result<String> {
+        let state = self.writable(name)?;
+        let ids = self.append(&state, vec![data]).await?;
+        metrics::counter!("sluice_firehose_incoming_records_total", "delivery_stream" => name.to_owned())
+            .increment(1);
+        Ok(ids.into_iter().next().unwrap_or_default())
+    }
+
+    pub async fn put_record_batch(
+        &self,
+        name: &str,
+        records: Vec<bytes::Bytes>,
+    ) -> Result<Vec<PutEntry>> {
+        let state = self.writable(name)?;
+        let total: usize = records.iter().map(|r| r.len()).sum();
+        if total > MAX_BATCH_BYTES {
+            return Err(FirehoseError::InvalidArgument(format!(
+                "Records size exceeds {} MB limit",
+                MAX_BATCH_BYTES / (1024 * 1024)
+            )));
+        }
+        let n = records.len() as u64;
+        let ids = self.append(&state, records).await?;
+        metrics::counter!("sluice_firehose_incoming_records_total", "delivery_stream" => name.to_owned())
+            .increment(n);
+        Ok(ids
+            .into_iter()
+            .map(|record_id| PutEntry::Ok { record_id })
+            .collect())
+    }
+}
+
+impl DeliveryState {
+    fn new(m: DeliveryStreamMeta, delivered: u64) -> Self {
+        let worker = Worker::new(delivered);
+        Self {
+            meta: RwLock::new(Arc::new(m)),
+            new_data: tokio::sync::Notify::new(),
+            worker: tokio::sync::Mutex::new(worker),
+            deleted: AtomicBool::new(false),
+        }
+    }
+}
+
+fn read_progress(meta: &dyn MetaStore, m: &DeliveryStreamMeta) -> Result<u64> {
+    let Some(d) = m.destinations.first() else {
+        return Ok(0);
+    };
+    Ok(
+        match meta.get(PROGRESS_TABLE, &progress_key(&m.name, &d.id))? {
+            Some(v) => String::from_utf8_lossy(&v).parse().unwrap_or(0),
+            None => 0,
+        },
+    )
+}
+
+fn apply_update(s3: &mut S3Destination, u: S3DestinationUpdate) {
+    let S3DestinationUpdate {
+        role_arn,
+        bucket_arn,
+        prefix,
+        error_output_prefix,
+        size_mb,
+        interval_s,
+        compression,
+        encryption,
+        cloudwatch,
+        processing,
+        backup_enabled,
+        file_extension,
+        custom_time_zone,
+    } = u;
+    if let Some(v) = role_arn {
+        s3.role_arn = v;
+    }
+    if let Some(v) = bucket_arn {
+        s3.bucket_arn = v;
+    }
+    if prefix.is_some() {
+        s3.prefix = prefix;
+    }
+    if error_output_prefix.is_some() {
+        s3.error_output_prefix = error_output_prefix;
+    }
+    if let Some(v) = size_mb {
+        s3.buffering.size_mb = v;
+    }
+    if let Some(v) = interval_s {
+        s3.buffering.interval_s = v;
+    }
+    if let Some(v) = compression {
+        s3.compression = v;
+    }
+    if let Some(v) = encryption {
+        s3.encryption = v;
+    }
+    if cloudwatch.is_some() {
+        s3.cloudwatch = cloudwatch;
+    }
+    if processing.is_some() {
+        s3.processing = processing;
+    }
+    if let Some(v) = backup_enabled {
+        s3.backup_enabled = v;
+    }
+    if file_extension.is_some() {
+        s3.file_extension = file_extension;
+    }
+    if custom_time_zone.is_some() {
+        s3.custom_time_zone = custom_time_zone;
+    }
+}
+
+/// Processor types the delivery path runs, so far.
+const SUPPORTED_PROCESSORS: &[&str] = &["AppendDelimiterToRecord"];
+
+fn validate_destination(d: &DestinationConfig) -> Result<()> {
+    let DestinationConfig::S3(s3) = d;
+    let invalid = |m: String| Err(FirehoseError::InvalidArgument(m));
+    if let Some(p) = &s3.prefix {
+        keys::validate_prefix(p, PrefixKind::Prefix).map_err(FirehoseError::InvalidArgument)?;
+    }
+    if let Some(p) = &s3.error_output_prefix {
+        keys::validate_prefix(p, PrefixKind::ErrorOutputPrefix)
+            .map_err(FirehoseError::InvalidArgument)?;
+    }
+    if let Some(tz) = s3.custom_time_zone.as_deref()
+        && !tz.is_empty()
+        && tz != "UTC"
+    {
+        return invalid(format!(
+            "CustomTimeZone {tz} is not supported by Sluice yet; object keys use UTC."
+        ));
+    }
+    if let Some(p) = &s3.processing
+        && p.is_enabled()
+    {
+        for proc in &p.processors {
+            if !SUPPORTED_PROCESSORS.contains(&proc.kind.as_str()) {
+                return invalid(format!(
+                    "Processor type {} is not supported by Sluice yet (supported: {}).",
+                    proc.kind,
+                    SUPPORTED_PROCESSORS.join(", ")
+                ));
+            }
+        }
+    }
+    if s3.backup_enabled && s3.backup.is_none() {
+        return invalid("S3BackupConfiguration is required when S3BackupMode is Enabled.".into());
+    }
+    if s3.backup_enabled {
+        return invalid("S3BackupMode Enabled is not supported by Sluice yet.".into());
+    }
+    Ok(())
+}
+
+fn add_tags(
+    existing: &mut BTreeMap<String, String>,
+    new: &[(String, Option<String>)],
+) -> Result<()> {
+    let mut merged = existing.clone();
+    for (k, v) in new {
+        if k.starts_with("aws:") {
+            return Err(FirehoseError::InvalidArgument(
+                "Tag keys cannot start with 'aws:'.".into(),
+            ));
+        }
+        merged.insert(k.clone(), v.clone().unwrap_or_default());
+    }
+    if merged.len() > MAX_TAGS {
+        return Err(FirehoseError::LimitExceeded(format!(
+            "A Firehose stream cannot have more than {MAX_TAGS} tags."
+        )));
+    }
+    *existing = merged;
+    Ok(())
+}
+
+/// Record ids: the record's log, offset and arrival time, base64 encoded (AWS's are opaque too).
+fn encode_record_id(log: u64, offset: u64, ts: i64) -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    bytes[..8].copy_from_slice(&log.to_be_bytes());
+    bytes[8..16].copy_from_slice(&offset.to_be_bytes());
+    bytes[16..].copy_from_slice(&ts.to_be_bytes());
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

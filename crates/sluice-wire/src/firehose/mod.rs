@@ -1,0 +1,821 @@
+//! Data Firehose (`Firehose_20150804`, AWS JSON 1.1): the operations, their request shapes with
+//! AWS's validation, conversion to domain input, and the error mapping.
+
+pub mod shapes;
+
+use crate::validate::Validator;
+use crate::{Protocol, WireError};
+use shapes::*;
+use sluice_firehose::FirehoseError;
+use sluice_firehose::model::*;
+
+pub const TARGET_PREFIX: &str = "Firehose_20150804";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    CreateDeliveryStream,
+    DeleteDeliveryStream,
+    DescribeDeliveryStream,
+    ListDeliveryStreams,
+    ListTagsForDeliveryStream,
+    PutRecord,
+    PutRecordBatch,
+    StartDeliveryStreamEncryption,
+    StopDeliveryStreamEncryption,
+    TagDeliveryStream,
+    UntagDeliveryStream,
+    UpdateDestination,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 12] = [
+        Operation::CreateDeliveryStream,
+        Operation::DeleteDeliveryStream,
+        Operation::DescribeDeliveryStream,
+        Operation::ListDeliveryStreams,
+        Operation::ListTagsForDeliveryStream,
+        Operation::PutRecord,
+        Operation::PutRecordBatch,
+        Operation::StartDeliveryStreamEncryption,
+        Operation::StopDeliveryStreamEncryption,
+        Operation::TagDeliveryStream,
+        Operation::UntagDeliveryStream,
+        Operation::UpdateDestination,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::CreateDeliveryStream => "CreateDeliveryStream",
+            Operation::DeleteDeliveryStream => "DeleteDeliveryStream",
+            Operation::DescribeDeliveryStream => "DescribeDeliveryStream",
+            Operation::ListDeliveryStreams => "ListDeliveryStreams",
+            Operation::ListTagsForDeliveryStream => "ListTagsForDeliveryStream",
+            Operation::PutRecord => "PutRecord",
+            Operation::PutRecordBatch => "PutRecordBatch",
+            Operation::StartDeliveryStreamEncryption => "StartDeliveryStreamEncryption",
+            Operation::StopDeliveryStreamEncryption => "StopDeliveryStreamEncryption",
+            Operation::TagDeliveryStream => "TagDeliveryStream",
+            Operation::UntagDeliveryStream => "UntagDeliveryStream",
+            Operation::UpdateDestination => "UpdateDestination",
+        }
+    }
+
+    /// `Firehose_20150804.PutRecord` → `PutRecord`.
+    pub fn from_target(target: &str) -> Option<Self> {
+        let (prefix, op) = target.split_once('.')?;
+        if prefix != TARGET_PREFIX {
+            return None;
+        }
+        Self::ALL.into_iter().find(|o| o.name() == op)
+    }
+
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|o| *o == self).unwrap_or(0)
+    }
+}
+
+/// A decoded Firehose request.
+#[derive(Debug)]
+pub enum Request {
+    Create(CreateDeliveryStreamInput),
+    Delete(String),
+    Describe {
+        name: String,
+        limit: Option<u32>,
+        exclusive_start_destination_id: Option<String>,
+    },
+    List(ListDeliveryStreamsInput),
+    PutRecord {
+        name: String,
+        data: bytes::Bytes,
+    },
+    PutRecordBatch {
+        name: String,
+        records: Vec<bytes::Bytes>,
+    },
+    UpdateDestination {
+        name: String,
+        current_version: String,
+        destination_id: String,
+        update: S3DestinationUpdate,
+    },
+    Tag {
+        name: String,
+        tags: Vec<(String, Option<String>)>,
+    },
+    Untag {
+        name: String,
+        keys: Vec<String>,
+    },
+    ListTags {
+        name: String,
+        exclusive_start: Option<String>,
+        limit: Option<u32>,
+    },
+    /// Not implemented yet; answered with a clear error.
+    Unsupported(Operation),
+}
+
+fn is_name(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+fn name_member(v: &mut Validator, member: &str, s: Option<&str>) {
+    v.string(member, s, 1, 64, Some(("[a-zA-Z0-9_.-]+", is_name)));
+}
+
+fn is_tag_key(s: &str) -> bool {
+    !s.starts_with("aws:")
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@%".contains(c))
+}
+
+fn is_tag_value(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@%".contains(c))
+}
+
+fn check_tags(v: &mut Validator, member: &str, tags: &[TagShape]) {
+    for (i, t) in tags.iter().enumerate() {
+        let m = format!("{member}.{}.member.key", i + 1);
+        v.required(&m, &t.key);
+        v.string(
+            &m,
+            t.key.as_deref(),
+            1,
+            128,
+            Some(("^(?!aws:)[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@%]*$", is_tag_key)),
+        );
+        v.string(
+            &format!("{member}.{}.member.value", i + 1),
+            t.value.as_deref(),
+            0,
+            256,
+            Some(("^[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@%]*$", is_tag_value)),
+        );
+    }
+}
+
+fn is_role_arn(s: &str) -> bool {
+    s.starts_with("arn:") && s.contains(":iam::") && s.contains(":role/")
+}
+
+fn is_bucket_arn(s: &str) -> bool {
+    s.starts_with("arn:")
+        && s.split_once(":s3:::").is_some_and(|(_, b)| {
+            !b.is_empty()
+                && b.len() <= 255
+                && b.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '-')
+        })
+}
+
+const COMPRESSIONS: [&str; 5] = ["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
+const PROCESSOR_TYPES: [&str; 6] = [
+    "RecordDeAggregation",
+    "Decompression",
+    "CloudWatchLogProcessing",
+    "Lambda",
+    "MetadataExtraction",
+    "AppendDelimiterToRecord",
+];
+
+/// The members common to S3 configurations and updates; `full` requires RoleARN and BucketARN.
+fn check_s3(v: &mut Validator, member: &str, c: &S3ConfigShape, full: bool) {
+    let m = |x: &str| format!("{member}.{x}");
+    if full {
+        v.required(&m("roleARN"), &c.role_arn);
+        v.required(&m("bucketARN"), &c.bucket_arn);
+    }
+    v.string(
+        &m("roleARN"),
+        c.role_arn.as_deref(),
+        1,
+        512,
+        Some((
+            "arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+",
+            is_role_arn,
+        )),
+    );
+    v.string(
+        &m("bucketARN"),
+        c.bucket_arn.as_deref(),
+        1,
+        2048,
+        Some(("arn:.*:s3:::[\\w\\.\\-]{1,255}", is_bucket_arn)),
+    );
+    v.string(&m("prefix"), c.prefix.as_deref(), 0, 1024, None);
+    v.string(
+        &m("errorOutputPrefix"),
+        c.error_output_prefix.as_deref(),
+        0,
+        1024,
+        None,
+    );
+    if let Some(h) = &c.buffering_hints {
+        v.range(
+            &m("bufferingHints.sizeInMBs"),
+            h.size_in_mbs,
+            Some(1),
+            Some(128),
+        );
+        v.range(
+            &m("bufferingHints.intervalInSeconds"),
+            h.interval_in_seconds,
+            Some(0),
+            Some(900),
+        );
+    }
+    v.one_of(
+        &m("compressionFormat"),
+        c.compression_format.as_deref(),
+        &COMPRESSIONS,
+    );
+    v.one_of(
+        &m("s3BackupMode"),
+        c.s3_backup_mode.as_deref(),
+        &["Disabled", "Enabled"],
+    );
+    if let Some(p) = &c.processing_configuration {
+        for (i, pr) in p.processors.iter().flatten().enumerate() {
+            let pm = m(&format!(
+                "processingConfiguration.processors.{}.member.type",
+                i + 1
+            ));
+            v.required(&pm, &pr.kind);
+            v.one_of(&pm, pr.kind.as_deref(), &PROCESSOR_TYPES);
+        }
+    }
+    v.string(
+        &m("fileExtension"),
+        c.file_extension.as_deref(),
+        0,
+        128,
+        Some(("^$|\\.[0-9a-z!\\-_.*'()]+", |s| {
+            s.is_empty()
+                || (s.starts_with('.')
+                    && s.len() > 1
+                    && s.chars().all(|c| {
+                        c.is_ascii_digit() || c.is_ascii_lowercase() || "!-_.*'()".contains(c)
+                    }))
+        })),
+    );
+    v.string(
+        &m("customTimeZone"),
+        c.custom_time_zone.as_deref(),
+        0,
+        50,
+        Some(("^$|[a-zA-Z/_]+", |s| {
+            s.chars()
+                .all(|c| c.is_ascii_alphabetic() || c == '/' || c == '_')
+        })),
+    );
+}
+
+fn unsupported(what: &str) -> WireError {
+    WireError::invalid_argument(format!("{what} is not supported by Sluice yet."))
+}
+
+/// Refuses parts of an S3 configuration that the delivery path does not act on yet.
+fn refuse_unimplemented_s3(c: &S3ConfigShape) -> Result<(), WireError> {
+    let enabled = |v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .is_some_and(|x| x.get("Enabled").and_then(|e| e.as_bool()).unwrap_or(false))
+    };
+    if enabled(&c.data_format_conversion_configuration) {
+        return Err(unsupported("DataFormatConversionConfiguration"));
+    }
+    if enabled(&c.dynamic_partitioning_configuration) {
+        return Err(unsupported("DynamicPartitioningConfiguration"));
+    }
+    Ok(())
+}
+
+impl Request {
+    pub fn decode(op: Operation, body: &[u8]) -> Result<Request, WireError> {
+        let p = Protocol::Json;
+        let mut v = Validator::new();
+        Ok(match op {
+            Operation::CreateDeliveryStream => {
+                let r: CreateDeliveryStreamRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.one_of(
+                    "deliveryStreamType",
+                    r.delivery_stream_type.as_deref(),
+                    &[
+                        "DirectPut",
+                        "KinesisStreamAsSource",
+                        "MSKAsSource",
+                        "DatabaseAsSource",
+                    ],
+                );
+                if let Some(s3) = &r.extended_s3_destination_configuration {
+                    check_s3(&mut v, "extendedS3DestinationConfiguration", s3, true);
+                }
+                if let Some(s3) = &r.s3_destination_configuration {
+                    check_s3(&mut v, "s3DestinationConfiguration", s3, true);
+                }
+                if let Some(tags) = &r.tags {
+                    v.count(
+                        "tags",
+                        || format!("{} tags", tags.len()),
+                        Some(tags.len()),
+                        1,
+                        50,
+                    );
+                    check_tags(&mut v, "tags", tags);
+                }
+                if let Some(e) = &r.delivery_stream_encryption_configuration_input {
+                    v.required(
+                        "deliveryStreamEncryptionConfigurationInput.keyType",
+                        &e.key_type,
+                    );
+                    v.one_of(
+                        "deliveryStreamEncryptionConfigurationInput.keyType",
+                        e.key_type.as_deref(),
+                        &["AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"],
+                    );
+                }
+                if let Some(d) = &r.direct_put_source_configuration {
+                    v.required(
+                        "directPutSourceConfiguration.throughputHintInMBs",
+                        &d.throughput_hint_in_mbs,
+                    );
+                    v.range(
+                        "directPutSourceConfiguration.throughputHintInMBs",
+                        d.throughput_hint_in_mbs,
+                        Some(1),
+                        Some(100),
+                    );
+                }
+                v.finish()?;
+                let source = match r.delivery_stream_type.as_deref() {
+                    None | Some("DirectPut") => SourceKind::DirectPut,
+                    Some("KinesisStreamAsSource") => {
+                        return Err(unsupported("DeliveryStreamType KinesisStreamAsSource"));
+                    }
+                    Some(other) => return Err(unsupported(&format!("DeliveryStreamType {other}"))),
+                };
+                let others = [
+                    (
+                        "RedshiftDestinationConfiguration",
+                        &r.redshift_destination_configuration,
+                    ),
+                    (
+                        "ElasticsearchDestinationConfiguration",
+                        &r.elasticsearch_destination_configuration,
+                    ),
+                    (
+                        "AmazonopensearchserviceDestinationConfiguration",
+                        &r.amazonopensearchservice_destination_configuration,
+                    ),
+                    (
+                        "SplunkDestinationConfiguration",
+                        &r.splunk_destination_configuration,
+                    ),
+                    (
+                        "HttpEndpointDestinationConfiguration",
+                        &r.http_endpoint_destination_configuration,
+                    ),
+                    (
+                        "AmazonOpenSearchServerlessDestinationConfiguration",
+                        &r.amazon_open_search_serverless_destination_configuration,
+                    ),
+                    (
+                        "SnowflakeDestinationConfiguration",
+                        &r.snowflake_destination_configuration,
+                    ),
+                    (
+                        "IcebergDestinationConfiguration",
+                        &r.iceberg_destination_configuration,
+                    ),
+                    ("MSKSourceConfiguration", &r.msk_source_configuration),
+                    (
+                        "DatabaseSourceConfiguration",
+                        &r.database_source_configuration,
+                    ),
+                    (
+                        "KinesisStreamSourceConfiguration",
+                        &r.kinesis_stream_source_configuration,
+                    ),
+                ];
+                if let Some((what, _)) = others.iter().find(|(_, v)| v.is_some()) {
+                    return Err(unsupported(what));
+                }
+                let destination = match (
+                    &r.extended_s3_destination_configuration,
+                    &r.s3_destination_configuration,
+                ) {
+                    (Some(_), Some(_)) => {
+                        return Err(WireError::invalid_argument(
+                            "Only one destination configuration can be given.",
+                        ));
+                    }
+                    (Some(c), None) => {
+                        refuse_unimplemented_s3(c)?;
+                        DestinationConfig::S3(c.to_domain(false))
+                    }
+                    (None, Some(c)) => DestinationConfig::S3(c.to_domain(true)),
+                    (None, None) => {
+                        return Err(WireError::invalid_argument(
+                            "A destination configuration is required: ExtendedS3DestinationConfiguration or S3DestinationConfiguration.",
+                        ));
+                    }
+                };
+                let encryption = r.delivery_stream_encryption_configuration_input.map(|e| {
+                    StreamEncryptionInput {
+                        key_type: e.key_type.unwrap_or_default(),
+                        key_arn: e.key_arn,
+                    }
+                });
+                if encryption.is_some() {
+                    return Err(unsupported("DeliveryStreamEncryptionConfigurationInput"));
+                }
+                Request::Create(CreateDeliveryStreamInput {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    source,
+                    destination,
+                    tags: r
+                        .tags
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| (t.key.unwrap_or_default(), t.value))
+                        .collect(),
+                    encryption,
+                    throughput_hint_mb: r
+                        .direct_put_source_configuration
+                        .and_then(|d| d.throughput_hint_in_mbs)
+                        .map(|n| n as u32),
+                })
+            }
+            Operation::DeleteDeliveryStream => {
+                let r: NameRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.finish()?;
+                let _ = r.allow_force_delete;
+                Request::Delete(r.delivery_stream_name.unwrap_or_default())
+            }
+            Operation::DescribeDeliveryStream => {
+                let r: DescribeDeliveryStreamRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.range("limit", r.limit, Some(1), Some(10_000));
+                v.string(
+                    "exclusiveStartDestinationId",
+                    r.exclusive_start_destination_id.as_deref(),
+                    1,
+                    100,
+                    None,
+                );
+                v.finish()?;
+                Request::Describe {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    limit: r.limit.map(|l| l as u32),
+                    exclusive_start_destination_id: r.exclusive_start_destination_id,
+                }
+            }
+            Operation::ListDeliveryStreams => {
+                let r: ListDeliveryStreamsRequest = p.decode(body)?;
+                v.range("limit", r.limit, Some(1), Some(10_000));
+                v.one_of(
+                    "deliveryStreamType",
+                    r.delivery_stream_type.as_deref(),
+                    &[
+                        "DirectPut",
+                        "KinesisStreamAsSource",
+                        "MSKAsSource",
+                        "DatabaseAsSource",
+                    ],
+                );
+                name_member(
+                    &mut v,
+                    "exclusiveStartDeliveryStreamName",
+                    r.exclusive_start_delivery_stream_name.as_deref(),
+                );
+                v.finish()?;
+                let source = match r.delivery_stream_type.as_deref() {
+                    Some("DirectPut") => Some(SourceKind::DirectPut),
+                    Some("KinesisStreamAsSource") => Some(SourceKind::KinesisStreamAsSource),
+                    // No delivery stream of the other types can exist.
+                    Some(_) => {
+                        return Ok(Request::List(ListDeliveryStreamsInput {
+                            limit: Some(0),
+                            source: None,
+                            exclusive_start: None,
+                        }));
+                    }
+                    None => None,
+                };
+                Request::List(ListDeliveryStreamsInput {
+                    limit: r.limit.map(|l| l as u32),
+                    source,
+                    exclusive_start: r.exclusive_start_delivery_stream_name,
+                })
+            }
+            Operation::PutRecord => {
+                let r: PutRecordRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.required("record", &r.record);
+                if let Some(rec) = &r.record {
+                    v.required("record.data", &rec.data);
+                    v.blob_len(
+                        "record.data",
+                        rec.data.as_ref().map(|d| d.0.len()),
+                        sluice_firehose::MAX_RECORD_BYTES,
+                    );
+                }
+                v.finish()?;
+                Request::PutRecord {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    data: r
+                        .record
+                        .and_then(|r| r.data)
+                        .map(|d| d.0)
+                        .unwrap_or_default(),
+                }
+            }
+            Operation::PutRecordBatch => {
+                let r: PutRecordBatchRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.required("records", &r.records);
+                if let Some(recs) = &r.records {
+                    v.count(
+                        "records",
+                        || format!("{} records", recs.len()),
+                        Some(recs.len()),
+                        1,
+                        sluice_firehose::MAX_BATCH_RECORDS,
+                    );
+                    for (i, rec) in recs.iter().enumerate() {
+                        let m = format!("records.{}.member.data", i + 1);
+                        v.required(&m, &rec.data);
+                        v.blob_len(
+                            &m,
+                            rec.data.as_ref().map(|d| d.0.len()),
+                            sluice_firehose::MAX_RECORD_BYTES,
+                        );
+                    }
+                }
+                v.finish()?;
+                Request::PutRecordBatch {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    records: r
+                        .records
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|r| r.data.map(|d| d.0).unwrap_or_default())
+                        .collect(),
+                }
+            }
+            Operation::UpdateDestination => {
+                let r: UpdateDestinationRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.required(
+                    "currentDeliveryStreamVersionId",
+                    &r.current_delivery_stream_version_id,
+                );
+                v.string(
+                    "currentDeliveryStreamVersionId",
+                    r.current_delivery_stream_version_id.as_deref(),
+                    1,
+                    50,
+                    Some(("[0-9]+", |s| s.bytes().all(|b| b.is_ascii_digit()))),
+                );
+                v.required("destinationId", &r.destination_id);
+                v.string(
+                    "destinationId",
+                    r.destination_id.as_deref(),
+                    1,
+                    100,
+                    Some(("[a-zA-Z0-9-]+", |s| {
+                        s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    })),
+                );
+                if let Some(u) = &r.extended_s3_destination_update {
+                    check_s3(&mut v, "extendedS3DestinationUpdate", u, false);
+                }
+                if let Some(u) = &r.s3_destination_update {
+                    check_s3(&mut v, "s3DestinationUpdate", u, false);
+                }
+                v.finish()?;
+                let others = [
+                    ("RedshiftDestinationUpdate", &r.redshift_destination_update),
+                    (
+                        "ElasticsearchDestinationUpdate",
+                        &r.elasticsearch_destination_update,
+                    ),
+                    (
+                        "AmazonopensearchserviceDestinationUpdate",
+                        &r.amazonopensearchservice_destination_update,
+                    ),
+                    ("SplunkDestinationUpdate", &r.splunk_destination_update),
+                    (
+                        "HttpEndpointDestinationUpdate",
+                        &r.http_endpoint_destination_update,
+                    ),
+                    (
+                        "AmazonOpenSearchServerlessDestinationUpdate",
+                        &r.amazon_open_search_serverless_destination_update,
+                    ),
+                    (
+                        "SnowflakeDestinationUpdate",
+                        &r.snowflake_destination_update,
+                    ),
+                    ("IcebergDestinationUpdate", &r.iceberg_destination_update),
+                ];
+                if let Some((what, _)) = others.iter().find(|(_, v)| v.is_some()) {
+                    return Err(WireError::invalid_argument(format!(
+                        "{what} does not match the destination type (S3) of this Firehose stream."
+                    )));
+                }
+                let update = match (&r.extended_s3_destination_update, &r.s3_destination_update) {
+                    (Some(u), _) => {
+                        refuse_unimplemented_s3(u)?;
+                        u.to_update()
+                    }
+                    (None, Some(u)) => u.to_update(),
+                    (None, None) => S3DestinationUpdate::default(),
+                };
+                Request::UpdateDestination {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    current_version: r.current_delivery_stream_version_id.unwrap_or_default(),
+                    destination_id: r.destination_id.unwrap_or_default(),
+                    update,
+                }
+            }
+            Operation::TagDeliveryStream => {
+                let r: TagDeliveryStreamRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.required("tags", &r.tags);
+                if let Some(tags) = &r.tags {
+                    v.count(
+                        "tags",
+                        || format!("{} tags", tags.len()),
+                        Some(tags.len()),
+                        1,
+                        50,
+                    );
+                    check_tags(&mut v, "tags", tags);
+                }
+                v.finish()?;
+                Request::Tag {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    tags: r
+                        .tags
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| (t.key.unwrap_or_default(), t.value))
+                        .collect(),
+                }
+            }
+            Operation::UntagDeliveryStream => {
+                let r: UntagDeliveryStreamRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.required("tagKeys", &r.tag_keys);
+                if let Some(keys) = &r.tag_keys {
+                    v.count("tagKeys", || format!("{keys:?}"), Some(keys.len()), 1, 50);
+                }
+                v.finish()?;
+                Request::Untag {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    keys: r.tag_keys.unwrap_or_default(),
+                }
+            }
+            Operation::ListTagsForDeliveryStream => {
+                let r: ListTagsForDeliveryStreamRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.range("limit", r.limit, Some(1), Some(50));
+                v.finish()?;
+                Request::ListTags {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    exclusive_start: r.exclusive_start_tag_key,
+                    limit: r.limit.map(|l| l as u32),
+                }
+            }
+            Operation::StartDeliveryStreamEncryption | Operation::StopDeliveryStreamEncryption => {
+                Request::Unsupported(op)
+            }
+        })
+    }
+}
+
+impl From<FirehoseError> for WireError {
+    fn from(e: FirehoseError) -> Self {
+        let message = e.to_string();
+        match e {
+            FirehoseError::NotFound { .. } => WireError::new("ResourceNotFoundException", message),
+            FirehoseError::AlreadyExists { .. } | FirehoseError::InUse { .. } => {
+                WireError::new("ResourceInUseException", message)
+            }
+            FirehoseError::InvalidArgument(_) => WireError::invalid_argument(message),
+            FirehoseError::LimitExceeded(_) => WireError::new("LimitExceededException", message),
+            FirehoseError::VersionMismatch { .. } => {
+                WireError::new("ConcurrentModificationException", message)
+            }
+            FirehoseError::Storage(sluice_storage::StorageError::ShuttingDown) => WireError {
+                kind: "ServiceUnavailableException",
+                status: 503,
+                message: Some("The service is shutting down; retry.".into()),
+            },
+            FirehoseError::Storage(_) => WireError::internal(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        for op in Operation::ALL {
+            assert_eq!(
+                Operation::from_target(&format!("Firehose_20150804.{}", op.name())),
+                Some(op)
+            );
+        }
+        assert_eq!(Operation::from_target("Kinesis_20131202.PutRecord"), None);
+        assert_eq!(Operation::from_target("Firehose_20150804.Nope"), None);
+    }
+
+    #[test]
+    fn put_record_batch_limits() {
+        let body = serde_json::json!({
+            "DeliveryStreamName": "x",
+            "Records": (0..501).map(|_| serde_json::json!({"Data": "YQ=="})).collect::<Vec<_>>(),
+        });
+        let e =
+            Request::decode(Operation::PutRecordBatch, body.to_string().as_bytes()).unwrap_err();
+        assert_eq!(e.kind, "ValidationException");
+        assert!(
+            e.message
+                .unwrap()
+                .contains("Member must have length less than or equal to 500")
+        );
+    }
+
+    #[test]
+    fn unsupported_destinations_are_refused() {
+        let body = serde_json::json!({
+            "DeliveryStreamName": "x",
+            "RedshiftDestinationConfiguration": {"ClusterJDBCURL": "jdbc:x"},
+        });
+        let e = Request::decode(Operation::CreateDeliveryStream, body.to_string().as_bytes())
+            .unwrap_err();
+        assert_eq!(e.kind, "InvalidArgumentException");
+    }
+
+    #[test]
+    fn any_bytes_never_panic() {
+        for op in Operation::ALL {
+            for body in [&b""[..], b"{", b"[]", b"{\"Records\":[{}]}", b"\xff\x00"] {
+                let _ = Request::decode(op, body);
+            }
+        }
+    }
+}

@@ -1,0 +1,656 @@
+//! The JSON shapes of the Firehose operations (`Firehose_20150804`), and their conversion to and
+//! from the domain's model. Member names are AWS's.
+
+use crate::types::{Blob, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sluice_firehose::model::*;
+
+// ------------------------------------------------------------------ shared configuration
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct BufferingHintsShape {
+    #[serde(rename = "SizeInMBs", skip_serializing_if = "Option::is_none")]
+    pub size_in_mbs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_in_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct KmsEncryptionConfig {
+    #[serde(rename = "AWSKMSKeyARN")]
+    pub aws_kms_key_arn: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptionConfigurationShape {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_encryption_config: Option<String>,
+    #[serde(
+        rename = "KMSEncryptionConfig",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_encryption_config: Option<KmsEncryptionConfig>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct CloudWatchLoggingOptionsShape {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_stream_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProcessorParameterShape {
+    pub parameter_name: Option<String>,
+    pub parameter_value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProcessorShape {
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<ProcessorParameterShape>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProcessingConfigurationShape {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processors: Option<Vec<ProcessorShape>>,
+}
+
+/// ExtendedS3DestinationConfiguration, S3DestinationConfiguration and their Update forms (the
+/// older forms are subsets; every member is optional here and checked by the validator).
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct S3ConfigShape {
+    #[serde(rename = "RoleARN")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "BucketARN")]
+    pub bucket_arn: Option<String>,
+    pub prefix: Option<String>,
+    pub error_output_prefix: Option<String>,
+    pub buffering_hints: Option<BufferingHintsShape>,
+    pub compression_format: Option<String>,
+    pub encryption_configuration: Option<EncryptionConfigurationShape>,
+    pub cloud_watch_logging_options: Option<CloudWatchLoggingOptionsShape>,
+    pub processing_configuration: Option<ProcessingConfigurationShape>,
+    #[serde(rename = "S3BackupMode")]
+    pub s3_backup_mode: Option<String>,
+    #[serde(rename = "S3BackupConfiguration")]
+    pub s3_backup_configuration: Option<Box<S3ConfigShape>>,
+    #[serde(rename = "S3BackupUpdate")]
+    pub s3_backup_update: Option<Box<S3ConfigShape>>,
+    pub data_format_conversion_configuration: Option<Value>,
+    pub dynamic_partitioning_configuration: Option<Value>,
+    pub file_extension: Option<String>,
+    pub custom_time_zone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagShape {
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+pub(crate) fn compression_of(s: &str) -> Option<Compression> {
+    Some(match s {
+        "UNCOMPRESSED" => Compression::Uncompressed,
+        "GZIP" => Compression::Gzip,
+        "ZIP" => Compression::Zip,
+        "Snappy" => Compression::Snappy,
+        "HADOOP_SNAPPY" => Compression::HadoopSnappy,
+        _ => return None,
+    })
+}
+
+fn compression_name(c: Compression) -> &'static str {
+    match c {
+        Compression::Uncompressed => "UNCOMPRESSED",
+        Compression::Gzip => "GZIP",
+        Compression::Zip => "ZIP",
+        Compression::Snappy => "Snappy",
+        Compression::HadoopSnappy => "HADOOP_SNAPPY",
+    }
+}
+
+pub(crate) fn encryption_of(e: &EncryptionConfigurationShape) -> ObjectEncryption {
+    match e
+        .kms_encryption_config
+        .as_ref()
+        .and_then(|k| k.aws_kms_key_arn.clone())
+    {
+        Some(key_arn) => ObjectEncryption::Kms { key_arn },
+        None => ObjectEncryption::None,
+    }
+}
+
+pub(crate) fn processing_of(p: &ProcessingConfigurationShape) -> Processing {
+    Processing {
+        enabled: p.enabled,
+        processors: p
+            .processors
+            .iter()
+            .flatten()
+            .map(|pr| Processor {
+                kind: pr.kind.clone().unwrap_or_default(),
+                parameters: pr
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .map(|x| {
+                        (
+                            x.parameter_name.clone().unwrap_or_default(),
+                            x.parameter_value.clone().unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn cloudwatch_of(c: &CloudWatchLoggingOptionsShape) -> CloudWatchLogging {
+    CloudWatchLogging {
+        enabled: c.enabled,
+        log_group_name: c.log_group_name.clone(),
+        log_stream_name: c.log_stream_name.clone(),
+    }
+}
+
+impl S3ConfigShape {
+    /// The domain destination (after validation, so required members are present).
+    pub(crate) fn to_domain(&self, legacy_form: bool) -> S3Destination {
+        let defaults = BufferingHints::default();
+        let hints = self.buffering_hints.clone().unwrap_or_default();
+        S3Destination {
+            role_arn: self.role_arn.clone().unwrap_or_default(),
+            bucket_arn: self.bucket_arn.clone().unwrap_or_default(),
+            prefix: self.prefix.clone(),
+            error_output_prefix: self.error_output_prefix.clone(),
+            buffering: BufferingHints {
+                size_mb: hints
+                    .size_in_mbs
+                    .map_or(defaults.size_mb, |v| v.clamp(1, 128) as u32),
+                interval_s: hints
+                    .interval_in_seconds
+                    .map_or(defaults.interval_s, |v| v.clamp(0, 900) as u32),
+            },
+            compression: self
+                .compression_format
+                .as_deref()
+                .and_then(compression_of)
+                .unwrap_or_default(),
+            encryption: self
+                .encryption_configuration
+                .as_ref()
+                .map(encryption_of)
+                .unwrap_or_default(),
+            cloudwatch: self.cloud_watch_logging_options.as_ref().map(cloudwatch_of),
+            processing: self.processing_configuration.as_ref().map(processing_of),
+            backup_enabled: self.s3_backup_mode.as_deref() == Some("Enabled"),
+            backup: self
+                .s3_backup_configuration
+                .as_ref()
+                .map(|b| Box::new(b.to_domain(true))),
+            file_extension: self.file_extension.clone(),
+            custom_time_zone: self.custom_time_zone.clone(),
+            legacy_form,
+        }
+    }
+
+    pub(crate) fn to_update(&self) -> S3DestinationUpdate {
+        let hints = self.buffering_hints.clone().unwrap_or_default();
+        S3DestinationUpdate {
+            role_arn: self.role_arn.clone(),
+            bucket_arn: self.bucket_arn.clone(),
+            prefix: self.prefix.clone(),
+            error_output_prefix: self.error_output_prefix.clone(),
+            size_mb: hints.size_in_mbs.map(|v| v.clamp(1, 128) as u32),
+            interval_s: hints.interval_in_seconds.map(|v| v.clamp(0, 900) as u32),
+            compression: self.compression_format.as_deref().and_then(compression_of),
+            encryption: self.encryption_configuration.as_ref().map(encryption_of),
+            cloudwatch: self.cloud_watch_logging_options.as_ref().map(cloudwatch_of),
+            processing: self.processing_configuration.as_ref().map(processing_of),
+            backup_enabled: self.s3_backup_mode.as_deref().map(|m| m == "Enabled"),
+            file_extension: self.file_extension.clone(),
+            custom_time_zone: self.custom_time_zone.clone(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ requests
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeliveryStreamEncryptionConfigurationInputShape {
+    #[serde(rename = "KeyARN")]
+    pub key_arn: Option<String>,
+    pub key_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DirectPutSourceConfigurationShape {
+    #[serde(rename = "ThroughputHintInMBs")]
+    pub throughput_hint_in_mbs: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateDeliveryStreamRequest {
+    pub delivery_stream_name: Option<String>,
+    pub delivery_stream_type: Option<String>,
+    pub direct_put_source_configuration: Option<DirectPutSourceConfigurationShape>,
+    pub kinesis_stream_source_configuration: Option<Value>,
+    pub delivery_stream_encryption_configuration_input:
+        Option<DeliveryStreamEncryptionConfigurationInputShape>,
+    #[serde(rename = "S3DestinationConfiguration")]
+    pub s3_destination_configuration: Option<S3ConfigShape>,
+    #[serde(rename = "ExtendedS3DestinationConfiguration")]
+    pub extended_s3_destination_configuration: Option<S3ConfigShape>,
+    pub redshift_destination_configuration: Option<Value>,
+    pub elasticsearch_destination_configuration: Option<Value>,
+    pub amazonopensearchservice_destination_configuration: Option<Value>,
+    pub splunk_destination_configuration: Option<Value>,
+    pub http_endpoint_destination_configuration: Option<Value>,
+    pub tags: Option<Vec<TagShape>>,
+    pub amazon_open_search_serverless_destination_configuration: Option<Value>,
+    #[serde(rename = "MSKSourceConfiguration")]
+    pub msk_source_configuration: Option<Value>,
+    pub snowflake_destination_configuration: Option<Value>,
+    pub iceberg_destination_configuration: Option<Value>,
+    pub database_source_configuration: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NameRequest {
+    pub delivery_stream_name: Option<String>,
+    pub allow_force_delete: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeDeliveryStreamRequest {
+    pub delivery_stream_name: Option<String>,
+    pub limit: Option<i64>,
+    pub exclusive_start_destination_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListDeliveryStreamsRequest {
+    pub limit: Option<i64>,
+    pub delivery_stream_type: Option<String>,
+    pub exclusive_start_delivery_stream_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecordShape {
+    pub data: Option<Blob>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordRequest {
+    pub delivery_stream_name: Option<String>,
+    pub record: Option<RecordShape>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordBatchRequest {
+    pub delivery_stream_name: Option<String>,
+    pub records: Option<Vec<RecordShape>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateDestinationRequest {
+    pub delivery_stream_name: Option<String>,
+    pub current_delivery_stream_version_id: Option<String>,
+    pub destination_id: Option<String>,
+    #[serde(rename = "S3DestinationUpdate")]
+    pub s3_destination_update: Option<S3ConfigShape>,
+    #[serde(rename = "ExtendedS3DestinationUpdate")]
+    pub extended_s3_destination_update: Option<S3ConfigShape>,
+    pub redshift_destination_update: Option<Value>,
+    pub elasticsearch_destination_update: Option<Value>,
+    pub amazonopensearchservice_destination_update: Option<Value>,
+    pub splunk_destination_update: Option<Value>,
+    pub http_endpoint_destination_update: Option<Value>,
+    pub amazon_open_search_serverless_destination_update: Option<Value>,
+    pub snowflake_destination_update: Option<Value>,
+    pub iceberg_destination_update: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagDeliveryStreamRequest {
+    pub delivery_stream_name: Option<String>,
+    pub tags: Option<Vec<TagShape>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagDeliveryStreamRequest {
+    pub delivery_stream_name: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsForDeliveryStreamRequest {
+    pub delivery_stream_name: Option<String>,
+    pub exclusive_start_tag_key: Option<String>,
+    pub limit: Option<i64>,
+}
+
+// ------------------------------------------------------------------ responses
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateDeliveryStreamResponse {
+    #[serde(rename = "DeliveryStreamARN")]
+    pub delivery_stream_arn: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordResponse {
+    pub record_id: String,
+    pub encrypted: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordBatchEntryShape {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordBatchResponse {
+    pub failed_put_count: usize,
+    pub encrypted: bool,
+    pub request_responses: Vec<PutRecordBatchEntryShape>,
+}
+
+impl PutRecordBatchResponse {
+    pub fn new(entries: Vec<PutEntry>, encrypted: bool) -> Self {
+        let failed = entries
+            .iter()
+            .filter(|e| matches!(e, PutEntry::Failed { .. }))
+            .count();
+        Self {
+            failed_put_count: failed,
+            encrypted,
+            request_responses: entries
+                .into_iter()
+                .map(|e| match e {
+                    PutEntry::Ok { record_id } => PutRecordBatchEntryShape {
+                        record_id: Some(record_id),
+                        error_code: None,
+                        error_message: None,
+                    },
+                    PutEntry::Failed { code, message } => PutRecordBatchEntryShape {
+                        record_id: None,
+                        error_code: Some(code),
+                        error_message: Some(message),
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListDeliveryStreamsResponse {
+    pub delivery_stream_names: Vec<String>,
+    pub has_more_delivery_streams: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsForDeliveryStreamResponse {
+    pub tags: Vec<TagShape>,
+    pub has_more_tags: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct S3DescriptionShape {
+    #[serde(rename = "RoleARN")]
+    pub role_arn: String,
+    #[serde(rename = "BucketARN")]
+    pub bucket_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_output_prefix: Option<String>,
+    pub buffering_hints: BufferingHintsShape,
+    pub compression_format: &'static str,
+    pub encryption_configuration: EncryptionConfigurationShape,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logging_options: Option<CloudWatchLoggingOptionsShape>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_configuration: Option<ProcessingConfigurationShape>,
+    #[serde(rename = "S3BackupMode", skip_serializing_if = "Option::is_none")]
+    pub s3_backup_mode: Option<&'static str>,
+    #[serde(
+        rename = "S3BackupDescription",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub s3_backup_description: Option<Box<S3DescriptionShape>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_extension: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_time_zone: Option<String>,
+}
+
+impl S3DescriptionShape {
+    fn new(d: &S3Destination, extended: bool) -> Self {
+        let encryption = match &d.encryption {
+            ObjectEncryption::None => EncryptionConfigurationShape {
+                no_encryption_config: Some("NoEncryption".into()),
+                kms_encryption_config: None,
+            },
+            ObjectEncryption::Kms { key_arn } => EncryptionConfigurationShape {
+                no_encryption_config: None,
+                kms_encryption_config: Some(KmsEncryptionConfig {
+                    aws_kms_key_arn: Some(key_arn.clone()),
+                }),
+            },
+        };
+        let cloudwatch = d
+            .cloudwatch
+            .as_ref()
+            .map(|c| CloudWatchLoggingOptionsShape {
+                enabled: c.enabled,
+                log_group_name: c.log_group_name.clone(),
+                log_stream_name: c.log_stream_name.clone(),
+            });
+        let (processing, backup_mode, backup, extension, tz) = if extended {
+            (
+                d.processing.as_ref().map(|p| ProcessingConfigurationShape {
+                    enabled: p.enabled,
+                    processors: Some(
+                        p.processors
+                            .iter()
+                            .map(|pr| ProcessorShape {
+                                kind: Some(pr.kind.clone()),
+                                parameters: Some(
+                                    pr.parameters
+                                        .iter()
+                                        .map(|(k, v)| ProcessorParameterShape {
+                                            parameter_name: Some(k.clone()),
+                                            parameter_value: Some(v.clone()),
+                                        })
+                                        .collect(),
+                                ),
+                            })
+                            .collect(),
+                    ),
+                }),
+                Some(if d.backup_enabled {
+                    "Enabled"
+                } else {
+                    "Disabled"
+                }),
+                d.backup
+                    .as_ref()
+                    .map(|b| Box::new(S3DescriptionShape::new(b, false))),
+                d.file_extension.clone(),
+                d.custom_time_zone.clone(),
+            )
+        } else {
+            (None, None, None, None, None)
+        };
+        Self {
+            role_arn: d.role_arn.clone(),
+            bucket_arn: d.bucket_arn.clone(),
+            prefix: d.prefix.clone(),
+            error_output_prefix: d.error_output_prefix.clone(),
+            buffering_hints: BufferingHintsShape {
+                size_in_mbs: Some(i64::from(d.buffering.size_mb)),
+                interval_in_seconds: Some(i64::from(d.buffering.interval_s)),
+            },
+            compression_format: compression_name(d.compression),
+            encryption_configuration: encryption,
+            cloud_watch_logging_options: cloudwatch,
+            processing_configuration: processing,
+            s3_backup_mode: backup_mode,
+            s3_backup_description: backup,
+            file_extension: extension,
+            custom_time_zone: tz,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DestinationDescriptionShape {
+    pub destination_id: String,
+    #[serde(rename = "S3DestinationDescription")]
+    pub s3_destination_description: S3DescriptionShape,
+    #[serde(rename = "ExtendedS3DestinationDescription")]
+    pub extended_s3_destination_description: S3DescriptionShape,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptionStatusShape {
+    #[serde(rename = "KeyARN", skip_serializing_if = "Option::is_none")]
+    pub key_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DirectPutSourceDescriptionShape {
+    #[serde(rename = "ThroughputHintInMBs")]
+    pub throughput_hint_in_mbs: u32,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SourceDescriptionShape {
+    pub direct_put_source_description: DirectPutSourceDescriptionShape,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeliveryStreamDescriptionShape {
+    pub delivery_stream_name: String,
+    #[serde(rename = "DeliveryStreamARN")]
+    pub delivery_stream_arn: String,
+    pub delivery_stream_status: &'static str,
+    pub delivery_stream_encryption_configuration: EncryptionStatusShape,
+    pub delivery_stream_type: &'static str,
+    pub version_id: String,
+    pub create_timestamp: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_timestamp: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceDescriptionShape>,
+    pub destinations: Vec<DestinationDescriptionShape>,
+    pub has_more_destinations: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeDeliveryStreamResponse {
+    pub delivery_stream_description: DeliveryStreamDescriptionShape,
+}
+
+impl From<DeliveryStreamDescription> for DescribeDeliveryStreamResponse {
+    fn from(d: DeliveryStreamDescription) -> Self {
+        let encryption = match &d.encryption {
+            Some(e) => EncryptionStatusShape {
+                key_arn: e.key_arn.clone(),
+                key_type: Some(e.key_type.clone()),
+                status: "ENABLED",
+            },
+            None => EncryptionStatusShape {
+                key_arn: None,
+                key_type: None,
+                status: "DISABLED",
+            },
+        };
+        Self {
+            delivery_stream_description: DeliveryStreamDescriptionShape {
+                delivery_stream_name: d.name,
+                delivery_stream_arn: d.arn,
+                delivery_stream_status: d.status.as_str(),
+                delivery_stream_encryption_configuration: encryption,
+                delivery_stream_type: d.source.as_str(),
+                version_id: d.version_id.to_string(),
+                create_timestamp: Timestamp(d.created_ms),
+                last_update_timestamp: d.updated_ms.map(Timestamp),
+                source: d.throughput_hint_mb.map(|mb| SourceDescriptionShape {
+                    direct_put_source_description: DirectPutSourceDescriptionShape {
+                        throughput_hint_in_mbs: mb,
+                    },
+                }),
+                destinations: d
+                    .destinations
+                    .iter()
+                    .map(|dest| {
+                        let DestinationConfig::S3(s3) = &dest.config;
+                        DestinationDescriptionShape {
+                            destination_id: dest.id.clone(),
+                            s3_destination_description: S3DescriptionShape::new(s3, false),
+                            extended_s3_destination_description: S3DescriptionShape::new(s3, true),
+                        }
+                    })
+                    .collect(),
+                has_more_destinations: d.has_more_destinations,
+            },
+        }
+    }
+}
