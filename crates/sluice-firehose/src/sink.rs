@@ -1,5 +1,6 @@
 //! Where delivered objects go. [`ObjectSink`] is the seam: the embedded default is
-//! [`LocalDirSink`], a directory per bucket; an S3-compatible store implements the same trait.
+//! [`LocalDirSink`], a directory per bucket; [`S3Sink`] writes to an S3-compatible store through
+//! the `object_store` crate; [`BucketRouter`] picks one per bucket name.
 
 use bytes::Bytes;
 use std::future::Future;
@@ -46,6 +47,135 @@ impl ObjectSink for LocalDirSink {
                 .map_err(|e| SinkError(e.to_string()))?
                 .map_err(|e| SinkError(e.to_string()))
         })
+    }
+}
+
+/// Credentials and endpoint of an S3-compatible store.
+#[derive(Debug, Clone)]
+pub struct S3Endpoint {
+    /// `http://host:port` or `https://host`; buckets are addressed path-style.
+    pub url: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// An S3-compatible store; one `object_store` client per bucket, made on first use.
+pub struct S3Sink {
+    endpoint: S3Endpoint,
+    clients:
+        parking_lot::Mutex<std::collections::HashMap<String, Arc<object_store::aws::AmazonS3>>>,
+}
+
+use std::sync::Arc;
+
+impl S3Sink {
+    pub fn new(endpoint: S3Endpoint) -> Self {
+        install_crypto_provider();
+        Self {
+            endpoint,
+            clients: Default::default(),
+        }
+    }
+
+    fn client(&self, bucket: &str) -> Result<Arc<object_store::aws::AmazonS3>, SinkError> {
+        let mut clients = self.clients.lock();
+        if let Some(c) = clients.get(bucket) {
+            return Ok(c.clone());
+        }
+        let e = &self.endpoint;
+        let client = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(e.url.trim_end_matches('/'))
+            .with_allow_http(e.url.starts_with("http://"))
+            .with_virtual_hosted_style_request(false)
+            .with_region(&e.region)
+            .with_access_key_id(&e.access_key_id)
+            .with_secret_access_key(&e.secret_access_key)
+            .with_bucket_name(bucket)
+            // Delivery retries on its own schedule (and counts the failures); one try here.
+            .with_retry(object_store::RetryConfig {
+                max_retries: 0,
+                ..Default::default()
+            })
+            .build()
+            .map_err(|e| SinkError(e.to_string()))?;
+        let client = Arc::new(client);
+        clients.insert(bucket.to_owned(), client.clone());
+        Ok(client)
+    }
+}
+
+impl ObjectSink for S3Sink {
+    fn put(&self, bucket: &str, key: &str, body: Bytes) -> BoxFuture<Result<(), SinkError>> {
+        use object_store::ObjectStoreExt;
+        let client = self.client(bucket);
+        let path = object_store::path::Path::from(key);
+        Box::pin(async move {
+            client?
+                .put(&path, object_store::PutPayload::from(body))
+                .await
+                .map(|_| ())
+                .map_err(|e| SinkError(e.to_string()))
+        })
+    }
+}
+
+/// rustls needs a process-wide provider for clients that do not name one (reqwest, here).
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Picks a sink per bucket: an explicit mapping first, then the default.
+pub struct BucketRouter {
+    buckets: std::collections::HashMap<String, Arc<dyn ObjectSink>>,
+    default: Arc<dyn ObjectSink>,
+}
+
+impl BucketRouter {
+    pub fn new(default: Arc<dyn ObjectSink>) -> Self {
+        Self {
+            buckets: Default::default(),
+            default,
+        }
+    }
+
+    pub fn with_bucket(mut self, bucket: impl Into<String>, sink: Arc<dyn ObjectSink>) -> Self {
+        self.buckets.insert(bucket.into(), sink);
+        self
+    }
+}
+
+impl ObjectSink for BucketRouter {
+    fn put(&self, bucket: &str, key: &str, body: Bytes) -> BoxFuture<Result<(), SinkError>> {
+        self.buckets
+            .get(bucket)
+            .unwrap_or(&self.default)
+            .put(bucket, key, body)
+    }
+}
+
+/// A local directory that *is* one bucket (a `file://` mapping): object `KEY` is `DIR/KEY`.
+pub struct DirBucketSink {
+    dir: PathBuf,
+}
+
+impl DirBucketSink {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+}
+
+impl ObjectSink for DirBucketSink {
+    fn put(&self, _bucket: &str, key: &str, body: Bytes) -> BoxFuture<Result<(), SinkError>> {
+        // The directory's parent stands in as the root, and its own name as the bucket.
+        let parent = self.dir.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let name = self
+            .dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
+        LocalDirSink::new(parent).put(&name, key, body)
     }
 }
 

@@ -54,6 +54,13 @@ pub struct ServerConfig {
     /// The embedded object store Firehose delivers S3 destinations to: bucket `NAME` is the
     /// directory `s3_dir/NAME` (`None`: `<data_dir>/s3`).
     pub s3_dir: Option<PathBuf>,
+    /// An S3-compatible endpoint for every bucket not mapped in `s3_buckets` (instead of
+    /// `s3_dir`).
+    pub s3_endpoint: Option<String>,
+    /// Access key id and secret for S3-compatible endpoints.
+    pub s3_credential: Option<(String, String)>,
+    /// Bucket name → `file:///dir` (that directory is the bucket) or `http(s)://endpoint`.
+    pub s3_buckets: Vec<(String, String)>,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +89,9 @@ impl Default for ServerConfig {
             auth: AuthMode::None,
             credentials: Vec::new(),
             s3_dir: None,
+            s3_endpoint: None,
+            s3_credential: None,
+            s3_buckets: Vec::new(),
             limits: sluice_streams::limits::LimitsMode::Off,
         }
     }

@@ -113,7 +113,7 @@ pub async fn run(
         clock.clone(),
         logs.clone(),
         meta,
-        Arc::new(sluice_firehose::sink::LocalDirSink::new(s3_dir)),
+        object_sink(&config, s3_dir),
         rand::random(),
     )?);
     let (stop_deliveries, stop_rx) = tokio::sync::watch::channel(false);
@@ -194,6 +194,38 @@ pub async fn run(
     logs.shutdown().await;
     served?;
     Ok(())
+}
+
+/// Where Firehose S3 destinations deliver: each mapped bucket to its place, the rest to the
+/// S3-compatible endpoint if one is set, else to the embedded directory store.
+fn object_sink(
+    config: &ServerConfig,
+    s3_dir: std::path::PathBuf,
+) -> Arc<dyn sluice_firehose::sink::ObjectSink> {
+    use sluice_firehose::sink::*;
+    let (key, secret) = config
+        .s3_credential
+        .clone()
+        .unwrap_or_else(|| ("sluice".into(), "sluice".into()));
+    let endpoint = |url: &str| S3Endpoint {
+        url: url.to_owned(),
+        region: config.region.clone(),
+        access_key_id: key.clone(),
+        secret_access_key: secret.clone(),
+    };
+    let default: Arc<dyn ObjectSink> = match &config.s3_endpoint {
+        Some(url) => Arc::new(S3Sink::new(endpoint(url))),
+        None => Arc::new(LocalDirSink::new(s3_dir)),
+    };
+    let mut router = BucketRouter::new(default);
+    for (name, url) in &config.s3_buckets {
+        let sink: Arc<dyn ObjectSink> = match url.strip_prefix("file://") {
+            Some(dir) => Arc::new(DirBucketSink::new(dir)),
+            None => Arc::new(S3Sink::new(endpoint(url))),
+        };
+        router = router.with_bucket(name.clone(), sink);
+    }
+    Arc::new(router)
 }
 
 fn router(state: Arc<AppState>) -> Router {

@@ -62,6 +62,24 @@ pub struct ServeArgs {
     /// directory DIR/NAME [default: <data-dir>/s3].
     #[arg(long, env = "SLUICE_S3_DIR", value_name = "DIR")]
     s3_dir: Option<PathBuf>,
+    /// Deliver S3 destinations to this S3-compatible endpoint instead (e.g.
+    /// `http://127.0.0.1:9000`; buckets addressed path-style) [default: the --s3-dir store].
+    #[arg(long, env = "SLUICE_S3_ENDPOINT", value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// Credentials for --s3-endpoint and mapped endpoints, `ACCESS_KEY_ID:SECRET` [default:
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY].
+    #[arg(long, env = "SLUICE_S3_CREDENTIAL", value_name = "KEY:SECRET")]
+    s3_credential: Option<String>,
+    /// Where one bucket goes, `NAME=URL`: `file:///dir` (the directory is the bucket) or an
+    /// S3-compatible endpoint `http(s)://...`; repeat for more (SLUICE_S3_BUCKETS takes a
+    /// comma-separated list).
+    #[arg(
+        long = "s3-bucket",
+        env = "SLUICE_S3_BUCKETS",
+        value_delimiter = ',',
+        value_name = "NAME=URL"
+    )]
+    s3_buckets: Vec<String>,
     /// An ON_DEMAND stream doubles its shards when its write rate over this many milliseconds
     /// reaches half of its shards' capacity (1 MiB/s or 1,000 records/s each) [default: 60000].
     #[arg(long, env = "SLUICE_ON_DEMAND_WINDOW_MS")]
@@ -121,6 +139,9 @@ struct FileConfig {
     consumer_delay_ms: Option<i64>,
     subscription_lifetime_ms: Option<i64>,
     s3_dir: Option<PathBuf>,
+    s3_endpoint: Option<String>,
+    s3_credential: Option<String>,
+    s3_buckets: Option<Vec<String>>,
     on_demand_window_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
@@ -216,6 +237,9 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         credentials: Vec::new(),
         limits: LimitsMode::Off,
         s3_dir: args.s3_dir.or(file.s3_dir),
+        s3_endpoint: args.s3_endpoint.or(file.s3_endpoint),
+        s3_credential: None,
+        s3_buckets: Vec::new(),
     };
     config.limits = match args.limits.or(file.limits).as_deref() {
         None | Some("off") => LimitsMode::Off,
@@ -278,6 +302,44 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         (None, None) => None,
         _ => anyhow::bail!("--tls-cert and --tls-key go together"),
     };
+    let s3_credential = args
+        .s3_credential
+        .or(file.s3_credential)
+        .map(|c| {
+            c.split_once(':')
+                .map(|(k, s)| (k.to_owned(), s.to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("--s3-credential: expected ACCESS_KEY_ID:SECRET"))
+        })
+        .transpose()?
+        .or_else(|| {
+            Some((
+                std::env::var("AWS_ACCESS_KEY_ID").ok()?,
+                std::env::var("AWS_SECRET_ACCESS_KEY").ok()?,
+            ))
+        });
+    config.s3_credential = s3_credential;
+    let s3_buckets = if args.s3_buckets.is_empty() {
+        file.s3_buckets.unwrap_or_default()
+    } else {
+        args.s3_buckets
+    };
+    config.s3_buckets = s3_buckets
+        .iter()
+        .map(|b| {
+            let (name, url) = b
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--s3-bucket: expected NAME=URL, got {b:?}"))?;
+            if !(url.starts_with("file://")
+                || url.starts_with("http://")
+                || url.starts_with("https://"))
+            {
+                anyhow::bail!(
+                    "--s3-bucket {name}: {url:?} is not a file://, http:// or https:// URL"
+                );
+            }
+            Ok((name.to_owned(), url.to_owned()))
+        })
+        .collect::<anyhow::Result<_>>()?;
     if config.subscription_lifetime_ms < 1 {
         anyhow::bail!("--subscription-lifetime-ms must be at least 1");
     }
