@@ -34,6 +34,20 @@ pub(crate) struct Worker {
     buffered_bytes: usize,
     retry_at_ms: Option<i64>,
     failures: u32,
+    attempt: Attempt,
+}
+
+/// The state of delivering the current buffer, kept across retries.
+#[derive(Default)]
+pub(crate) struct Attempt {
+    /// When the first try of this buffer failed (the retry duration counts from it).
+    first_failure_ms: Option<i64>,
+    /// HTTP endpoints: the request id, the same for every try of one request (as AWS).
+    request_id: Option<String>,
+    /// `AllData` backup of this buffer already written.
+    backup_done: bool,
+    attempts: u32,
+    last_error: Option<(String, String)>,
 }
 
 /// What one step did, and when the stream wants to be looked at again.
@@ -56,6 +70,7 @@ impl Worker {
             buffered_bytes: 0,
             retry_at_ms: None,
             failures: 0,
+            attempt: Attempt::default(),
         }
     }
 }
@@ -125,7 +140,8 @@ impl Firehose {
     }
 
     pub(crate) async fn step(&self, state: &DeliveryState) -> crate::Result<StepOutcome> {
-        let mut w = state.worker.lock().await;
+        let mut guard = state.worker.lock().await;
+        let w = &mut *guard;
         let mut out = StepOutcome::default();
         loop {
             if state.deleted.load(Ordering::SeqCst) {
@@ -135,8 +151,8 @@ impl Firehose {
             let Some(dest) = meta.destinations.first() else {
                 return Ok(out);
             };
-            let DestinationConfig::S3(s3) = &dest.config;
-            let size_limit = (s3.buffering.size_mb as usize).max(1) * MIB;
+            let buffering = dest.config.buffering();
+            let size_limit = (buffering.size_mb as usize).max(1) * MIB;
             // Fill the buffer up to the size hint.
             while w.buffered_bytes < size_limit {
                 let batch = self
@@ -170,7 +186,7 @@ impl Firehose {
                 return Ok(out);
             };
             let now = self.now();
-            let due_at = oldest + i64::from(s3.buffering.interval_s) * 1_000;
+            let due_at = oldest + i64::from(buffering.interval_s) * 1_000;
             let full = w.buffered_bytes >= size_limit;
             if !full && now < due_at {
                 out.due_at_ms = Some(due_at);
@@ -183,7 +199,7 @@ impl Firehose {
                 return Ok(out);
             }
             match self
-                .deliver_object(&meta.name, meta.version_id, s3, &w.buffer)
+                .deliver_buffer(&meta, &dest.config, &mut w.attempt, &w.buffer, now)
                 .await
             {
                 Ok(()) => {
@@ -203,12 +219,12 @@ impl Firehose {
                     w.buffered_bytes = 0;
                     w.retry_at_ms = None;
                     w.failures = 0;
+                    w.attempt = Attempt::default();
                     out.objects += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(delivery_stream = %meta.name, error = %e, "delivery to S3 failed; will retry");
-                    metrics::counter!("sluice_firehose_delivery_to_s3_failures_total", "delivery_stream" => meta.name.clone())
-                        .increment(1);
+                    tracing::warn!(delivery_stream = %meta.name, error = %e, "delivery failed; will retry");
+                    w.attempt.first_failure_ms.get_or_insert(now);
                     w.failures += 1;
                     let backoff =
                         (1_000i64 << w.failures.min(5).saturating_sub(1)).min(MAX_BACKOFF_MS);
@@ -219,6 +235,234 @@ impl Firehose {
                 }
             }
         }
+    }
+
+    /// Delivers one buffer to the destination.
+    async fn deliver_buffer(
+        &self,
+        meta: &crate::meta::DeliveryStreamMeta,
+        dest: &DestinationConfig,
+        attempt: &mut Attempt,
+        records: &[StoredRecord],
+        now: i64,
+    ) -> Result<(), SinkError> {
+        let name = &meta.name;
+        match dest {
+            DestinationConfig::S3(s3) => {
+                let r = self
+                    .deliver_object(name, meta.version_id, s3, records)
+                    .await;
+                if r.is_err() {
+                    metrics::counter!("sluice_firehose_delivery_to_s3_failures_total", "delivery_stream" => name.clone())
+                        .increment(1);
+                }
+                r
+            }
+            DestinationConfig::Http(h) => {
+                if h.backup_all && !attempt.backup_done {
+                    // AllData: the source records, unprocessed, to the S3 destination.
+                    let mut raw = h.s3.clone();
+                    raw.processing = None;
+                    self.deliver_object(name, meta.version_id, &raw, records)
+                        .await?;
+                    attempt.backup_done = true;
+                }
+                let request_id = attempt
+                    .request_id
+                    .get_or_insert_with(|| keys::uuid(&mut *self.rng.lock()))
+                    .clone();
+                attempt.attempts += 1;
+                let started = std::time::Instant::now();
+                let labels = [("delivery_stream", name.clone())];
+                match self.post_http(meta, h, &request_id, records, now).await {
+                    Ok(bytes) => {
+                        metrics::counter!(
+                            "sluice_firehose_delivery_to_http_endpoint_success_total",
+                            &labels
+                        )
+                        .increment(1);
+                        metrics::counter!(
+                            "sluice_firehose_delivery_to_http_endpoint_records_total",
+                            &labels
+                        )
+                        .increment(records.len() as u64);
+                        metrics::counter!(
+                            "sluice_firehose_delivery_to_http_endpoint_bytes_total",
+                            &labels
+                        )
+                        .increment(bytes as u64);
+                        metrics::histogram!(
+                            "sluice_firehose_delivery_to_http_endpoint_seconds",
+                            &labels
+                        )
+                        .record(started.elapsed().as_secs_f64());
+                        Ok(())
+                    }
+                    Err((code, message)) => {
+                        metrics::counter!(
+                            "sluice_firehose_delivery_to_http_endpoint_failures_total",
+                            &labels
+                        )
+                        .increment(1);
+                        attempt.last_error = Some((code.clone(), message.clone()));
+                        let first = attempt.first_failure_ms.unwrap_or(now);
+                        if now - first < i64::from(h.retry_duration_s) * 1_000 {
+                            return Err(SinkError(format!("{code}: {message}")));
+                        }
+                        // Retries are used up: the records go to the S3 error output.
+                        self.deliver_failed(meta, h, attempt, records, now).await?;
+                        metrics::counter!(
+                            "sluice_firehose_delivery_to_http_endpoint_failed_to_s3_records_total",
+                            &labels
+                        )
+                        .increment(records.len() as u64);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// One request in AWS's HTTP endpoint format; the error is (errorCode, message).
+    async fn post_http(
+        &self,
+        meta: &crate::meta::DeliveryStreamMeta,
+        h: &crate::model::HttpDestination,
+        request_id: &str,
+        records: &[StoredRecord],
+        now: i64,
+    ) -> Result<usize, (String, String)> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let delimiter = delimiter_of(h.processing.as_ref());
+        let body = serde_json::json!({
+            "requestId": request_id,
+            "timestamp": now,
+            "records": records.iter().map(|r| {
+                let mut data = r.value.to_vec();
+                if let Some(d) = &delimiter {
+                    data.extend_from_slice(d);
+                }
+                serde_json::json!({ "data": b64.encode(&data) })
+            }).collect::<Vec<_>>(),
+        });
+        let mut body = serde_json::to_vec(&body).unwrap_or_default();
+        let bytes = body.len();
+        let mut req = self
+            .http
+            .post(&h.url)
+            .header("Content-Type", "application/json")
+            .header("X-Amz-Firehose-Protocol-Version", "1.0")
+            .header("X-Amz-Firehose-Request-Id", request_id)
+            .header("X-Amz-Firehose-Source-Arn", self.arn(&meta.name));
+        if let Some(k) = &h.access_key {
+            req = req.header("X-Amz-Firehose-Access-Key", k);
+        }
+        if !h.common_attributes.is_empty() {
+            let attrs: serde_json::Map<String, serde_json::Value> = h
+                .common_attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            req = req.header(
+                "X-Amz-Firehose-Common-Attributes",
+                serde_json::json!({ "commonAttributes": attrs }).to_string(),
+            );
+        }
+        if h.gzip {
+            body = compress::compress(Compression::Gzip, &body, "")
+                .map_err(|e| ("HttpEndpoint.RequestFailed".to_owned(), e.to_string()))?;
+            req = req.header("Content-Encoding", "gzip");
+        }
+        let resp = req.body(body).send().await.map_err(|e| {
+            (
+                "HttpEndpoint.RequestTimeout".to_owned(),
+                format!("The request to the endpoint failed: {e}"),
+            )
+        })?;
+        let status = resp.status().as_u16();
+        let text = resp.bytes().await.unwrap_or_default();
+        if status != 200 {
+            let shown: String = String::from_utf8_lossy(&text).chars().take(1024).collect();
+            return Err((
+                "HttpEndpoint.DestinationException".to_owned(),
+                format!(
+                    "The following response was received from the endpoint destination. {status}: {shown}"
+                ),
+            ));
+        }
+        let answered = serde_json::from_slice::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.get("requestId")
+                    .and_then(|r| r.as_str())
+                    .map(str::to_owned)
+            });
+        if answered.as_deref() != Some(request_id) {
+            return Err((
+                "HttpEndpoint.InvalidResponseFromDestination".to_owned(),
+                "The response received from the endpoint is invalid: its requestId does not match the request's.".to_owned(),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// Records whose retries ran out, as JSON lines in the S3 error output
+    /// (`!{firehose:error-output-type}` = `http-endpoint-failed`).
+    async fn deliver_failed(
+        &self,
+        meta: &crate::meta::DeliveryStreamMeta,
+        h: &crate::model::HttpDestination,
+        attempt: &Attempt,
+        records: &[StoredRecord],
+        now: i64,
+    ) -> Result<(), SinkError> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (code, message) = attempt.last_error.clone().unwrap_or_default();
+        let mut body = Vec::new();
+        for r in records {
+            let line = serde_json::json!({
+                "attemptsMade": attempt.attempts,
+                "arrivalTimestamp": r.timestamp_ms,
+                "errorCode": code,
+                "errorMessage": message,
+                "attemptEndingTimestamp": now,
+                "rawData": b64.encode(&r.value),
+                "EndpointUrl": h.url,
+            });
+            body.extend_from_slice(line.to_string().as_bytes());
+            body.push(b'\n');
+        }
+        let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
+        let (prefix, suffix) = {
+            let mut rng = self.rng.lock();
+            let ctx = KeyContext {
+                oldest_arrival_ms: oldest,
+                error_output_type: Some("http-endpoint-failed"),
+            };
+            let prefix = match h
+                .s3
+                .error_output_prefix
+                .as_deref()
+                .filter(|p| !p.is_empty())
+            {
+                Some(p) => keys::evaluate_prefix(Some(p), &ctx, &mut *rng),
+                None => format!(
+                    "http-endpoint-failed/{}",
+                    keys::evaluate_prefix(None, &ctx, &mut *rng)
+                ),
+            };
+            let suffix = keys::object_suffix(&meta.name, meta.version_id, oldest, "", &mut *rng);
+            (prefix, suffix)
+        };
+        self.sink
+            .put(
+                h.s3.bucket(),
+                &format!("{prefix}{suffix}"),
+                Bytes::from(body),
+            )
+            .await
     }
 
     /// Processes, compresses and stores one object of `records`.
@@ -280,11 +524,9 @@ impl Firehose {
     }
 }
 
-/// The record processors of the destination, in order, over the records' data.
-fn process(s3: &S3Destination, records: &[StoredRecord]) -> Vec<u8> {
-    let delimiter: Option<Vec<u8>> = s3
-        .processing
-        .as_ref()
+/// The delimiter AppendDelimiterToRecord adds, if that processor is on.
+fn delimiter_of(processing: Option<&crate::model::Processing>) -> Option<Vec<u8>> {
+    processing
         .filter(|p| p.is_enabled())
         .and_then(|p| {
             p.processors
@@ -297,7 +539,12 @@ fn process(s3: &S3Destination, records: &[StoredRecord]) -> Vec<u8> {
                 .find(|(k, _)| k == "Delimiter")
                 .map(|(_, v)| unescape(v))
                 .unwrap_or_else(|| b"\n".to_vec())
-        });
+        })
+}
+
+/// The record processors of the destination, in order, over the records' data.
+fn process(s3: &S3Destination, records: &[StoredRecord]) -> Vec<u8> {
+    let delimiter = delimiter_of(s3.processing.as_ref());
     let extra = delimiter.as_ref().map_or(0, |d| d.len() * records.len());
     let mut out = Vec::with_capacity(records.iter().map(|r| r.value.len()).sum::<usize>() + extra);
     for r in records {

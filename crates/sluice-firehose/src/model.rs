@@ -167,9 +167,74 @@ pub struct S3DestinationUpdate {
     pub custom_time_zone: Option<String>,
 }
 
+/// An HTTP endpoint destination, with AWS's request format (`X-Amz-Firehose-*` headers, a JSON
+/// body of base64 records) and an S3 destination for failed (or all) data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpDestination {
+    pub url: String,
+    pub name: Option<String>,
+    pub access_key: Option<String>,
+    pub buffering: BufferingHints,
+    pub gzip: bool,
+    pub common_attributes: Vec<(String, String)>,
+    /// How long a failing request is retried before its records go to `s3`.
+    pub retry_duration_s: u32,
+    /// `AllData`: every record is also written to `s3`; `FailedDataOnly`: only what failed.
+    pub backup_all: bool,
+    pub s3: S3Destination,
+    pub processing: Option<Processing>,
+    pub cloudwatch: Option<CloudWatchLogging>,
+    pub role_arn: Option<String>,
+}
+
+/// A change to an HTTP endpoint destination: every field that is given replaces the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpDestinationUpdate {
+    pub url: Option<String>,
+    pub name: Option<String>,
+    pub access_key: Option<String>,
+    pub size_mb: Option<u32>,
+    pub interval_s: Option<u32>,
+    pub gzip: Option<bool>,
+    pub common_attributes: Option<Vec<(String, String)>>,
+    pub retry_duration_s: Option<u32>,
+    pub backup_all: Option<bool>,
+    pub s3: Option<S3DestinationUpdate>,
+    pub processing: Option<Processing>,
+    pub cloudwatch: Option<CloudWatchLogging>,
+    pub role_arn: Option<String>,
+}
+
+// Configuration values, made once per request and kept: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DestinationConfig {
     S3(S3Destination),
+    Http(HttpDestination),
+}
+
+impl DestinationConfig {
+    pub fn buffering(&self) -> BufferingHints {
+        match self {
+            DestinationConfig::S3(s) => s.buffering,
+            DestinationConfig::Http(h) => h.buffering,
+        }
+    }
+
+    pub fn processing(&self) -> Option<&Processing> {
+        match self {
+            DestinationConfig::S3(s) => s.processing.as_ref(),
+            DestinationConfig::Http(h) => h.processing.as_ref(),
+        }
+    }
+}
+
+/// What UpdateDestination changes.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestinationUpdate {
+    S3(S3DestinationUpdate),
+    Http(HttpDestinationUpdate),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -68,6 +68,8 @@ pub struct Firehose {
     control: tokio::sync::Mutex<()>,
     /// Random strings and UUIDs of object keys.
     pub(crate) rng: parking_lot::Mutex<StdRng>,
+    /// The client for HTTP endpoint destinations.
+    pub(crate) http: reqwest::Client,
 }
 
 fn storage_txn(e: MetaTxnError) -> FirehoseError {
@@ -130,6 +132,7 @@ impl Firehose {
             streams: RwLock::new(streams),
             control: tokio::sync::Mutex::new(()),
             rng: parking_lot::Mutex::new(StdRng::seed_from_u64(seed)),
+            http: crate::sink::http_client()?,
         })
     }
 
@@ -333,7 +336,7 @@ impl Firehose {
         name: &str,
         current_version: &str,
         destination_id: &str,
-        update: S3DestinationUpdate,
+        update: DestinationUpdate,
     ) -> Result<()> {
         let _guard = self.control.lock().await;
         let state = self.get(name)?;
@@ -349,8 +352,18 @@ impl Firehose {
                 "Destination Id {destination_id} not found for Firehose {name}."
             )));
         };
-        let DestinationConfig::S3(s3) = &mut dest.config;
-        apply_update(s3, update);
+        match (&mut dest.config, update) {
+            (DestinationConfig::S3(s3), DestinationUpdate::S3(u)) => apply_update(s3, u),
+            (DestinationConfig::Http(h), DestinationUpdate::Http(u)) => apply_http_update(h, u),
+            // An update that names no destination changes nothing but the version.
+            (DestinationConfig::Http(_), DestinationUpdate::S3(u))
+                if u == S3DestinationUpdate::default() => {}
+            _ => {
+                return Err(FirehoseError::InvalidArgument(format!(
+                    "The update does not match the destination type of Firehose {name}; changing a destination's type is not supported by Sluice yet."
+                )));
+            }
+        }
         validate_destination(&dest.config)?;
         m.version_id += 1;
         m.updated_ms = Some(self.now());
@@ -568,11 +581,100 @@ fn apply_update(s3: &mut S3Destination, u: S3DestinationUpdate) {
     }
 }
 
+fn apply_http_update(h: &mut HttpDestination, u: HttpDestinationUpdate) {
+    let HttpDestinationUpdate {
+        url,
+        name,
+        access_key,
+        size_mb,
+        interval_s,
+        gzip,
+        common_attributes,
+        retry_duration_s,
+        backup_all,
+        s3,
+        processing,
+        cloudwatch,
+        role_arn,
+    } = u;
+    if let Some(v) = url {
+        h.url = v;
+    }
+    if name.is_some() {
+        h.name = name;
+    }
+    if access_key.is_some() {
+        h.access_key = access_key;
+    }
+    if let Some(v) = size_mb {
+        h.buffering.size_mb = v;
+    }
+    if let Some(v) = interval_s {
+        h.buffering.interval_s = v;
+    }
+    if let Some(v) = gzip {
+        h.gzip = v;
+    }
+    if let Some(v) = common_attributes {
+        h.common_attributes = v;
+    }
+    if let Some(v) = retry_duration_s {
+        h.retry_duration_s = v;
+    }
+    if let Some(v) = backup_all {
+        h.backup_all = v;
+    }
+    if let Some(v) = s3 {
+        apply_update(&mut h.s3, v);
+    }
+    if processing.is_some() {
+        h.processing = processing;
+    }
+    if cloudwatch.is_some() {
+        h.cloudwatch = cloudwatch;
+    }
+    if role_arn.is_some() {
+        h.role_arn = role_arn;
+    }
+}
+
 /// Processor types the delivery path runs, so far.
 const SUPPORTED_PROCESSORS: &[&str] = &["AppendDelimiterToRecord"];
 
 fn validate_destination(d: &DestinationConfig) -> Result<()> {
-    let DestinationConfig::S3(s3) = d;
+    match d {
+        DestinationConfig::S3(s3) => validate_s3(s3),
+        DestinationConfig::Http(h) => {
+            if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
+                return Err(FirehoseError::InvalidArgument(format!(
+                    "The endpoint URL {} is not a valid http:// or https:// URL.",
+                    h.url
+                )));
+            }
+            validate_processing(h.processing.as_ref())?;
+            validate_s3(&h.s3)
+        }
+    }
+}
+
+fn validate_processing(p: Option<&Processing>) -> Result<()> {
+    if let Some(p) = p
+        && p.is_enabled()
+    {
+        for proc in &p.processors {
+            if !SUPPORTED_PROCESSORS.contains(&proc.kind.as_str()) {
+                return Err(FirehoseError::InvalidArgument(format!(
+                    "Processor type {} is not supported by Sluice yet (supported: {}).",
+                    proc.kind,
+                    SUPPORTED_PROCESSORS.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_s3(s3: &S3Destination) -> Result<()> {
     let invalid = |m: String| Err(FirehoseError::InvalidArgument(m));
     if let Some(p) = &s3.prefix {
         keys::validate_prefix(p, PrefixKind::Prefix).map_err(FirehoseError::InvalidArgument)?;
@@ -589,19 +691,7 @@ fn validate_destination(d: &DestinationConfig) -> Result<()> {
             "CustomTimeZone {tz} is not supported by Sluice yet; object keys use UTC."
         ));
     }
-    if let Some(p) = &s3.processing
-        && p.is_enabled()
-    {
-        for proc in &p.processors {
-            if !SUPPORTED_PROCESSORS.contains(&proc.kind.as_str()) {
-                return invalid(format!(
-                    "Processor type {} is not supported by Sluice yet (supported: {}).",
-                    proc.kind,
-                    SUPPORTED_PROCESSORS.join(", ")
-                ));
-            }
-        }
-    }
+    validate_processing(s3.processing.as_ref())?;
     if s3.backup_enabled && s3.backup.is_none() {
         return invalid("S3BackupConfiguration is required when S3BackupMode is Enabled.".into());
     }

@@ -120,6 +120,16 @@ impl ObjectSink for S3Sink {
     }
 }
 
+/// The HTTP client of HTTP endpoint destinations: AWS gives an endpoint 3 minutes to answer.
+pub(crate) fn http_client() -> Result<reqwest::Client, sluice_storage::StorageError> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(180))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| sluice_storage::StorageError::Fatal(format!("HTTP client: {e}")))
+}
+
 /// rustls needs a process-wide provider for clients that do not name one (reqwest, here).
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -248,16 +248,21 @@ async fn an_update_takes_effect_for_the_next_object_and_bumps_the_version() {
         "ds",
         "1",
         "destinationId-000000000001",
-        S3DestinationUpdate {
+        DestinationUpdate::S3(S3DestinationUpdate {
             prefix: Some("p/!{timestamp:yyyy}/".into()),
             ..Default::default()
-        },
+        }),
     )
     .await
     .unwrap();
     assert!(matches!(
-        f.update_destination("ds", "1", "destinationId-000000000001", Default::default())
-            .await,
+        f.update_destination(
+            "ds",
+            "1",
+            "destinationId-000000000001",
+            DestinationUpdate::S3(Default::default())
+        )
+        .await,
         Err(sluice_firehose::FirehoseError::VersionMismatch { current: 2, .. })
     ));
     f.put_record("ds", Bytes::from_static(b"v2")).await.unwrap();

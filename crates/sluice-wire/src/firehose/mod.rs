@@ -97,7 +97,7 @@ pub enum Request {
         name: String,
         current_version: String,
         destination_id: String,
-        update: S3DestinationUpdate,
+        update: DestinationUpdate,
     },
     Tag {
         name: String,
@@ -273,6 +273,90 @@ fn check_s3(v: &mut Validator, member: &str, c: &S3ConfigShape, full: bool) {
     );
 }
 
+fn check_http(v: &mut Validator, member: &str, h: &HttpConfigShape, full: bool) {
+    let m = |x: &str| format!("{member}.{x}");
+    if full {
+        v.required(&m("endpointConfiguration"), &h.endpoint_configuration);
+        v.required(&m("s3Configuration"), &h.s3_configuration);
+    }
+    if let Some(e) = &h.endpoint_configuration {
+        v.required(&m("endpointConfiguration.url"), &e.url);
+        // AWS takes https:// only; Sluice also delivers to http:// (loopback, private networks).
+        v.string(
+            &m("endpointConfiguration.url"),
+            e.url.as_deref(),
+            1,
+            1000,
+            Some(("https?://.*", |s| {
+                s.starts_with("https://") || s.starts_with("http://")
+            })),
+        );
+        v.string(
+            &m("endpointConfiguration.name"),
+            e.name.as_deref(),
+            1,
+            256,
+            None,
+        );
+        v.string(
+            &m("endpointConfiguration.accessKey"),
+            e.access_key.as_deref(),
+            0,
+            4096,
+            None,
+        );
+    }
+    if let Some(b) = &h.buffering_hints {
+        v.range(
+            &m("bufferingHints.sizeInMBs"),
+            b.size_in_mbs,
+            Some(1),
+            Some(64),
+        );
+        v.range(
+            &m("bufferingHints.intervalInSeconds"),
+            b.interval_in_seconds,
+            Some(0),
+            Some(900),
+        );
+    }
+    if let Some(r) = &h.request_configuration {
+        v.one_of(
+            &m("requestConfiguration.contentEncoding"),
+            r.content_encoding.as_deref(),
+            &["NONE", "GZIP"],
+        );
+        if let Some(a) = &r.common_attributes {
+            v.count(
+                &m("requestConfiguration.commonAttributes"),
+                || format!("{} attributes", a.len()),
+                Some(a.len()),
+                0,
+                50,
+            );
+        }
+    }
+    if let Some(r) = &h.retry_options {
+        v.range(
+            &m("retryOptions.durationInSeconds"),
+            r.duration_in_seconds,
+            Some(0),
+            Some(7200),
+        );
+    }
+    v.one_of(
+        &m("s3BackupMode"),
+        h.s3_backup_mode.as_deref(),
+        &["FailedDataOnly", "AllData"],
+    );
+    if let Some(s3) = &h.s3_configuration {
+        check_s3(v, &m("s3Configuration"), s3, true);
+    }
+    if let Some(s3) = &h.s3_update {
+        check_s3(v, &m("s3Update"), s3, false);
+    }
+}
+
 fn unsupported(what: &str) -> WireError {
     WireError::invalid_argument(format!("{what} is not supported by Sluice yet."))
 }
@@ -320,6 +404,9 @@ impl Request {
                 }
                 if let Some(s3) = &r.s3_destination_configuration {
                     check_s3(&mut v, "s3DestinationConfiguration", s3, true);
+                }
+                if let Some(h) = &r.http_endpoint_destination_configuration {
+                    check_http(&mut v, "httpEndpointDestinationConfiguration", h, true);
                 }
                 if let Some(tags) = &r.tags {
                     v.count(
@@ -380,10 +467,6 @@ impl Request {
                         &r.splunk_destination_configuration,
                     ),
                     (
-                        "HttpEndpointDestinationConfiguration",
-                        &r.http_endpoint_destination_configuration,
-                    ),
-                    (
                         "AmazonOpenSearchServerlessDestinationConfiguration",
                         &r.amazon_open_search_serverless_destination_configuration,
                     ),
@@ -411,20 +494,29 @@ impl Request {
                 let destination = match (
                     &r.extended_s3_destination_configuration,
                     &r.s3_destination_configuration,
+                    &r.http_endpoint_destination_configuration,
                 ) {
-                    (Some(_), Some(_)) => {
-                        return Err(WireError::invalid_argument(
-                            "Only one destination configuration can be given.",
-                        ));
-                    }
-                    (Some(c), None) => {
+                    (Some(c), None, None) => {
                         refuse_unimplemented_s3(c)?;
                         DestinationConfig::S3(c.to_domain(false))
                     }
-                    (None, Some(c)) => DestinationConfig::S3(c.to_domain(true)),
-                    (None, None) => {
+                    (None, Some(c), None) => DestinationConfig::S3(c.to_domain(true)),
+                    (None, None, Some(h)) => {
+                        if h.secrets_manager_configuration.as_ref().is_some_and(|s| {
+                            s.get("Enabled").and_then(|e| e.as_bool()) == Some(true)
+                        }) {
+                            return Err(unsupported("SecretsManagerConfiguration"));
+                        }
+                        DestinationConfig::Http(h.to_domain())
+                    }
+                    (None, None, None) => {
                         return Err(WireError::invalid_argument(
-                            "A destination configuration is required: ExtendedS3DestinationConfiguration or S3DestinationConfiguration.",
+                            "A destination configuration is required: ExtendedS3DestinationConfiguration, S3DestinationConfiguration or HttpEndpointDestinationConfiguration.",
+                        ));
+                    }
+                    _ => {
+                        return Err(WireError::invalid_argument(
+                            "Only one destination configuration can be given.",
                         ));
                     }
                 };
@@ -627,6 +719,9 @@ impl Request {
                 if let Some(u) = &r.s3_destination_update {
                     check_s3(&mut v, "s3DestinationUpdate", u, false);
                 }
+                if let Some(u) = &r.http_endpoint_destination_update {
+                    check_http(&mut v, "httpEndpointDestinationUpdate", u, false);
+                }
                 v.finish()?;
                 let others = [
                     ("RedshiftDestinationUpdate", &r.redshift_destination_update),
@@ -639,10 +734,6 @@ impl Request {
                         &r.amazonopensearchservice_destination_update,
                     ),
                     ("SplunkDestinationUpdate", &r.splunk_destination_update),
-                    (
-                        "HttpEndpointDestinationUpdate",
-                        &r.http_endpoint_destination_update,
-                    ),
                     (
                         "AmazonOpenSearchServerlessDestinationUpdate",
                         &r.amazon_open_search_serverless_destination_update,
@@ -658,13 +749,18 @@ impl Request {
                         "{what} does not match the destination type (S3) of this Firehose stream."
                     )));
                 }
-                let update = match (&r.extended_s3_destination_update, &r.s3_destination_update) {
-                    (Some(u), _) => {
+                let update = match (
+                    &r.extended_s3_destination_update,
+                    &r.s3_destination_update,
+                    &r.http_endpoint_destination_update,
+                ) {
+                    (_, _, Some(h)) => DestinationUpdate::Http(h.to_update()),
+                    (Some(u), _, None) => {
                         refuse_unimplemented_s3(u)?;
-                        u.to_update()
+                        DestinationUpdate::S3(u.to_update())
                     }
-                    (None, Some(u)) => u.to_update(),
-                    (None, None) => S3DestinationUpdate::default(),
+                    (None, Some(u), None) => DestinationUpdate::S3(u.to_update()),
+                    (None, None, None) => DestinationUpdate::S3(S3DestinationUpdate::default()),
                 };
                 Request::UpdateDestination {
                     name: r.delivery_stream_name.unwrap_or_default(),

@@ -234,6 +234,142 @@ impl S3ConfigShape {
     }
 }
 
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct HttpEndpointConfigurationShape {
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing)]
+    pub access_key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct CommonAttributeShape {
+    pub attribute_name: Option<String>,
+    pub attribute_value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct HttpRequestConfigurationShape {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_attributes: Option<Vec<CommonAttributeShape>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct RetryOptionsShape {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_in_seconds: Option<i64>,
+}
+
+/// HttpEndpointDestinationConfiguration and HttpEndpointDestinationUpdate.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct HttpConfigShape {
+    pub endpoint_configuration: Option<HttpEndpointConfigurationShape>,
+    pub buffering_hints: Option<BufferingHintsShape>,
+    pub cloud_watch_logging_options: Option<CloudWatchLoggingOptionsShape>,
+    pub request_configuration: Option<HttpRequestConfigurationShape>,
+    pub processing_configuration: Option<ProcessingConfigurationShape>,
+    #[serde(rename = "RoleARN")]
+    pub role_arn: Option<String>,
+    pub retry_options: Option<RetryOptionsShape>,
+    #[serde(rename = "S3BackupMode")]
+    pub s3_backup_mode: Option<String>,
+    #[serde(rename = "S3Configuration")]
+    pub s3_configuration: Option<S3ConfigShape>,
+    #[serde(rename = "S3Update")]
+    pub s3_update: Option<S3ConfigShape>,
+    pub secrets_manager_configuration: Option<Value>,
+}
+
+impl HttpConfigShape {
+    pub(crate) fn to_domain(&self) -> HttpDestination {
+        let defaults = BufferingHints::default();
+        let hints = self.buffering_hints.clone().unwrap_or_default();
+        let endpoint = self.endpoint_configuration.clone().unwrap_or_default();
+        let request = self.request_configuration.clone().unwrap_or_default();
+        HttpDestination {
+            url: endpoint.url.unwrap_or_default(),
+            name: endpoint.name,
+            access_key: endpoint.access_key,
+            buffering: BufferingHints {
+                size_mb: hints
+                    .size_in_mbs
+                    .map_or(defaults.size_mb, |v| v.clamp(1, 64) as u32),
+                interval_s: hints
+                    .interval_in_seconds
+                    .map_or(defaults.interval_s, |v| v.clamp(0, 900) as u32),
+            },
+            gzip: request.content_encoding.as_deref() == Some("GZIP"),
+            common_attributes: attributes_of(&request),
+            retry_duration_s: self
+                .retry_options
+                .as_ref()
+                .and_then(|r| r.duration_in_seconds)
+                .map_or(300, |v| v.clamp(0, 7200) as u32),
+            backup_all: self.s3_backup_mode.as_deref() == Some("AllData"),
+            s3: self
+                .s3_configuration
+                .as_ref()
+                .map(|c| c.to_domain(true))
+                .unwrap_or_else(|| S3ConfigShape::default().to_domain(true)),
+            processing: self.processing_configuration.as_ref().map(processing_of),
+            cloudwatch: self.cloud_watch_logging_options.as_ref().map(cloudwatch_of),
+            role_arn: self.role_arn.clone(),
+        }
+    }
+
+    pub(crate) fn to_update(&self) -> HttpDestinationUpdate {
+        let hints = self.buffering_hints.clone().unwrap_or_default();
+        let endpoint = self.endpoint_configuration.clone();
+        HttpDestinationUpdate {
+            url: endpoint.as_ref().and_then(|e| e.url.clone()),
+            name: endpoint.as_ref().and_then(|e| e.name.clone()),
+            access_key: endpoint.as_ref().and_then(|e| e.access_key.clone()),
+            size_mb: hints.size_in_mbs.map(|v| v.clamp(1, 64) as u32),
+            interval_s: hints.interval_in_seconds.map(|v| v.clamp(0, 900) as u32),
+            gzip: self
+                .request_configuration
+                .as_ref()
+                .and_then(|r| r.content_encoding.as_deref().map(|c| c == "GZIP")),
+            common_attributes: self
+                .request_configuration
+                .as_ref()
+                .filter(|r| r.common_attributes.is_some())
+                .map(attributes_of),
+            retry_duration_s: self
+                .retry_options
+                .as_ref()
+                .and_then(|r| r.duration_in_seconds)
+                .map(|v| v.clamp(0, 7200) as u32),
+            backup_all: self.s3_backup_mode.as_deref().map(|m| m == "AllData"),
+            s3: self.s3_update.as_ref().map(S3ConfigShape::to_update),
+            processing: self.processing_configuration.as_ref().map(processing_of),
+            cloudwatch: self.cloud_watch_logging_options.as_ref().map(cloudwatch_of),
+            role_arn: self.role_arn.clone(),
+        }
+    }
+}
+
+fn attributes_of(r: &HttpRequestConfigurationShape) -> Vec<(String, String)> {
+    r.common_attributes
+        .iter()
+        .flatten()
+        .map(|a| {
+            (
+                a.attribute_name.clone().unwrap_or_default(),
+                a.attribute_value.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 // ------------------------------------------------------------------ requests
 
 #[derive(Debug, Default, Deserialize)]
@@ -268,7 +404,7 @@ pub struct CreateDeliveryStreamRequest {
     pub elasticsearch_destination_configuration: Option<Value>,
     pub amazonopensearchservice_destination_configuration: Option<Value>,
     pub splunk_destination_configuration: Option<Value>,
-    pub http_endpoint_destination_configuration: Option<Value>,
+    pub http_endpoint_destination_configuration: Option<HttpConfigShape>,
     pub tags: Option<Vec<TagShape>>,
     pub amazon_open_search_serverless_destination_configuration: Option<Value>,
     #[serde(rename = "MSKSourceConfiguration")]
@@ -335,7 +471,7 @@ pub struct UpdateDestinationRequest {
     pub elasticsearch_destination_update: Option<Value>,
     pub amazonopensearchservice_destination_update: Option<Value>,
     pub splunk_destination_update: Option<Value>,
-    pub http_endpoint_destination_update: Option<Value>,
+    pub http_endpoint_destination_update: Option<HttpConfigShape>,
     pub amazon_open_search_serverless_destination_update: Option<Value>,
     pub snowflake_destination_update: Option<Value>,
     pub iceberg_destination_update: Option<Value>,
@@ -471,6 +607,37 @@ pub struct S3DescriptionShape {
     pub custom_time_zone: Option<String>,
 }
 
+fn cloudwatch_shape(c: &CloudWatchLogging) -> CloudWatchLoggingOptionsShape {
+    CloudWatchLoggingOptionsShape {
+        enabled: c.enabled,
+        log_group_name: c.log_group_name.clone(),
+        log_stream_name: c.log_stream_name.clone(),
+    }
+}
+
+fn processing_shape(p: &Processing) -> ProcessingConfigurationShape {
+    ProcessingConfigurationShape {
+        enabled: p.enabled,
+        processors: Some(
+            p.processors
+                .iter()
+                .map(|pr| ProcessorShape {
+                    kind: Some(pr.kind.clone()),
+                    parameters: Some(
+                        pr.parameters
+                            .iter()
+                            .map(|(k, v)| ProcessorParameterShape {
+                                parameter_name: Some(k.clone()),
+                                parameter_value: Some(v.clone()),
+                            })
+                            .collect(),
+                    ),
+                })
+                .collect(),
+        ),
+    }
+}
+
 impl S3DescriptionShape {
     fn new(d: &S3Destination, extended: bool) -> Self {
         let encryption = match &d.encryption {
@@ -485,36 +652,10 @@ impl S3DescriptionShape {
                 }),
             },
         };
-        let cloudwatch = d
-            .cloudwatch
-            .as_ref()
-            .map(|c| CloudWatchLoggingOptionsShape {
-                enabled: c.enabled,
-                log_group_name: c.log_group_name.clone(),
-                log_stream_name: c.log_stream_name.clone(),
-            });
+        let cloudwatch = d.cloudwatch.as_ref().map(cloudwatch_shape);
         let (processing, backup_mode, backup, extension, tz) = if extended {
             (
-                d.processing.as_ref().map(|p| ProcessingConfigurationShape {
-                    enabled: p.enabled,
-                    processors: Some(
-                        p.processors
-                            .iter()
-                            .map(|pr| ProcessorShape {
-                                kind: Some(pr.kind.clone()),
-                                parameters: Some(
-                                    pr.parameters
-                                        .iter()
-                                        .map(|(k, v)| ProcessorParameterShape {
-                                            parameter_name: Some(k.clone()),
-                                            parameter_value: Some(v.clone()),
-                                        })
-                                        .collect(),
-                                ),
-                            })
-                            .collect(),
-                    ),
-                }),
+                d.processing.as_ref().map(processing_shape),
                 Some(if d.backup_enabled {
                     "Enabled"
                 } else {
@@ -552,12 +693,79 @@ impl S3DescriptionShape {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DestinationDescriptionShape {
-    pub destination_id: String,
+pub struct HttpDescriptionShape {
+    pub endpoint_configuration: HttpEndpointConfigurationShape,
+    pub buffering_hints: BufferingHintsShape,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logging_options: Option<CloudWatchLoggingOptionsShape>,
+    pub request_configuration: HttpRequestConfigurationShape,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_configuration: Option<ProcessingConfigurationShape>,
+    #[serde(rename = "RoleARN", skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    pub retry_options: RetryOptionsShape,
+    #[serde(rename = "S3BackupMode")]
+    pub s3_backup_mode: &'static str,
     #[serde(rename = "S3DestinationDescription")]
     pub s3_destination_description: S3DescriptionShape,
-    #[serde(rename = "ExtendedS3DestinationDescription")]
-    pub extended_s3_destination_description: S3DescriptionShape,
+}
+
+impl HttpDescriptionShape {
+    fn new(h: &HttpDestination) -> Self {
+        Self {
+            endpoint_configuration: HttpEndpointConfigurationShape {
+                url: Some(h.url.clone()),
+                name: h.name.clone(),
+                access_key: None,
+            },
+            buffering_hints: BufferingHintsShape {
+                size_in_mbs: Some(i64::from(h.buffering.size_mb)),
+                interval_in_seconds: Some(i64::from(h.buffering.interval_s)),
+            },
+            cloud_watch_logging_options: h.cloudwatch.as_ref().map(cloudwatch_shape),
+            request_configuration: HttpRequestConfigurationShape {
+                content_encoding: Some(if h.gzip { "GZIP" } else { "NONE" }.into()),
+                common_attributes: Some(
+                    h.common_attributes
+                        .iter()
+                        .map(|(k, v)| CommonAttributeShape {
+                            attribute_name: Some(k.clone()),
+                            attribute_value: Some(v.clone()),
+                        })
+                        .collect(),
+                ),
+            },
+            processing_configuration: h.processing.as_ref().map(processing_shape),
+            role_arn: h.role_arn.clone(),
+            retry_options: RetryOptionsShape {
+                duration_in_seconds: Some(i64::from(h.retry_duration_s)),
+            },
+            s3_backup_mode: if h.backup_all {
+                "AllData"
+            } else {
+                "FailedDataOnly"
+            },
+            s3_destination_description: S3DescriptionShape::new(&h.s3, false),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DestinationDescriptionShape {
+    pub destination_id: String,
+    #[serde(
+        rename = "S3DestinationDescription",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub s3_destination_description: Option<S3DescriptionShape>,
+    #[serde(
+        rename = "ExtendedS3DestinationDescription",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub extended_s3_destination_description: Option<S3DescriptionShape>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_endpoint_destination_description: Option<HttpDescriptionShape>,
 }
 
 #[derive(Debug, Serialize)]
@@ -640,13 +848,23 @@ impl From<DeliveryStreamDescription> for DescribeDeliveryStreamResponse {
                 destinations: d
                     .destinations
                     .iter()
-                    .map(|dest| {
-                        let DestinationConfig::S3(s3) = &dest.config;
-                        DestinationDescriptionShape {
+                    .map(|dest| match &dest.config {
+                        DestinationConfig::S3(s3) => DestinationDescriptionShape {
                             destination_id: dest.id.clone(),
-                            s3_destination_description: S3DescriptionShape::new(s3, false),
-                            extended_s3_destination_description: S3DescriptionShape::new(s3, true),
-                        }
+                            s3_destination_description: Some(S3DescriptionShape::new(s3, false)),
+                            extended_s3_destination_description: Some(S3DescriptionShape::new(
+                                s3, true,
+                            )),
+                            http_endpoint_destination_description: None,
+                        },
+                        DestinationConfig::Http(h) => DestinationDescriptionShape {
+                            destination_id: dest.id.clone(),
+                            s3_destination_description: None,
+                            extended_s3_destination_description: None,
+                            http_endpoint_destination_description: Some(HttpDescriptionShape::new(
+                                h,
+                            )),
+                        },
                     })
                     .collect(),
                 has_more_destinations: d.has_more_destinations,
