@@ -39,15 +39,18 @@ pub(crate) struct Worker {
 
 /// The state of delivering the current buffer, kept across retries.
 #[derive(Default)]
-pub(crate) struct Attempt {
+pub struct Attempt {
     /// When the first try of this buffer failed (the retry duration counts from it).
-    first_failure_ms: Option<i64>,
+    pub(crate) first_failure_ms: Option<i64>,
     /// HTTP endpoints: the request id, the same for every try of one request (as AWS).
     request_id: Option<String>,
     /// `AllData` backup of this buffer already written.
-    backup_done: bool,
-    attempts: u32,
-    last_error: Option<(String, String)>,
+    pub(crate) backup_done: bool,
+    pub(crate) attempts: u32,
+    pub(crate) last_error: Option<(String, String)>,
+    /// Search destinations: the records (by index in the buffer) not indexed yet, with the
+    /// error of their last try.
+    pub(crate) pending: Option<Vec<(usize, String, String)>>,
 }
 
 /// What one step did, and when the stream wants to be looked at again.
@@ -258,6 +261,9 @@ impl Firehose {
                 }
                 r
             }
+            DestinationConfig::Search(o) => {
+                self.deliver_search(meta, o, attempt, records, now).await
+            }
             DestinationConfig::Http(h) => {
                 if h.backup_all && !attempt.backup_done {
                     // AllData: the source records, unprocessed, to the S3 destination.
@@ -420,36 +426,50 @@ impl Firehose {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD;
         let (code, message) = attempt.last_error.clone().unwrap_or_default();
+        let lines = records
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "attemptsMade": attempt.attempts,
+                    "arrivalTimestamp": r.timestamp_ms,
+                    "errorCode": code,
+                    "errorMessage": message,
+                    "attemptEndingTimestamp": now,
+                    "rawData": b64.encode(&r.value),
+                    "EndpointUrl": h.url,
+                })
+            })
+            .collect();
+        let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
+        self.write_error_output(meta, &h.s3, "http-endpoint-failed", lines, oldest)
+            .await
+    }
+
+    /// JSON lines to the S3 error output: ErrorOutputPrefix evaluated with `error_type`, or
+    /// `<error_type>/yyyy/MM/dd/HH/` when none is set.
+    pub(crate) async fn write_error_output(
+        &self,
+        meta: &crate::meta::DeliveryStreamMeta,
+        s3: &S3Destination,
+        error_type: &str,
+        lines: Vec<serde_json::Value>,
+        oldest: i64,
+    ) -> Result<(), SinkError> {
         let mut body = Vec::new();
-        for r in records {
-            let line = serde_json::json!({
-                "attemptsMade": attempt.attempts,
-                "arrivalTimestamp": r.timestamp_ms,
-                "errorCode": code,
-                "errorMessage": message,
-                "attemptEndingTimestamp": now,
-                "rawData": b64.encode(&r.value),
-                "EndpointUrl": h.url,
-            });
+        for line in lines {
             body.extend_from_slice(line.to_string().as_bytes());
             body.push(b'\n');
         }
-        let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
         let (prefix, suffix) = {
             let mut rng = self.rng.lock();
             let ctx = KeyContext {
                 oldest_arrival_ms: oldest,
-                error_output_type: Some("http-endpoint-failed"),
+                error_output_type: Some(error_type),
             };
-            let prefix = match h
-                .s3
-                .error_output_prefix
-                .as_deref()
-                .filter(|p| !p.is_empty())
-            {
+            let prefix = match s3.error_output_prefix.as_deref().filter(|p| !p.is_empty()) {
                 Some(p) => keys::evaluate_prefix(Some(p), &ctx, &mut *rng),
                 None => format!(
-                    "http-endpoint-failed/{}",
+                    "{error_type}/{}",
                     keys::evaluate_prefix(None, &ctx, &mut *rng)
                 ),
             };
@@ -457,16 +477,12 @@ impl Firehose {
             (prefix, suffix)
         };
         self.sink
-            .put(
-                h.s3.bucket(),
-                &format!("{prefix}{suffix}"),
-                Bytes::from(body),
-            )
+            .put(s3.bucket(), &format!("{prefix}{suffix}"), Bytes::from(body))
             .await
     }
 
     /// Processes, compresses and stores one object of `records`.
-    async fn deliver_object(
+    pub(crate) async fn deliver_object(
         &self,
         name: &str,
         version: u64,

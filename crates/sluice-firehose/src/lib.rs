@@ -8,6 +8,7 @@ pub mod error;
 pub mod keys;
 pub mod meta;
 pub mod model;
+mod search;
 mod service;
 pub mod sink;
 

@@ -205,12 +205,85 @@ pub struct HttpDestinationUpdate {
     pub role_arn: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SearchFlavor {
+    /// `AmazonopensearchserviceDestinationConfiguration`.
+    OpenSearch,
+    /// `ElasticsearchDestinationConfiguration`.
+    Elasticsearch,
+}
+
+impl SearchFlavor {
+    /// `!{firehose:error-output-type}` of documents that could not be indexed.
+    pub fn error_output_type(self) -> &'static str {
+        match self {
+            SearchFlavor::OpenSearch => "AmazonOpenSearchService-failed",
+            SearchFlavor::Elasticsearch => "elasticsearch-failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum IndexRotation {
+    #[default]
+    NoRotation,
+    OneHour,
+    OneDay,
+    OneWeek,
+    OneMonth,
+}
+
+/// An OpenSearch or Elasticsearch destination: `_bulk` indexing, per-document retries, failed
+/// (or all) documents to `s3`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchDestination {
+    pub flavor: SearchFlavor,
+    /// The cluster URL documents are sent to (ClusterEndpoint, or the DomainARN's mapping).
+    pub endpoint: String,
+    pub cluster_endpoint: Option<String>,
+    pub domain_arn: Option<String>,
+    pub index_name: String,
+    pub type_name: Option<String>,
+    pub rotation: IndexRotation,
+    pub buffering: BufferingHints,
+    pub retry_duration_s: u32,
+    /// `AllDocuments`: every record also goes to `s3`; `FailedDocumentsOnly`: only failures.
+    pub backup_all: bool,
+    pub s3: S3Destination,
+    pub processing: Option<Processing>,
+    pub cloudwatch: Option<CloudWatchLogging>,
+    pub role_arn: String,
+    /// `FIREHOSE_DEFAULT` (Sluice sets a stable `_id` per record, so retries do not duplicate)
+    /// or `NO_DOCUMENT_ID` (the cluster makes one).
+    pub firehose_document_ids: bool,
+    pub document_id_options_given: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchDestinationUpdate {
+    pub endpoint: Option<String>,
+    pub cluster_endpoint: Option<String>,
+    pub domain_arn: Option<String>,
+    pub index_name: Option<String>,
+    pub type_name: Option<String>,
+    pub rotation: Option<IndexRotation>,
+    pub size_mb: Option<u32>,
+    pub interval_s: Option<u32>,
+    pub retry_duration_s: Option<u32>,
+    pub s3: Option<S3DestinationUpdate>,
+    pub processing: Option<Processing>,
+    pub cloudwatch: Option<CloudWatchLogging>,
+    pub role_arn: Option<String>,
+    pub firehose_document_ids: Option<bool>,
+}
+
 // Configuration values, made once per request and kept: their size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DestinationConfig {
     S3(S3Destination),
     Http(HttpDestination),
+    Search(SearchDestination),
 }
 
 impl DestinationConfig {
@@ -218,6 +291,7 @@ impl DestinationConfig {
         match self {
             DestinationConfig::S3(s) => s.buffering,
             DestinationConfig::Http(h) => h.buffering,
+            DestinationConfig::Search(o) => o.buffering,
         }
     }
 
@@ -225,6 +299,7 @@ impl DestinationConfig {
         match self {
             DestinationConfig::S3(s) => s.processing.as_ref(),
             DestinationConfig::Http(h) => h.processing.as_ref(),
+            DestinationConfig::Search(o) => o.processing.as_ref(),
         }
     }
 }
@@ -235,6 +310,7 @@ impl DestinationConfig {
 pub enum DestinationUpdate {
     S3(S3DestinationUpdate),
     Http(HttpDestinationUpdate),
+    Search(SearchDestinationUpdate),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

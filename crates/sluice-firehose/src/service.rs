@@ -35,6 +35,8 @@ pub struct FirehoseConfig {
     pub create_delay_ms: i64,
     /// Most delivery streams per account (AWS's default quota is 5,000 per region).
     pub max_delivery_streams: usize,
+    /// OpenSearch/Elasticsearch domain name (of a DomainARN) → cluster URL.
+    pub search_domains: Vec<(String, String)>,
 }
 
 impl Default for FirehoseConfig {
@@ -44,6 +46,7 @@ impl Default for FirehoseConfig {
             account_id: sluice_types::DEFAULT_ACCOUNT_ID.into(),
             create_delay_ms: 0,
             max_delivery_streams: 5_000,
+            search_domains: Vec::new(),
         }
     }
 }
@@ -212,7 +215,9 @@ impl Firehose {
                 "Sluice supports DeliveryStreamType DirectPut only, so far.".into(),
             ));
         }
-        validate_destination(&input.destination)?;
+        let mut destination = input.destination;
+        self.resolve_domain(&mut destination)?;
+        validate_destination(&destination)?;
         let mut tags = BTreeMap::new();
         add_tags(&mut tags, &input.tags)?;
         let log: LogId = match self.meta.get(COUNTERS_TABLE, NEXT_LOG_ID_KEY)? {
@@ -234,7 +239,7 @@ impl Firehose {
             version_id: 1,
             destinations: vec![Destination {
                 id: FIRST_DESTINATION_ID.into(),
-                config: input.destination,
+                config: destination,
             }],
             tags,
             encryption: input.encryption,
@@ -355,15 +360,21 @@ impl Firehose {
         match (&mut dest.config, update) {
             (DestinationConfig::S3(s3), DestinationUpdate::S3(u)) => apply_update(s3, u),
             (DestinationConfig::Http(h), DestinationUpdate::Http(u)) => apply_http_update(h, u),
+            (DestinationConfig::Search(o), DestinationUpdate::Search(u)) => {
+                apply_search_update(o, u)
+            }
             // An update that names no destination changes nothing but the version.
-            (DestinationConfig::Http(_), DestinationUpdate::S3(u))
-                if u == S3DestinationUpdate::default() => {}
+            (
+                DestinationConfig::Http(_) | DestinationConfig::Search(_),
+                DestinationUpdate::S3(u),
+            ) if u == S3DestinationUpdate::default() => {}
             _ => {
                 return Err(FirehoseError::InvalidArgument(format!(
                     "The update does not match the destination type of Firehose {name}; changing a destination's type is not supported by Sluice yet."
                 )));
             }
         }
+        self.resolve_domain(&mut dest.config)?;
         validate_destination(&dest.config)?;
         m.version_id += 1;
         m.updated_ms = Some(self.now());
@@ -414,6 +425,31 @@ impl Firehose {
             has_more: after.len() > limit,
             tags: after.into_iter().take(limit).collect(),
         })
+    }
+
+    /// A search destination named by DomainARN gets its cluster URL from `search_domains`.
+    fn resolve_domain(&self, d: &mut DestinationConfig) -> Result<()> {
+        let DestinationConfig::Search(o) = d else {
+            return Ok(());
+        };
+        if !o.endpoint.is_empty() {
+            return Ok(());
+        }
+        let Some(arn) = o.domain_arn.as_deref() else {
+            return Err(FirehoseError::InvalidArgument(
+                "Either DomainARN or ClusterEndpoint must be given.".into(),
+            ));
+        };
+        let domain = arn.rsplit_once("domain/").map_or(arn, |(_, d)| d);
+        match self.config.search_domains.iter().find(|(n, _)| n == domain) {
+            Some((_, url)) => {
+                o.endpoint = url.clone();
+                Ok(())
+            }
+            None => Err(FirehoseError::InvalidArgument(format!(
+                "Domain {domain} is not known to this Sluice server: start it with --opensearch-domain {domain}=URL, or give ClusterEndpoint."
+            ))),
+        }
     }
 
     // ---------------------------------------------------------------- data plane
@@ -638,6 +674,64 @@ fn apply_http_update(h: &mut HttpDestination, u: HttpDestinationUpdate) {
     }
 }
 
+fn apply_search_update(o: &mut SearchDestination, u: SearchDestinationUpdate) {
+    let SearchDestinationUpdate {
+        endpoint,
+        cluster_endpoint,
+        domain_arn,
+        index_name,
+        type_name,
+        rotation,
+        size_mb,
+        interval_s,
+        retry_duration_s,
+        s3,
+        processing,
+        cloudwatch,
+        role_arn,
+        firehose_document_ids,
+    } = u;
+    if let Some(v) = endpoint {
+        o.endpoint = v;
+        o.cluster_endpoint = cluster_endpoint;
+        o.domain_arn = domain_arn;
+    }
+    if let Some(v) = index_name {
+        o.index_name = v;
+    }
+    if type_name.is_some() {
+        o.type_name = type_name;
+    }
+    if let Some(v) = rotation {
+        o.rotation = v;
+    }
+    if let Some(v) = size_mb {
+        o.buffering.size_mb = v;
+    }
+    if let Some(v) = interval_s {
+        o.buffering.interval_s = v;
+    }
+    if let Some(v) = retry_duration_s {
+        o.retry_duration_s = v;
+    }
+    if let Some(v) = s3 {
+        apply_update(&mut o.s3, v);
+    }
+    if processing.is_some() {
+        o.processing = processing;
+    }
+    if cloudwatch.is_some() {
+        o.cloudwatch = cloudwatch;
+    }
+    if let Some(v) = role_arn {
+        o.role_arn = v;
+    }
+    if let Some(v) = firehose_document_ids {
+        o.firehose_document_ids = v;
+        o.document_id_options_given = true;
+    }
+}
+
 /// Processor types the delivery path runs, so far.
 const SUPPORTED_PROCESSORS: &[&str] = &["AppendDelimiterToRecord"];
 
@@ -653,6 +747,16 @@ fn validate_destination(d: &DestinationConfig) -> Result<()> {
             }
             validate_processing(h.processing.as_ref())?;
             validate_s3(&h.s3)
+        }
+        DestinationConfig::Search(o) => {
+            if !(o.endpoint.starts_with("http://") || o.endpoint.starts_with("https://")) {
+                return Err(FirehoseError::InvalidArgument(format!(
+                    "The cluster endpoint {} is not a valid http:// or https:// URL.",
+                    o.endpoint
+                )));
+            }
+            validate_processing(o.processing.as_ref())?;
+            validate_s3(&o.s3)
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct ServerConfig {
     pub s3_credential: Option<(String, String)>,
     /// Bucket name → `file:///dir` (that directory is the bucket) or `http(s)://endpoint`.
     pub s3_buckets: Vec<(String, String)>,
+    /// OpenSearch/Elasticsearch domain name → cluster URL, for destinations given a DomainARN.
+    pub search_domains: Vec<(String, String)>,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +94,7 @@ impl Default for ServerConfig {
             s3_endpoint: None,
             s3_credential: None,
             s3_buckets: Vec::new(),
+            search_domains: Vec::new(),
             limits: sluice_streams::limits::LimitsMode::Off,
         }
     }

@@ -108,6 +108,7 @@ pub async fn run(
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             create_delay_ms: config.create_delay_ms,
+            search_domains: config.search_domains.clone(),
             ..sluice_firehose::FirehoseConfig::default()
         },
         clock.clone(),

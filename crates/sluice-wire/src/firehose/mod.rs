@@ -357,6 +357,77 @@ fn check_http(v: &mut Validator, member: &str, h: &HttpConfigShape, full: bool) 
     }
 }
 
+fn check_search(v: &mut Validator, member: &str, o: &SearchConfigShape, full: bool) {
+    let m = |x: &str| format!("{member}.{x}");
+    if full {
+        v.required(&m("roleARN"), &o.role_arn);
+        v.required(&m("indexName"), &o.index_name);
+        v.required(&m("s3Configuration"), &o.s3_configuration);
+    }
+    v.string(&m("indexName"), o.index_name.as_deref(), 1, 80, None);
+    v.string(&m("typeName"), o.type_name.as_deref(), 0, 100, None);
+    v.string(
+        &m("clusterEndpoint"),
+        o.cluster_endpoint.as_deref(),
+        1,
+        512,
+        // AWS takes https: only; Sluice also sends to http:// clusters.
+        Some(("https?:.*", |s| {
+            s.starts_with("https:") || s.starts_with("http:")
+        })),
+    );
+    v.string(&m("domainARN"), o.domain_arn.as_deref(), 1, 512, None);
+    v.one_of(
+        &m("indexRotationPeriod"),
+        o.index_rotation_period.as_deref(),
+        &["NoRotation", "OneHour", "OneDay", "OneWeek", "OneMonth"],
+    );
+    if let Some(b) = &o.buffering_hints {
+        v.range(
+            &m("bufferingHints.sizeInMBs"),
+            b.size_in_mbs,
+            Some(1),
+            Some(100),
+        );
+        v.range(
+            &m("bufferingHints.intervalInSeconds"),
+            b.interval_in_seconds,
+            Some(0),
+            Some(900),
+        );
+    }
+    if let Some(r) = &o.retry_options {
+        v.range(
+            &m("retryOptions.durationInSeconds"),
+            r.duration_in_seconds,
+            Some(0),
+            Some(7200),
+        );
+    }
+    v.one_of(
+        &m("s3BackupMode"),
+        o.s3_backup_mode.as_deref(),
+        &["FailedDocumentsOnly", "AllDocuments"],
+    );
+    if let Some(d) = &o.document_id_options {
+        v.required(
+            &m("documentIdOptions.defaultDocumentIdFormat"),
+            &d.default_document_id_format,
+        );
+        v.one_of(
+            &m("documentIdOptions.defaultDocumentIdFormat"),
+            d.default_document_id_format.as_deref(),
+            &["FIREHOSE_DEFAULT", "NO_DOCUMENT_ID"],
+        );
+    }
+    if let Some(s3) = &o.s3_configuration {
+        check_s3(v, &m("s3Configuration"), s3, true);
+    }
+    if let Some(s3) = &o.s3_update {
+        check_s3(v, &m("s3Update"), s3, false);
+    }
+}
+
 fn unsupported(what: &str) -> WireError {
     WireError::invalid_argument(format!("{what} is not supported by Sluice yet."))
 }
@@ -408,6 +479,17 @@ impl Request {
                 if let Some(h) = &r.http_endpoint_destination_configuration {
                     check_http(&mut v, "httpEndpointDestinationConfiguration", h, true);
                 }
+                if let Some(o) = &r.amazonopensearchservice_destination_configuration {
+                    check_search(
+                        &mut v,
+                        "amazonopensearchserviceDestinationConfiguration",
+                        o,
+                        true,
+                    );
+                }
+                if let Some(o) = &r.elasticsearch_destination_configuration {
+                    check_search(&mut v, "elasticsearchDestinationConfiguration", o, true);
+                }
                 if let Some(tags) = &r.tags {
                     v.count(
                         "tags",
@@ -455,14 +537,6 @@ impl Request {
                         &r.redshift_destination_configuration,
                     ),
                     (
-                        "ElasticsearchDestinationConfiguration",
-                        &r.elasticsearch_destination_configuration,
-                    ),
-                    (
-                        "AmazonopensearchserviceDestinationConfiguration",
-                        &r.amazonopensearchservice_destination_configuration,
-                    ),
-                    (
                         "SplunkDestinationConfiguration",
                         &r.splunk_destination_configuration,
                     ),
@@ -491,17 +565,39 @@ impl Request {
                 if let Some((what, _)) = others.iter().find(|(_, v)| v.is_some()) {
                     return Err(unsupported(what));
                 }
+                let search = match (
+                    &r.amazonopensearchservice_destination_configuration,
+                    &r.elasticsearch_destination_configuration,
+                ) {
+                    (Some(o), None) => Some((o, SearchFlavor::OpenSearch)),
+                    (None, Some(o)) => Some((o, SearchFlavor::Elasticsearch)),
+                    (None, None) => None,
+                    _ => {
+                        return Err(WireError::invalid_argument(
+                            "Only one destination configuration can be given.",
+                        ));
+                    }
+                };
+                if let Some((o, _)) = search
+                    && o.vpc_configuration.is_some()
+                {
+                    return Err(unsupported("VpcConfiguration"));
+                }
                 let destination = match (
                     &r.extended_s3_destination_configuration,
                     &r.s3_destination_configuration,
                     &r.http_endpoint_destination_configuration,
+                    search,
                 ) {
-                    (Some(c), None, None) => {
+                    (None, None, None, Some((o, flavor))) => {
+                        DestinationConfig::Search(o.to_domain(flavor))
+                    }
+                    (Some(c), None, None, None) => {
                         refuse_unimplemented_s3(c)?;
                         DestinationConfig::S3(c.to_domain(false))
                     }
-                    (None, Some(c), None) => DestinationConfig::S3(c.to_domain(true)),
-                    (None, None, Some(h)) => {
+                    (None, Some(c), None, None) => DestinationConfig::S3(c.to_domain(true)),
+                    (None, None, Some(h), None) => {
                         if h.secrets_manager_configuration.as_ref().is_some_and(|s| {
                             s.get("Enabled").and_then(|e| e.as_bool()) == Some(true)
                         }) {
@@ -509,9 +605,9 @@ impl Request {
                         }
                         DestinationConfig::Http(h.to_domain())
                     }
-                    (None, None, None) => {
+                    (None, None, None, None) => {
                         return Err(WireError::invalid_argument(
-                            "A destination configuration is required: ExtendedS3DestinationConfiguration, S3DestinationConfiguration or HttpEndpointDestinationConfiguration.",
+                            "A destination configuration is required: ExtendedS3DestinationConfiguration, S3DestinationConfiguration, HttpEndpointDestinationConfiguration, AmazonopensearchserviceDestinationConfiguration or ElasticsearchDestinationConfiguration.",
                         ));
                     }
                     _ => {
@@ -722,17 +818,15 @@ impl Request {
                 if let Some(u) = &r.http_endpoint_destination_update {
                     check_http(&mut v, "httpEndpointDestinationUpdate", u, false);
                 }
+                if let Some(u) = &r.amazonopensearchservice_destination_update {
+                    check_search(&mut v, "amazonopensearchserviceDestinationUpdate", u, false);
+                }
+                if let Some(u) = &r.elasticsearch_destination_update {
+                    check_search(&mut v, "elasticsearchDestinationUpdate", u, false);
+                }
                 v.finish()?;
                 let others = [
                     ("RedshiftDestinationUpdate", &r.redshift_destination_update),
-                    (
-                        "ElasticsearchDestinationUpdate",
-                        &r.elasticsearch_destination_update,
-                    ),
-                    (
-                        "AmazonopensearchserviceDestinationUpdate",
-                        &r.amazonopensearchservice_destination_update,
-                    ),
                     ("SplunkDestinationUpdate", &r.splunk_destination_update),
                     (
                         "AmazonOpenSearchServerlessDestinationUpdate",
@@ -754,6 +848,17 @@ impl Request {
                     &r.s3_destination_update,
                     &r.http_endpoint_destination_update,
                 ) {
+                    _ if r.amazonopensearchservice_destination_update.is_some()
+                        || r.elasticsearch_destination_update.is_some() =>
+                    {
+                        let u = r
+                            .amazonopensearchservice_destination_update
+                            .as_ref()
+                            .or(r.elasticsearch_destination_update.as_ref())
+                            .map(SearchConfigShape::to_update)
+                            .unwrap_or_default();
+                        DestinationUpdate::Search(u)
+                    }
                     (_, _, Some(h)) => DestinationUpdate::Http(h.to_update()),
                     (Some(u), _, None) => {
                         refuse_unimplemented_s3(u)?;

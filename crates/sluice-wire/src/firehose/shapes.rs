@@ -357,6 +357,201 @@ impl HttpConfigShape {
     }
 }
 
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct DocumentIdOptionsShape {
+    pub default_document_id_format: Option<String>,
+}
+
+/// AmazonopensearchserviceDestinationConfiguration / ElasticsearchDestinationConfiguration and
+/// their Update forms.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct SearchConfigShape {
+    #[serde(rename = "RoleARN")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "DomainARN")]
+    pub domain_arn: Option<String>,
+    pub cluster_endpoint: Option<String>,
+    pub index_name: Option<String>,
+    pub type_name: Option<String>,
+    pub index_rotation_period: Option<String>,
+    pub buffering_hints: Option<BufferingHintsShape>,
+    pub retry_options: Option<RetryOptionsShape>,
+    #[serde(rename = "S3BackupMode")]
+    pub s3_backup_mode: Option<String>,
+    #[serde(rename = "S3Configuration")]
+    pub s3_configuration: Option<S3ConfigShape>,
+    #[serde(rename = "S3Update")]
+    pub s3_update: Option<S3ConfigShape>,
+    pub processing_configuration: Option<ProcessingConfigurationShape>,
+    pub cloud_watch_logging_options: Option<CloudWatchLoggingOptionsShape>,
+    pub vpc_configuration: Option<Value>,
+    pub document_id_options: Option<DocumentIdOptionsShape>,
+}
+
+pub(crate) fn rotation_of(s: &str) -> Option<IndexRotation> {
+    Some(match s {
+        "NoRotation" => IndexRotation::NoRotation,
+        "OneHour" => IndexRotation::OneHour,
+        "OneDay" => IndexRotation::OneDay,
+        "OneWeek" => IndexRotation::OneWeek,
+        "OneMonth" => IndexRotation::OneMonth,
+        _ => return None,
+    })
+}
+
+fn rotation_name(r: IndexRotation) -> &'static str {
+    match r {
+        IndexRotation::NoRotation => "NoRotation",
+        IndexRotation::OneHour => "OneHour",
+        IndexRotation::OneDay => "OneDay",
+        IndexRotation::OneWeek => "OneWeek",
+        IndexRotation::OneMonth => "OneMonth",
+    }
+}
+
+impl SearchConfigShape {
+    pub(crate) fn to_domain(&self, flavor: SearchFlavor) -> SearchDestination {
+        let defaults = BufferingHints::default();
+        let hints = self.buffering_hints.clone().unwrap_or_default();
+        SearchDestination {
+            flavor,
+            endpoint: self.cluster_endpoint.clone().unwrap_or_default(),
+            cluster_endpoint: self.cluster_endpoint.clone(),
+            domain_arn: self.domain_arn.clone(),
+            index_name: self.index_name.clone().unwrap_or_default(),
+            type_name: self.type_name.clone(),
+            rotation: self
+                .index_rotation_period
+                .as_deref()
+                .and_then(rotation_of)
+                .unwrap_or(IndexRotation::OneDay),
+            buffering: BufferingHints {
+                size_mb: hints
+                    .size_in_mbs
+                    .map_or(defaults.size_mb, |v| v.clamp(1, 100) as u32),
+                interval_s: hints
+                    .interval_in_seconds
+                    .map_or(defaults.interval_s, |v| v.clamp(0, 900) as u32),
+            },
+            retry_duration_s: self
+                .retry_options
+                .as_ref()
+                .and_then(|r| r.duration_in_seconds)
+                .map_or(300, |v| v.clamp(0, 7200) as u32),
+            backup_all: self.s3_backup_mode.as_deref() == Some("AllDocuments"),
+            s3: self
+                .s3_configuration
+                .as_ref()
+                .map(|c| c.to_domain(true))
+                .unwrap_or_else(|| S3ConfigShape::default().to_domain(true)),
+            processing: self.processing_configuration.as_ref().map(processing_of),
+            cloudwatch: self.cloud_watch_logging_options.as_ref().map(cloudwatch_of),
+            role_arn: self.role_arn.clone().unwrap_or_default(),
+            firehose_document_ids: self
+                .document_id_options
+                .as_ref()
+                .and_then(|d| d.default_document_id_format.as_deref())
+                != Some("NO_DOCUMENT_ID"),
+            document_id_options_given: self.document_id_options.is_some(),
+        }
+    }
+
+    pub(crate) fn to_update(&self) -> SearchDestinationUpdate {
+        let hints = self.buffering_hints.clone().unwrap_or_default();
+        let moved = self.cluster_endpoint.is_some() || self.domain_arn.is_some();
+        SearchDestinationUpdate {
+            endpoint: moved.then(|| self.cluster_endpoint.clone().unwrap_or_default()),
+            cluster_endpoint: self.cluster_endpoint.clone(),
+            domain_arn: self.domain_arn.clone(),
+            index_name: self.index_name.clone(),
+            type_name: self.type_name.clone(),
+            rotation: self.index_rotation_period.as_deref().and_then(rotation_of),
+            size_mb: hints.size_in_mbs.map(|v| v.clamp(1, 100) as u32),
+            interval_s: hints.interval_in_seconds.map(|v| v.clamp(0, 900) as u32),
+            retry_duration_s: self
+                .retry_options
+                .as_ref()
+                .and_then(|r| r.duration_in_seconds)
+                .map(|v| v.clamp(0, 7200) as u32),
+            s3: self.s3_update.as_ref().map(S3ConfigShape::to_update),
+            processing: self.processing_configuration.as_ref().map(processing_of),
+            cloudwatch: self.cloud_watch_logging_options.as_ref().map(cloudwatch_of),
+            role_arn: self.role_arn.clone(),
+            firehose_document_ids: self
+                .document_id_options
+                .as_ref()
+                .map(|d| d.default_document_id_format.as_deref() != Some("NO_DOCUMENT_ID")),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SearchDescriptionShape {
+    #[serde(rename = "RoleARN")]
+    pub role_arn: String,
+    #[serde(rename = "DomainARN", skip_serializing_if = "Option::is_none")]
+    pub domain_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_endpoint: Option<String>,
+    pub index_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    pub index_rotation_period: &'static str,
+    pub buffering_hints: BufferingHintsShape,
+    pub retry_options: RetryOptionsShape,
+    #[serde(rename = "S3BackupMode")]
+    pub s3_backup_mode: &'static str,
+    #[serde(rename = "S3DestinationDescription")]
+    pub s3_destination_description: S3DescriptionShape,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_configuration: Option<ProcessingConfigurationShape>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logging_options: Option<CloudWatchLoggingOptionsShape>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_id_options: Option<DocumentIdOptionsShape>,
+}
+
+impl SearchDescriptionShape {
+    fn new(o: &SearchDestination) -> Self {
+        Self {
+            role_arn: o.role_arn.clone(),
+            domain_arn: o.domain_arn.clone(),
+            cluster_endpoint: o.cluster_endpoint.clone(),
+            index_name: o.index_name.clone(),
+            type_name: o.type_name.clone(),
+            index_rotation_period: rotation_name(o.rotation),
+            buffering_hints: BufferingHintsShape {
+                size_in_mbs: Some(i64::from(o.buffering.size_mb)),
+                interval_in_seconds: Some(i64::from(o.buffering.interval_s)),
+            },
+            retry_options: RetryOptionsShape {
+                duration_in_seconds: Some(i64::from(o.retry_duration_s)),
+            },
+            s3_backup_mode: if o.backup_all {
+                "AllDocuments"
+            } else {
+                "FailedDocumentsOnly"
+            },
+            s3_destination_description: S3DescriptionShape::new(&o.s3, false),
+            processing_configuration: o.processing.as_ref().map(processing_shape),
+            cloud_watch_logging_options: o.cloudwatch.as_ref().map(cloudwatch_shape),
+            document_id_options: o.document_id_options_given.then(|| DocumentIdOptionsShape {
+                default_document_id_format: Some(
+                    if o.firehose_document_ids {
+                        "FIREHOSE_DEFAULT"
+                    } else {
+                        "NO_DOCUMENT_ID"
+                    }
+                    .into(),
+                ),
+            }),
+        }
+    }
+}
+
 fn attributes_of(r: &HttpRequestConfigurationShape) -> Vec<(String, String)> {
     r.common_attributes
         .iter()
@@ -401,8 +596,8 @@ pub struct CreateDeliveryStreamRequest {
     #[serde(rename = "ExtendedS3DestinationConfiguration")]
     pub extended_s3_destination_configuration: Option<S3ConfigShape>,
     pub redshift_destination_configuration: Option<Value>,
-    pub elasticsearch_destination_configuration: Option<Value>,
-    pub amazonopensearchservice_destination_configuration: Option<Value>,
+    pub elasticsearch_destination_configuration: Option<SearchConfigShape>,
+    pub amazonopensearchservice_destination_configuration: Option<SearchConfigShape>,
     pub splunk_destination_configuration: Option<Value>,
     pub http_endpoint_destination_configuration: Option<HttpConfigShape>,
     pub tags: Option<Vec<TagShape>>,
@@ -468,8 +663,8 @@ pub struct UpdateDestinationRequest {
     #[serde(rename = "ExtendedS3DestinationUpdate")]
     pub extended_s3_destination_update: Option<S3ConfigShape>,
     pub redshift_destination_update: Option<Value>,
-    pub elasticsearch_destination_update: Option<Value>,
-    pub amazonopensearchservice_destination_update: Option<Value>,
+    pub elasticsearch_destination_update: Option<SearchConfigShape>,
+    pub amazonopensearchservice_destination_update: Option<SearchConfigShape>,
     pub splunk_destination_update: Option<Value>,
     pub http_endpoint_destination_update: Option<HttpConfigShape>,
     pub amazon_open_search_serverless_destination_update: Option<Value>,
@@ -766,6 +961,10 @@ pub struct DestinationDescriptionShape {
     pub extended_s3_destination_description: Option<S3DescriptionShape>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_endpoint_destination_description: Option<HttpDescriptionShape>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amazonopensearchservice_destination_description: Option<SearchDescriptionShape>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elasticsearch_destination_description: Option<SearchDescriptionShape>,
 }
 
 #[derive(Debug, Serialize)]
@@ -856,6 +1055,8 @@ impl From<DeliveryStreamDescription> for DescribeDeliveryStreamResponse {
                                 s3, true,
                             )),
                             http_endpoint_destination_description: None,
+                            amazonopensearchservice_destination_description: None,
+                            elasticsearch_destination_description: None,
                         },
                         DestinationConfig::Http(h) => DestinationDescriptionShape {
                             destination_id: dest.id.clone(),
@@ -864,6 +1065,20 @@ impl From<DeliveryStreamDescription> for DescribeDeliveryStreamResponse {
                             http_endpoint_destination_description: Some(HttpDescriptionShape::new(
                                 h,
                             )),
+                            amazonopensearchservice_destination_description: None,
+                            elasticsearch_destination_description: None,
+                        },
+                        DestinationConfig::Search(o) => DestinationDescriptionShape {
+                            destination_id: dest.id.clone(),
+                            s3_destination_description: None,
+                            extended_s3_destination_description: None,
+                            http_endpoint_destination_description: None,
+                            amazonopensearchservice_destination_description: (o.flavor
+                                == SearchFlavor::OpenSearch)
+                                .then(|| SearchDescriptionShape::new(o)),
+                            elasticsearch_destination_description: (o.flavor
+                                == SearchFlavor::Elasticsearch)
+                                .then(|| SearchDescriptionShape::new(o)),
                         },
                     })
                     .collect(),

@@ -80,6 +80,16 @@ pub struct ServeArgs {
         value_name = "NAME=URL"
     )]
     s3_buckets: Vec<String>,
+    /// The cluster an OpenSearch/Elasticsearch DomainARN stands for, `DOMAIN=URL` (e.g.
+    /// `logs=http://127.0.0.1:9200`); repeat for more. A destination may also give
+    /// ClusterEndpoint directly.
+    #[arg(
+        long = "opensearch-domain",
+        env = "SLUICE_OPENSEARCH_DOMAINS",
+        value_delimiter = ',',
+        value_name = "DOMAIN=URL"
+    )]
+    opensearch_domains: Vec<String>,
     /// An ON_DEMAND stream doubles its shards when its write rate over this many milliseconds
     /// reaches half of its shards' capacity (1 MiB/s or 1,000 records/s each) [default: 60000].
     #[arg(long, env = "SLUICE_ON_DEMAND_WINDOW_MS")]
@@ -142,6 +152,7 @@ struct FileConfig {
     s3_endpoint: Option<String>,
     s3_credential: Option<String>,
     s3_buckets: Option<Vec<String>>,
+    opensearch_domains: Option<Vec<String>>,
     on_demand_window_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
@@ -240,6 +251,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         s3_endpoint: args.s3_endpoint.or(file.s3_endpoint),
         s3_credential: None,
         s3_buckets: Vec::new(),
+        search_domains: Vec::new(),
     };
     config.limits = match args.limits.or(file.limits).as_deref() {
         None | Some("off") => LimitsMode::Off,
@@ -338,6 +350,21 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
                 );
             }
             Ok((name.to_owned(), url.to_owned()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let domains = if args.opensearch_domains.is_empty() {
+        file.opensearch_domains.unwrap_or_default()
+    } else {
+        args.opensearch_domains
+    };
+    config.search_domains = domains
+        .iter()
+        .map(|d| {
+            d.split_once('=')
+                .map(|(n, u)| (n.to_owned(), u.to_owned()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--opensearch-domain: expected DOMAIN=URL, got {d:?}")
+                })
         })
         .collect::<anyhow::Result<_>>()?;
     if config.subscription_lifetime_ms < 1 {
