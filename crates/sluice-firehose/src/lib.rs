@@ -11,6 +11,7 @@ pub mod model;
 mod search;
 mod service;
 pub mod sink;
+pub mod source;
 
 pub use delivery::StepOutcome;
 pub use error::{FirehoseError, Result};

@@ -33,6 +33,10 @@ pub struct DeliveryStreamMeta {
     pub tags: BTreeMap<String, String>,
     pub encryption: Option<StreamEncryptionInput>,
     pub throughput_hint_mb: Option<u32>,
+    /// KinesisStreamAsSource: the stream read (added after format 1 was first written, so it
+    /// defaults to none).
+    #[serde(default)]
+    pub kinesis_source: Option<crate::source::KinesisSource>,
 }
 
 pub fn progress_key(name: &str, destination: &str) -> String {

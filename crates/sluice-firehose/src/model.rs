@@ -331,6 +331,8 @@ pub struct CreateDeliveryStreamInput {
     /// Server-side encryption of the delivery stream (DirectPut only): KeyType and KeyARN.
     pub encryption: Option<StreamEncryptionInput>,
     pub throughput_hint_mb: Option<u32>,
+    /// KinesisStreamAsSource: the stream to read.
+    pub kinesis_source: Option<crate::source::KinesisSource>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,6 +352,7 @@ pub struct DeliveryStreamDescription {
     pub updated_ms: Option<i64>,
     pub encryption: Option<StreamEncryptionInput>,
     pub throughput_hint_mb: Option<u32>,
+    pub kinesis_source: Option<crate::source::KinesisSource>,
     pub destinations: Vec<Destination>,
     pub has_more_destinations: bool,
 }

@@ -73,6 +73,8 @@ pub struct Firehose {
     pub(crate) rng: parking_lot::Mutex<StdRng>,
     /// The client for HTTP endpoint destinations.
     pub(crate) http: reqwest::Client,
+    /// The Data Streams service that KinesisStreamAsSource delivery streams read.
+    pub(crate) data_streams: Option<Arc<sluice_streams::Streams>>,
 }
 
 fn storage_txn(e: MetaTxnError) -> FirehoseError {
@@ -93,6 +95,7 @@ impl Firehose {
         logs: Arc<dyn LogStore>,
         meta: Arc<dyn MetaStore>,
         sink: Arc<dyn ObjectSink>,
+        data_streams: Option<Arc<sluice_streams::Streams>>,
         seed: u64,
     ) -> Result<Self> {
         let mut streams = BTreeMap::new();
@@ -136,6 +139,7 @@ impl Firehose {
             control: tokio::sync::Mutex::new(()),
             rng: parking_lot::Mutex::new(StdRng::seed_from_u64(seed)),
             http: crate::sink::http_client()?,
+            data_streams,
         })
     }
 
@@ -210,10 +214,24 @@ impl Firehose {
                 self.config.max_delivery_streams
             )));
         }
-        if input.source != SourceKind::DirectPut {
-            return Err(FirehoseError::InvalidArgument(
-                "Sluice supports DeliveryStreamType DirectPut only, so far.".into(),
-            ));
+        let now = self.now();
+        let mut extra = Vec::new();
+        match (input.source, &input.kinesis_source) {
+            (SourceKind::DirectPut, None) => {}
+            (SourceKind::KinesisStreamAsSource, Some(src)) => {
+                let stream = self.source_stream(&src.stream_arn)?;
+                extra = self.initial_checkpoints(&name, &stream, now)?;
+            }
+            (SourceKind::KinesisStreamAsSource, None) => {
+                return Err(FirehoseError::InvalidArgument(
+                    "KinesisStreamSourceConfiguration is required when DeliveryStreamType is KinesisStreamAsSource.".into(),
+                ));
+            }
+            (SourceKind::DirectPut, Some(_)) => {
+                return Err(FirehoseError::InvalidArgument(
+                    "KinesisStreamSourceConfiguration is only allowed when DeliveryStreamType is KinesisStreamAsSource.".into(),
+                ));
+            }
         }
         let mut destination = input.destination;
         self.resolve_domain(&mut destination)?;
@@ -227,7 +245,6 @@ impl Firehose {
             None => FIREHOSE_LOG_BASE,
         };
         self.logs.create_log(log, RETENTION_MS)?;
-        let now = self.now();
         let m = DeliveryStreamMeta {
             format: FORMAT_VERSION,
             name: name.clone(),
@@ -244,15 +261,14 @@ impl Firehose {
             tags,
             encryption: input.encryption,
             throughput_hint_mb: input.throughput_hint_mb,
+            kinesis_source: input.kinesis_source,
         };
-        self.persist(
-            &m,
-            vec![MetaOp::Put {
-                table: COUNTERS_TABLE.into(),
-                key: NEXT_LOG_ID_KEY.into(),
-                value: (log + 1).to_string().into_bytes(),
-            }],
-        )?;
+        extra.push(MetaOp::Put {
+            table: COUNTERS_TABLE.into(),
+            key: NEXT_LOG_ID_KEY.into(),
+            value: (log + 1).to_string().into_bytes(),
+        });
+        self.persist(&m, extra)?;
         self.streams
             .write()
             .insert(name.clone(), Arc::new(DeliveryState::new(m, 0)));
@@ -272,6 +288,15 @@ impl Firehose {
                 table: PROGRESS_TABLE.into(),
                 key: progress_key(name, &d.id),
             });
+        }
+        let prefix = format!("{name}/");
+        for (key, _) in self.meta.scan(crate::source::SOURCE_TABLE)? {
+            if key.starts_with(&prefix) {
+                ops.push(MetaOp::Delete {
+                    table: crate::source::SOURCE_TABLE.into(),
+                    key,
+                });
+            }
         }
         self.meta.commit(ops).map_err(storage_txn)?;
         state.deleted.store(true, Ordering::SeqCst);
@@ -311,6 +336,7 @@ impl Firehose {
             updated_ms: m.updated_ms,
             encryption: m.encryption.clone(),
             throughput_hint_mb: m.throughput_hint_mb,
+            kinesis_source: m.kinesis_source.clone(),
             destinations: after.into_iter().take(limit).collect(),
             has_more_destinations: has_more,
         })

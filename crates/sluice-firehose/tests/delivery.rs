@@ -62,6 +62,7 @@ impl Env {
             self.logs.clone(),
             self.meta.clone(),
             self.sink.clone(),
+            None,
             7,
         )
         .unwrap()
@@ -102,6 +103,7 @@ async fn create(f: &Firehose, name: &str, dest: DestinationConfig) {
         tags: Vec::new(),
         encryption: None,
         throughput_hint_mb: None,
+        kinesis_source: None,
     })
     .await
     .unwrap();

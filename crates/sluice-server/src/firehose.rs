@@ -76,6 +76,7 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
             let name = input.name.clone();
             let arn = firehose.create(input).await?;
             let stop = state.stop_deliveries.subscribe();
+            tokio::spawn(firehose.clone().run_source(name.clone(), stop.clone()));
             tokio::spawn(firehose.clone().run_delivery(name, stop));
             p.encode(&CreateDeliveryStreamResponse {
                 delivery_stream_arn: arn,

@@ -42,7 +42,7 @@ pub enum ServerError {
 }
 
 pub(crate) struct AppState {
-    pub streams: Streams,
+    pub streams: Arc<Streams>,
     pub firehose: Arc<sluice_firehose::Firehose>,
     pub ready: AtomicBool,
     pub max_body_bytes: usize,
@@ -98,7 +98,12 @@ pub async fn run(
         kms_keys: config.kms_keys.clone(),
         ..StreamsConfig::default()
     };
-    let streams = Streams::open(streams_config, clock.clone(), logs.clone(), meta.clone())?;
+    let streams = Arc::new(Streams::open(
+        streams_config,
+        clock.clone(),
+        logs.clone(),
+        meta.clone(),
+    )?);
     let s3_dir = config
         .s3_dir
         .clone()
@@ -115,6 +120,7 @@ pub async fn run(
         logs.clone(),
         meta,
         object_sink(&config, s3_dir),
+        Some(streams.clone()),
         rand::random(),
     )?);
     let (stop_deliveries, stop_rx) = tokio::sync::watch::channel(false);
@@ -144,6 +150,7 @@ pub async fn run(
         stop_deliveries,
     });
     for name in firehose.names() {
+        tokio::spawn(firehose.clone().run_source(name.clone(), stop_rx.clone()));
         tokio::spawn(firehose.clone().run_delivery(name, stop_rx.clone()));
     }
     let ticker = {

@@ -511,6 +511,23 @@ impl Request {
                         &["AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"],
                     );
                 }
+                if let Some(k) = &r.kinesis_stream_source_configuration {
+                    v.required(
+                        "kinesisStreamSourceConfiguration.kinesisStreamARN",
+                        &k.kinesis_stream_arn,
+                    );
+                    v.required("kinesisStreamSourceConfiguration.roleARN", &k.role_arn);
+                    v.string(
+                        "kinesisStreamSourceConfiguration.kinesisStreamARN",
+                        k.kinesis_stream_arn.as_deref(),
+                        1,
+                        512,
+                        Some((
+                            "arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{12}:stream/[a-zA-Z0-9_.-]+",
+                            crate::validate::is_stream_arn,
+                        )),
+                    );
+                }
                 if let Some(d) = &r.direct_put_source_configuration {
                     v.required(
                         "directPutSourceConfiguration.throughputHintInMBs",
@@ -526,11 +543,17 @@ impl Request {
                 v.finish()?;
                 let source = match r.delivery_stream_type.as_deref() {
                     None | Some("DirectPut") => SourceKind::DirectPut,
-                    Some("KinesisStreamAsSource") => {
-                        return Err(unsupported("DeliveryStreamType KinesisStreamAsSource"));
+                    Some("KinesisStreamAsSource") => SourceKind::KinesisStreamAsSource,
+                    Some(other) => {
+                        return Err(unsupported(&format!("DeliveryStreamType {other}")));
                     }
-                    Some(other) => return Err(unsupported(&format!("DeliveryStreamType {other}"))),
                 };
+                let kinesis_source = r.kinesis_stream_source_configuration.as_ref().map(|k| {
+                    sluice_firehose::source::KinesisSource {
+                        stream_arn: k.kinesis_stream_arn.clone().unwrap_or_default(),
+                        role_arn: k.role_arn.clone().unwrap_or_default(),
+                    }
+                });
                 let others = [
                     (
                         "RedshiftDestinationConfiguration",
@@ -556,10 +579,6 @@ impl Request {
                     (
                         "DatabaseSourceConfiguration",
                         &r.database_source_configuration,
-                    ),
-                    (
-                        "KinesisStreamSourceConfiguration",
-                        &r.kinesis_stream_source_configuration,
                     ),
                 ];
                 if let Some((what, _)) = others.iter().find(|(_, v)| v.is_some()) {
@@ -640,6 +659,7 @@ impl Request {
                         .direct_put_source_configuration
                         .and_then(|d| d.throughput_hint_in_mbs)
                         .map(|n| n as u32),
+                    kinesis_source,
                 })
             }
             Operation::DeleteDeliveryStream => {

@@ -577,6 +577,15 @@ pub struct DeliveryStreamEncryptionConfigurationInputShape {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct KinesisStreamSourceConfigurationShape {
+    #[serde(rename = "KinesisStreamARN")]
+    pub kinesis_stream_arn: Option<String>,
+    #[serde(rename = "RoleARN")]
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct DirectPutSourceConfigurationShape {
     #[serde(rename = "ThroughputHintInMBs")]
     pub throughput_hint_in_mbs: Option<i64>,
@@ -588,7 +597,7 @@ pub struct CreateDeliveryStreamRequest {
     pub delivery_stream_name: Option<String>,
     pub delivery_stream_type: Option<String>,
     pub direct_put_source_configuration: Option<DirectPutSourceConfigurationShape>,
-    pub kinesis_stream_source_configuration: Option<Value>,
+    pub kinesis_stream_source_configuration: Option<KinesisStreamSourceConfigurationShape>,
     pub delivery_stream_encryption_configuration_input:
         Option<DeliveryStreamEncryptionConfigurationInputShape>,
     #[serde(rename = "S3DestinationConfiguration")]
@@ -986,8 +995,21 @@ pub struct DirectPutSourceDescriptionShape {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct KinesisStreamSourceDescriptionShape {
+    #[serde(rename = "KinesisStreamARN")]
+    pub kinesis_stream_arn: String,
+    #[serde(rename = "RoleARN")]
+    pub role_arn: String,
+    pub delivery_start_timestamp: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SourceDescriptionShape {
-    pub direct_put_source_description: DirectPutSourceDescriptionShape,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_put_source_description: Option<DirectPutSourceDescriptionShape>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinesis_stream_source_description: Option<KinesisStreamSourceDescriptionShape>,
 }
 
 #[derive(Debug, Serialize)]
@@ -1039,11 +1061,25 @@ impl From<DeliveryStreamDescription> for DescribeDeliveryStreamResponse {
                 version_id: d.version_id.to_string(),
                 create_timestamp: Timestamp(d.created_ms),
                 last_update_timestamp: d.updated_ms.map(Timestamp),
-                source: d.throughput_hint_mb.map(|mb| SourceDescriptionShape {
-                    direct_put_source_description: DirectPutSourceDescriptionShape {
-                        throughput_hint_in_mbs: mb,
-                    },
-                }),
+                source: match (&d.kinesis_source, d.throughput_hint_mb) {
+                    (Some(k), _) => Some(SourceDescriptionShape {
+                        direct_put_source_description: None,
+                        kinesis_stream_source_description: Some(
+                            KinesisStreamSourceDescriptionShape {
+                                kinesis_stream_arn: k.stream_arn.clone(),
+                                role_arn: k.role_arn.clone(),
+                                delivery_start_timestamp: Timestamp(d.created_ms),
+                            },
+                        ),
+                    }),
+                    (None, Some(mb)) => Some(SourceDescriptionShape {
+                        direct_put_source_description: Some(DirectPutSourceDescriptionShape {
+                            throughput_hint_in_mbs: mb,
+                        }),
+                        kinesis_stream_source_description: None,
+                    }),
+                    (None, None) => None,
+                },
                 destinations: d
                     .destinations
                     .iter()
