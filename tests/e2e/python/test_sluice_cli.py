@@ -196,3 +196,44 @@ def test_tail_with_a_consumer_uses_enhanced_fan_out_across_a_split(sluice, kines
     assert data[:3] == ["before-0", "before-1", "before-2"]
     assert sorted(data[3:]) == ["after-0", "after-1", "after-2"]
     assert {r["ShardId"] for r in lines[3:]} <= {"shardId-000000000001", "shardId-000000000002"}
+
+
+def test_firehose_create_put_describe_list_delete(sluice):
+    """`sluice firehose ...`: lines from stdin become one gzip object in the embedded store."""
+    import gzip
+    import boto3
+    from botocore.config import Config
+    from conftest import ACCESS_KEY, REGION, SECRET_KEY
+    fh = boto3.session.Session().client(
+        "firehose", endpoint_url=sluice.endpoint, region_name=REGION,
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"total_max_attempts": 1}))
+    name = unique_name("slfh")
+    bucket = unique_name("cli-bucket").lower()
+    res = run_cli(sluice, "firehose", "create", name, "--bucket", bucket, "--compression", "gzip",
+                  "--interval", "1", "--prefix", "cli/")
+    assert res.stdout.strip().endswith(f":deliverystream/{name}"), res.stdout
+    d = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    s3 = d["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert s3["CompressionFormat"] == "GZIP" and s3["Prefix"] == "cli/", s3
+    assert s3["BufferingHints"] == {"SizeInMBs": 5, "IntervalInSeconds": 1}, s3
+    assert name in run_cli(sluice, "firehose", "list").stdout.splitlines()
+    described = json.loads(run_cli(sluice, "firehose", "describe", name).stdout)
+    assert described["DeliveryStreamDescription"]["DeliveryStreamName"] == name
+
+    lines = "".join(f'{{"line":{i}}}\n' for i in range(1200))
+    res = run_cli(sluice, "firehose", "put", name, stdin=lines)
+    assert "put 1200 records" in res.stderr, res.stderr
+    root = sluice.data_dir / "s3" / bucket
+    deadline = time.monotonic() + 20
+    files = []
+    while time.monotonic() < deadline and not files:
+        files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")] \
+            if root.exists() else []
+        time.sleep(0.1)
+    data = b"".join(gzip.decompress(p.read_bytes()) for p in sorted(files))
+    assert data.decode() == lines, "every line, in order, once"
+    assert all(str(p.relative_to(root)).startswith(f"cli/{name}-1-") for p in files), files
+
+    assert run_cli(sluice, "firehose", "delete", name).stdout.strip() == f"deleted {name}"
+    assert name not in run_cli(sluice, "firehose", "list").stdout.splitlines()

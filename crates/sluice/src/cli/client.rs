@@ -107,11 +107,18 @@ impl Client {
         body: Vec<u8>,
     ) -> anyhow::Result<http::Request<Full<Bytes>>> {
         let body = Bytes::from(body);
+        // `Firehose_20150804.PutRecord` names another service's operation; a bare name is
+        // Kinesis's.
+        let (target, service) = match operation.split_once('.') {
+            Some(("Firehose_20150804", _)) => (operation.to_owned(), "firehose"),
+            Some(_) => (operation.to_owned(), "kinesis"),
+            None => (format!("Kinesis_20131202.{operation}"), "kinesis"),
+        };
         let mut req = http::Request::builder()
             .method("POST")
             .uri(&self.endpoint)
             .header("content-type", Protocol::JSON_CONTENT_TYPE)
-            .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
+            .header("x-amz-target", target)
             .body(Full::new(body.clone()))?;
         let host = req
             .uri()
@@ -123,7 +130,7 @@ impl Client {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name("kinesis")
+            .name(service)
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()?

@@ -4,6 +4,7 @@ mod bench;
 mod bench_fanout;
 mod client;
 mod event_stream;
+mod firehose;
 mod put;
 mod serve;
 mod stream;
@@ -31,6 +32,9 @@ enum Command {
     Stream(stream::StreamCommand),
     /// Put records: one from arguments, or one per line from stdin or a file.
     Put(put::PutArgs),
+    /// Manage Firehose delivery streams and put records into them.
+    #[command(subcommand)]
+    Firehose(firehose::FirehoseCommand),
     /// Follow every shard of a stream and print its records.
     Tail(tail::TailArgs),
     /// Load generator: ingest, read back, check integrity, report throughput and latency.
@@ -58,6 +62,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(*args).await,
         Command::Stream(cmd) => stream::run(cmd).await,
         Command::Put(args) => put::run(args).await,
+        Command::Firehose(cmd) => firehose::run(cmd).await,
         Command::Tail(args) => tail::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
