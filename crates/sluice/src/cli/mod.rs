@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_fanout;
+mod bench_firehose;
 mod client;
 mod event_stream;
 mod firehose;
@@ -39,6 +40,9 @@ enum Command {
     Tail(tail::TailArgs),
     /// Load generator: ingest, read back, check integrity, report throughput and latency.
     Bench(bench::BenchArgs),
+    /// Firehose load generator: PutRecordBatch into a delivery stream, then check and time every
+    /// delivered object.
+    BenchFirehose(bench_firehose::BenchFirehoseArgs),
 }
 
 /// Where a client command sends its requests.
@@ -65,5 +69,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Firehose(cmd) => firehose::run(cmd).await,
         Command::Tail(args) => tail::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::BenchFirehose(args) => bench_firehose::run(args).await,
     }
 }
