@@ -48,6 +48,8 @@ pub struct Attempt {
     pub(crate) backup_done: bool,
     pub(crate) attempts: u32,
     pub(crate) last_error: Option<(String, String)>,
+    /// Records that failed processing were written to the error output.
+    pub(crate) processing_failures_written: bool,
     /// Search destinations: the records (by index in the buffer) not indexed yet, with the
     /// error of their last try.
     pub(crate) pending: Option<Vec<(usize, String, String)>>,
@@ -250,6 +252,24 @@ impl Firehose {
         now: i64,
     ) -> Result<(), SinkError> {
         let name = &meta.name;
+        let transforms = crate::processors::Transforms::of(dest.processing()).unwrap_or_default();
+        let processed;
+        let raw = records;
+        let records = if transforms.is_identity() {
+            records
+        } else {
+            let (out, failed) = transforms.apply(records);
+            if !failed.is_empty() && !attempt.processing_failures_written {
+                self.write_processing_failures(meta, dest, raw, &failed, now)
+                    .await?;
+                attempt.processing_failures_written = true;
+            }
+            processed = out;
+            if processed.is_empty() {
+                return Ok(());
+            }
+            &processed[..]
+        };
         match dest {
             DestinationConfig::S3(s3) => {
                 let r = self
@@ -262,7 +282,8 @@ impl Firehose {
                 r
             }
             DestinationConfig::Search(o) => {
-                self.deliver_search(meta, o, attempt, records, now).await
+                self.deliver_search(meta, o, attempt, raw, records, now)
+                    .await
             }
             DestinationConfig::Http(h) => {
                 if h.backup_all && !attempt.backup_done {
@@ -442,6 +463,44 @@ impl Firehose {
             .collect();
         let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
         self.write_error_output(meta, &h.s3, "http-endpoint-failed", lines, oldest)
+            .await
+    }
+
+    /// Records that failed processing, as JSON lines in the error output (`processing-failed`)
+    /// of the destination's S3 configuration.
+    async fn write_processing_failures(
+        &self,
+        meta: &crate::meta::DeliveryStreamMeta,
+        dest: &DestinationConfig,
+        records: &[StoredRecord],
+        failed: &[crate::processors::Failure],
+        now: i64,
+    ) -> Result<(), SinkError> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let s3 = match dest {
+            DestinationConfig::S3(s3) => s3,
+            DestinationConfig::Http(h) => &h.s3,
+            DestinationConfig::Search(o) => &o.s3,
+        };
+        let lines = failed
+            .iter()
+            .map(|f| {
+                let r = &records[f.index];
+                serde_json::json!({
+                    "attemptsMade": 1,
+                    "arrivalTimestamp": r.timestamp_ms,
+                    "errorCode": f.code,
+                    "errorMessage": f.message,
+                    "attemptEndingTimestamp": now,
+                    "rawData": b64.encode(&r.value),
+                })
+            })
+            .collect();
+        let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
+        metrics::counter!("sluice_firehose_processing_failed_records_total", "delivery_stream" => meta.name.clone())
+            .increment(failed.len() as u64);
+        self.write_error_output(meta, s3, "processing-failed", lines, oldest)
             .await
     }
 

@@ -17,14 +17,15 @@ impl Firehose {
         meta: &DeliveryStreamMeta,
         o: &SearchDestination,
         attempt: &mut Attempt,
+        raw: &[StoredRecord],
         records: &[StoredRecord],
         now: i64,
     ) -> Result<(), SinkError> {
         if o.backup_all && !attempt.backup_done {
             // AllDocuments: the source records, unprocessed, to the S3 destination.
-            let mut raw = o.s3.clone();
-            raw.processing = None;
-            self.deliver_object(&meta.name, meta.version_id, &raw, records)
+            let mut backup = o.s3.clone();
+            backup.processing = None;
+            self.deliver_object(&meta.name, meta.version_id, &backup, raw)
                 .await?;
             attempt.backup_done = true;
         }
@@ -96,7 +97,7 @@ impl Firehose {
                     "attemptEndingTimestamp": now,
                     "rawData": b64.encode(&r.value),
                     "subsequenceNumber": 0,
-                    "esDocumentId": o.firehose_document_ids.then(|| document_id(meta.log, r)),
+                    "esDocumentId": o.firehose_document_ids.then(|| document_id(meta.log, r, sub_index(records, *i))),
                     "esIndexName": index_name(o, r.timestamp_ms),
                     "esTypeName": o.type_name.clone().unwrap_or_default(),
                 })
@@ -125,7 +126,10 @@ impl Firehose {
                 action.insert("_type".into(), t.into());
             }
             if o.firehose_document_ids {
-                action.insert("_id".into(), document_id(meta.log, r).into());
+                action.insert(
+                    "_id".into(),
+                    document_id(meta.log, r, sub_index(records, i)).into(),
+                );
             }
             body.extend_from_slice(
                 serde_json::json!({ "index": action })
@@ -200,12 +204,26 @@ impl Firehose {
     }
 }
 
-/// A stable id per record (its log and offset), so a retried document replaces itself.
-fn document_id(log: u64, r: &StoredRecord) -> String {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&log.to_be_bytes());
-    bytes[8..].copy_from_slice(&r.offset.to_be_bytes());
+/// A stable id per record (its log, offset and, for a deaggregated record, its place in the
+/// source record), so a retried document replaces itself.
+fn document_id(log: u64, r: &StoredRecord, sub: u32) -> String {
+    let mut bytes = Vec::with_capacity(20);
+    bytes.extend_from_slice(&log.to_be_bytes());
+    bytes.extend_from_slice(&r.offset.to_be_bytes());
+    if sub > 0 {
+        bytes.extend_from_slice(&sub.to_be_bytes());
+    }
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How many records before `i` come from the same source record (processing keeps order).
+fn sub_index(records: &[StoredRecord], i: usize) -> u32 {
+    let offset = records[i].offset;
+    records[..i]
+        .iter()
+        .rev()
+        .take_while(|r| r.offset == offset)
+        .count() as u32
 }
 
 /// IndexName with the rotation suffix of the record's arrival time (UTC).

@@ -759,7 +759,12 @@ fn apply_search_update(o: &mut SearchDestination, u: SearchDestinationUpdate) {
 }
 
 /// Processor types the delivery path runs, so far.
-const SUPPORTED_PROCESSORS: &[&str] = &["AppendDelimiterToRecord"];
+const SUPPORTED_PROCESSORS: &[&str] = &[
+    "AppendDelimiterToRecord",
+    "Decompression",
+    "CloudWatchLogProcessing",
+    "RecordDeAggregation",
+];
 
 fn validate_destination(d: &DestinationConfig) -> Result<()> {
     match d {
@@ -788,6 +793,7 @@ fn validate_destination(d: &DestinationConfig) -> Result<()> {
 }
 
 fn validate_processing(p: Option<&Processing>) -> Result<()> {
+    crate::processors::Transforms::of(p).map_err(FirehoseError::InvalidArgument)?;
     if let Some(p) = p
         && p.is_enabled()
     {

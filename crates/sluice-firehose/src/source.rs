@@ -209,16 +209,26 @@ impl Firehose {
                 // One append per run of equal arrival times, all in one durable write.
                 let mut appends: Vec<LogAppend> = Vec::new();
                 for r in &page.records {
-                    let rec = AppendRecord {
-                        key: bytes::Bytes::from(r.partition_key.clone().into_bytes()),
-                        value: r.data.clone(),
+                    // KPL aggregated records are taken apart, as AWS does for this source.
+                    let recs: Vec<AppendRecord> = match crate::kpl::deaggregate(&r.data) {
+                        Some(users) => users
+                            .into_iter()
+                            .map(|(k, d)| AppendRecord {
+                                key: bytes::Bytes::from(k.into_bytes()),
+                                value: bytes::Bytes::from(d),
+                            })
+                            .collect(),
+                        None => vec![AppendRecord {
+                            key: bytes::Bytes::from(r.partition_key.clone().into_bytes()),
+                            value: r.data.clone(),
+                        }],
                     };
                     match appends.last_mut() {
-                        Some(a) if a.timestamp_ms == r.arrival_ms => a.records.push(rec),
+                        Some(a) if a.timestamp_ms == r.arrival_ms => a.records.extend(recs),
                         _ => appends.push(LogAppend {
                             log: meta.log,
                             timestamp_ms: r.arrival_ms,
-                            records: vec![rec],
+                            records: recs,
                         }),
                     }
                 }
