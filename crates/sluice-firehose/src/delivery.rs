@@ -48,8 +48,9 @@ pub struct Attempt {
     pub(crate) backup_done: bool,
     pub(crate) attempts: u32,
     pub(crate) last_error: Option<(String, String)>,
-    /// Records that failed processing were written to the error output.
-    pub(crate) processing_failures_written: bool,
+    /// The buffer after processing (computed once per buffer; its failures were written to the
+    /// error output then).
+    pub(crate) processed: Option<Vec<StoredRecord>>,
     /// Search destinations: the records (by index in the buffer) not indexed yet, with the
     /// error of their last try.
     pub(crate) pending: Option<Vec<(usize, String, String)>>,
@@ -253,18 +254,28 @@ impl Firehose {
     ) -> Result<(), SinkError> {
         let name = &meta.name;
         let transforms = crate::processors::Transforms::of(dest.processing()).unwrap_or_default();
-        let processed;
+        let lambda = crate::lambda::LambdaProcessor::of(dest.processing())
+            .ok()
+            .flatten();
         let raw = records;
-        let records = if transforms.is_identity() {
+        let processed;
+        let records = if transforms.is_identity() && lambda.is_none() {
             records
         } else {
-            let (out, failed) = transforms.apply(records);
-            if !failed.is_empty() && !attempt.processing_failures_written {
-                self.write_processing_failures(meta, dest, raw, &failed, now)
-                    .await?;
-                attempt.processing_failures_written = true;
+            if attempt.processed.is_none() {
+                let (mut out, mut failed) = transforms.apply(raw);
+                if let Some(l) = &lambda {
+                    let (o, f) = self.invoke_lambda(name, l, out).await;
+                    out = o;
+                    failed.extend(f);
+                }
+                if !failed.is_empty() {
+                    self.write_processing_failures(meta, dest, &failed, now)
+                        .await?;
+                }
+                attempt.processed = Some(out);
             }
-            processed = out;
+            processed = attempt.processed.clone().unwrap_or_default();
             if processed.is_empty() {
                 return Ok(());
             }
@@ -472,7 +483,6 @@ impl Firehose {
         &self,
         meta: &crate::meta::DeliveryStreamMeta,
         dest: &DestinationConfig,
-        records: &[StoredRecord],
         failed: &[crate::processors::Failure],
         now: i64,
     ) -> Result<(), SinkError> {
@@ -486,18 +496,17 @@ impl Firehose {
         let lines = failed
             .iter()
             .map(|f| {
-                let r = &records[f.index];
                 serde_json::json!({
                     "attemptsMade": 1,
-                    "arrivalTimestamp": r.timestamp_ms,
+                    "arrivalTimestamp": f.arrival_ms,
                     "errorCode": f.code,
                     "errorMessage": f.message,
                     "attemptEndingTimestamp": now,
-                    "rawData": b64.encode(&r.value),
+                    "rawData": b64.encode(&f.raw),
                 })
             })
             .collect();
-        let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
+        let oldest = failed.iter().map(|f| f.arrival_ms).min().unwrap_or(now);
         metrics::counter!("sluice_firehose_processing_failed_records_total", "delivery_stream" => meta.name.clone())
             .increment(failed.len() as u64);
         self.write_error_output(meta, s3, "processing-failed", lines, oldest)

@@ -7,6 +7,7 @@ mod delivery;
 pub mod error;
 pub mod keys;
 pub mod kpl;
+pub mod lambda;
 pub mod meta;
 pub mod model;
 pub mod processors;

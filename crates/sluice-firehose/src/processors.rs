@@ -31,10 +31,11 @@ enum SubRecords {
     Delimited(Vec<u8>),
 }
 
-/// A record that failed processing, by its index in the input.
+/// A record that failed processing: its source data and arrival time, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub index: usize,
+    pub raw: Bytes,
+    pub arrival_ms: i64,
     pub code: &'static str,
     pub message: String,
 }
@@ -106,7 +107,7 @@ impl Transforms {
     pub fn apply(&self, records: &[StoredRecord]) -> (Vec<StoredRecord>, Vec<Failure>) {
         let mut out = Vec::with_capacity(records.len());
         let mut failed = Vec::new();
-        for (index, r) in records.iter().enumerate() {
+        for r in records {
             match self.one(&r.value) {
                 Ok(parts) => out.extend(parts.into_iter().map(|value| StoredRecord {
                     offset: r.offset,
@@ -115,7 +116,8 @@ impl Transforms {
                     value,
                 })),
                 Err((code, message)) => failed.push(Failure {
-                    index,
+                    raw: r.value.clone(),
+                    arrival_ms: r.timestamp_ms,
                     code,
                     message,
                 }),
@@ -306,7 +308,7 @@ mod tests {
         );
         assert!(out.iter().all(|r| r.offset == 7));
         assert_eq!(failed.len(), 1);
-        assert_eq!(failed[0].index, 1);
+        assert_eq!(&failed[0].raw[..], b"[1,2]");
     }
 
     #[test]

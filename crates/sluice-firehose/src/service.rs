@@ -37,6 +37,8 @@ pub struct FirehoseConfig {
     pub max_delivery_streams: usize,
     /// OpenSearch/Elasticsearch domain name (of a DomainARN) → cluster URL.
     pub search_domains: Vec<(String, String)>,
+    /// Lambda function name → `http(s)://URL` or `cmd:COMMAND` (the `Lambda` processor).
+    pub lambdas: Vec<(String, String)>,
 }
 
 impl Default for FirehoseConfig {
@@ -47,6 +49,7 @@ impl Default for FirehoseConfig {
             create_delay_ms: 0,
             max_delivery_streams: 5_000,
             search_domains: Vec::new(),
+            lambdas: Vec::new(),
         }
     }
 }
@@ -236,6 +239,7 @@ impl Firehose {
         let mut destination = input.destination;
         self.resolve_domain(&mut destination)?;
         validate_destination(&destination)?;
+        self.check_functions(&destination)?;
         let mut tags = BTreeMap::new();
         add_tags(&mut tags, &input.tags)?;
         let log: LogId = match self.meta.get(COUNTERS_TABLE, NEXT_LOG_ID_KEY)? {
@@ -402,6 +406,7 @@ impl Firehose {
         }
         self.resolve_domain(&mut dest.config)?;
         validate_destination(&dest.config)?;
+        self.check_functions(&dest.config)?;
         m.version_id += 1;
         m.updated_ms = Some(self.now());
         self.persist(&m, Vec::new())?;
@@ -451,6 +456,19 @@ impl Firehose {
             has_more: after.len() > limit,
             tags: after.into_iter().take(limit).collect(),
         })
+    }
+
+    /// A Lambda processor's function must be mapped (`--lambda`).
+    fn check_functions(&self, d: &DestinationConfig) -> Result<()> {
+        if let Ok(Some(l)) = crate::lambda::LambdaProcessor::of(d.processing())
+            && !self.config.lambdas.iter().any(|(n, _)| *n == l.function)
+        {
+            return Err(FirehoseError::InvalidArgument(format!(
+                "Lambda function {} is not known to this Sluice server: start it with --lambda {}=URL (or =cmd:COMMAND).",
+                l.function, l.function
+            )));
+        }
+        Ok(())
     }
 
     /// A search destination named by DomainARN gets its cluster URL from `search_domains`.
@@ -764,6 +782,7 @@ const SUPPORTED_PROCESSORS: &[&str] = &[
     "Decompression",
     "CloudWatchLogProcessing",
     "RecordDeAggregation",
+    "Lambda",
 ];
 
 fn validate_destination(d: &DestinationConfig) -> Result<()> {
@@ -794,6 +813,7 @@ fn validate_destination(d: &DestinationConfig) -> Result<()> {
 
 fn validate_processing(p: Option<&Processing>) -> Result<()> {
     crate::processors::Transforms::of(p).map_err(FirehoseError::InvalidArgument)?;
+    crate::lambda::LambdaProcessor::of(p).map_err(FirehoseError::InvalidArgument)?;
     if let Some(p) = p
         && p.is_enabled()
     {

@@ -63,6 +63,8 @@ pub struct ServerConfig {
     pub s3_buckets: Vec<(String, String)>,
     /// OpenSearch/Elasticsearch domain name → cluster URL, for destinations given a DomainARN.
     pub search_domains: Vec<(String, String)>,
+    /// Lambda function name → `http(s)://URL` or `cmd:COMMAND`, for `Lambda` processors.
+    pub lambdas: Vec<(String, String)>,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +97,7 @@ impl Default for ServerConfig {
             s3_credential: None,
             s3_buckets: Vec::new(),
             search_domains: Vec::new(),
+            lambdas: Vec::new(),
             limits: sluice_streams::limits::LimitsMode::Off,
         }
     }

@@ -114,6 +114,7 @@ pub async fn run(
             account_id: config.account_id.clone(),
             create_delay_ms: config.create_delay_ms,
             search_domains: config.search_domains.clone(),
+            lambdas: config.lambdas.clone(),
             ..sluice_firehose::FirehoseConfig::default()
         },
         clock.clone(),

@@ -90,6 +90,16 @@ pub struct ServeArgs {
         value_name = "DOMAIN=URL"
     )]
     opensearch_domains: Vec<String>,
+    /// What a `Lambda` processor's function runs, `NAME=URL` (an HTTP endpoint POSTed the
+    /// Firehose transformation event) or `NAME=cmd:COMMAND` (run with `sh -c`, the event on stdin,
+    /// the answer on stdout); NAME is the function name of the LambdaArn. Repeat for more.
+    #[arg(
+        long = "lambda",
+        env = "SLUICE_LAMBDAS",
+        value_delimiter = ',',
+        value_name = "NAME=TARGET"
+    )]
+    lambdas: Vec<String>,
     /// An ON_DEMAND stream doubles its shards when its write rate over this many milliseconds
     /// reaches half of its shards' capacity (1 MiB/s or 1,000 records/s each) [default: 60000].
     #[arg(long, env = "SLUICE_ON_DEMAND_WINDOW_MS")]
@@ -153,6 +163,7 @@ struct FileConfig {
     s3_credential: Option<String>,
     s3_buckets: Option<Vec<String>>,
     opensearch_domains: Option<Vec<String>>,
+    lambdas: Option<Vec<String>>,
     on_demand_window_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
@@ -252,6 +263,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         s3_credential: None,
         s3_buckets: Vec::new(),
         search_domains: Vec::new(),
+        lambdas: Vec::new(),
     };
     config.limits = match args.limits.or(file.limits).as_deref() {
         None | Some("off") => LimitsMode::Off,
@@ -367,6 +379,26 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
                 })
         })
         .collect::<anyhow::Result<_>>()?;
+    let lambdas = if args.lambdas.is_empty() {
+        file.lambdas.unwrap_or_default()
+    } else {
+        args.lambdas
+    };
+    config.lambdas = lambdas
+        .iter()
+        .map(|l| {
+            let (name, target) = l.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("--lambda: expected NAME=URL or NAME=cmd:COMMAND, got {l:?}")
+            })?;
+            if sluice_firehose_target_ok(target) {
+                Ok((name.to_owned(), target.to_owned()))
+            } else {
+                anyhow::bail!(
+                    "--lambda {name}: {target:?} is neither an http(s):// URL nor cmd:COMMAND"
+                )
+            }
+        })
+        .collect::<anyhow::Result<_>>()?;
     if config.subscription_lifetime_ms < 1 {
         anyhow::bail!("--subscription-lifetime-ms must be at least 1");
     }
@@ -377,6 +409,12 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         config,
         args.log.or(file.log).unwrap_or_else(|| "info".into()),
     ))
+}
+
+fn sluice_firehose_target_ok(t: &str) -> bool {
+    t.starts_with("http://")
+        || t.starts_with("https://")
+        || t.strip_prefix("cmd:").is_some_and(|c| !c.trim().is_empty())
 }
 
 /// `KEY_ID=BASE64` (a 32-byte AES-256 key). Base64 may end in `=` padding, so the split is at
