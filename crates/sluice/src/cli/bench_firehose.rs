@@ -3,7 +3,8 @@
 //! then watches the bucket's directory (`--s3-dir`, the server's) until every acknowledged byte
 //! has been delivered, decompressing each object and checking that every record is there exactly
 //! once, intact. End-to-end throughput is acknowledged bytes over the time from the first put to
-//! the last object; an object's latency is from its oldest record's put to the object appearing.
+//! the last object; an object's latency is from its oldest record's put to the object's file
+//! being written (its modification time).
 
 use super::ClientArgs;
 use super::bench::Latencies;
@@ -45,6 +46,10 @@ pub struct BenchFirehoseArgs {
     /// How long to write, in seconds.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
+    /// Open loop: this many PutRecordBatch calls per second in all (0 = as fast as the server
+    /// answers). Latency at a rate below capacity is what the interval promise is about.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
     /// The destination's SizeInMBs.
     #[arg(long, default_value_t = 64)]
     buffer_mb: u32,
@@ -164,12 +169,20 @@ async fn measure(
         let client = client.clone();
         let next_id = next_id.clone();
         let (batch, size, name) = (args.batch, args.record_size, name.to_owned());
+        let period =
+            (args.rate > 0.0).then(|| Duration::from_secs_f64(args.concurrency as f64 / args.rate));
+        let offset = period.map(|p| p.mul_f64(writers.len() as f64 / args.concurrency as f64));
         writers.push(tokio::spawn(async move {
+            let mut next_call = Instant::now() + offset.unwrap_or_default();
             let mut conn = client.connect().await?;
             let mut acked = Vec::new();
             let mut lat = Latencies::default();
             let filler = vec![b'x'; size - 16];
             while Instant::now() < deadline {
+                if let Some(p) = period {
+                    tokio::time::sleep_until(next_call.into()).await;
+                    next_call += p;
+                }
                 let first = next_id.fetch_add(batch as u64, std::sync::atomic::Ordering::Relaxed);
                 let put_us = now_us();
                 let mut body = String::with_capacity(batch * (size * 4 / 3 + 16) + 64);
@@ -234,7 +247,13 @@ async fn measure(
             if seen_objects.contains_key(&path) {
                 continue;
             }
-            let appeared_us = now_us();
+            // When the object was written (its file's modification time, set before the rename
+            // that makes it appear), so the watch may start after the writers are done.
+            let appeared_us = std::fs::metadata(&path)?
+                .modified()?
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as u64)
+                .unwrap_or(0);
             let raw = std::fs::read(&path)?;
             stored += raw.len() as u64;
             let data = decompress(args.compression, &raw)?;
@@ -253,7 +272,7 @@ async fn measure(
             if oldest_put != u64::MAX {
                 latencies.0.push(appeared_us.saturating_sub(oldest_put));
             }
-            last_object_us = appeared_us;
+            last_object_us = last_object_us.max(appeared_us);
             seen_objects.insert(path, appeared_us);
             progressed = true;
         }
