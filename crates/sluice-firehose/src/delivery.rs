@@ -51,6 +51,8 @@ pub struct Attempt {
     /// The buffer after processing (computed once per buffer; its failures were written to the
     /// error output then).
     pub(crate) processed: Option<Vec<StoredRecord>>,
+    /// Records that did not convert (format conversion) were written to the error output.
+    pub(crate) conversion_failures_written: bool,
     /// Search destinations: the records (by index in the buffer) not indexed yet, with the
     /// error of their last try.
     pub(crate) pending: Option<Vec<(usize, String, String)>>,
@@ -283,9 +285,13 @@ impl Firehose {
         };
         match dest {
             DestinationConfig::S3(s3) => {
-                let r = self
-                    .deliver_object(name, meta.version_id, s3, records)
-                    .await;
+                let r = if s3.converting().is_some() {
+                    self.deliver_converted(meta, s3, attempt, records, now)
+                        .await
+                } else {
+                    self.deliver_object(name, meta.version_id, s3, records)
+                        .await
+                };
                 if r.is_err() {
                     metrics::counter!("sluice_firehose_delivery_to_s3_failures_total", "delivery_stream" => name.clone())
                         .increment(1);
@@ -547,6 +553,94 @@ impl Firehose {
         self.sink
             .put(s3.bucket(), &format!("{prefix}{suffix}"), Bytes::from(body))
             .await
+    }
+
+    /// One Parquet object of `records` (record format conversion); records that do not convert
+    /// go to the `format-conversion-failed` error output (once per buffer).
+    async fn deliver_converted(
+        &self,
+        meta: &crate::meta::DeliveryStreamMeta,
+        s3: &S3Destination,
+        attempt: &mut Attempt,
+        records: &[StoredRecord],
+        now: i64,
+    ) -> Result<(), SinkError> {
+        use base64::Engine;
+        let Some(conversion) = s3.converting().cloned() else {
+            return Ok(());
+        };
+        let schema = self.table_schema(&conversion).map_err(SinkError)?;
+        let owned = records.to_vec();
+        let converted = tokio::task::spawn_blocking(move || {
+            crate::convert::to_parquet(&conversion, schema, &owned)
+        })
+        .await
+        .map_err(|e| SinkError(e.to_string()))?
+        .map_err(SinkError)?;
+        if !converted.failed.is_empty() && !attempt.conversion_failures_written {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let lines = converted
+                .failed
+                .iter()
+                .map(|(i, e)| {
+                    let r = &records[*i];
+                    serde_json::json!({
+                        "attemptsMade": 1,
+                        "arrivalTimestamp": r.timestamp_ms,
+                        "errorCode": "DataFormatConversion.MalformedData",
+                        "errorMessage": e,
+                        "attemptEndingTimestamp": now,
+                        "rawData": b64.encode(&r.value),
+                        "sequenceNumber": r.offset.to_string(),
+                        "subSequenceNumber": 0,
+                        "dataCatalogTable": {
+                            "catalogId": s3.conversion.as_ref().and_then(|c| c.catalog_id.clone()),
+                            "databaseName": s3.conversion.as_ref().and_then(|c| c.database_name.clone()),
+                            "tableName": s3.conversion.as_ref().and_then(|c| c.table_name.clone()),
+                            "region": s3.conversion.as_ref().and_then(|c| c.region.clone()),
+                            "versionId": s3.conversion.as_ref().and_then(|c| c.version_id.clone()),
+                        },
+                    })
+                })
+                .collect();
+            let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
+            metrics::counter!("sluice_firehose_format_conversion_failed_records_total", "delivery_stream" => meta.name.clone())
+                .increment(converted.failed.len() as u64);
+            self.write_error_output(meta, s3, "format-conversion-failed", lines, oldest)
+                .await?;
+            attempt.conversion_failures_written = true;
+        }
+        if converted.failed.len() == records.len() {
+            return Ok(());
+        }
+        let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(now);
+        let extension = s3
+            .file_extension
+            .as_deref()
+            .filter(|e| !e.is_empty())
+            .unwrap_or(".parquet");
+        let key = {
+            let mut rng = self.rng.lock();
+            let ctx = KeyContext {
+                oldest_arrival_ms: oldest,
+                error_output_type: None,
+            };
+            let prefix = keys::evaluate_prefix(s3.prefix.as_deref(), &ctx, &mut *rng);
+            let suffix =
+                keys::object_suffix(&meta.name, meta.version_id, oldest, extension, &mut *rng);
+            format!("{prefix}{suffix}")
+        };
+        let size = converted.parquet.len();
+        self.sink
+            .put(s3.bucket(), &key, Bytes::from(converted.parquet))
+            .await?;
+        let labels = [("delivery_stream", meta.name.clone())];
+        metrics::counter!("sluice_firehose_delivery_to_s3_success_total", &labels).increment(1);
+        metrics::counter!("sluice_firehose_delivery_to_s3_records_total", &labels)
+            .increment((records.len() - converted.failed.len()) as u64);
+        metrics::counter!("sluice_firehose_delivery_to_s3_bytes_total", &labels)
+            .increment(size as u64);
+        Ok(())
     }
 
     /// Processes, compresses and stores one object of `records`.

@@ -3,6 +3,7 @@
 //! deliver them as objects to an S3-compatible destination. Takes and returns domain types only.
 
 pub mod compress;
+pub mod convert;
 mod delivery;
 pub mod error;
 pub mod keys;

@@ -116,6 +116,32 @@ impl Processing {
     }
 }
 
+/// Record format conversion (DataFormatConversionConfiguration): JSON records to Apache Parquet,
+/// with the columns of a table that `--glue-table DATABASE.TABLE=FILE` describes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FormatConversion {
+    pub enabled: bool,
+    pub role_arn: Option<String>,
+    pub catalog_id: Option<String>,
+    pub database_name: Option<String>,
+    pub table_name: Option<String>,
+    pub region: Option<String>,
+    pub version_id: Option<String>,
+    /// `OpenXJsonSerDe` (true) or `HiveJsonSerDe` (false).
+    pub openx: bool,
+    pub convert_dots_to_underscores: Option<bool>,
+    pub case_insensitive: Option<bool>,
+    pub column_to_json_key: Vec<(String, String)>,
+    pub hive_timestamp_formats: Vec<String>,
+    /// ParquetSerDe.
+    pub parquet_compression: Option<String>,
+    pub block_size_bytes: Option<i64>,
+    pub page_size_bytes: Option<i64>,
+    pub enable_dictionary: Option<bool>,
+    pub max_padding_bytes: Option<i64>,
+    pub writer_version: Option<String>,
+}
+
 /// An S3 destination (ExtendedS3, or the older S3 form, which is its subset).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct S3Destination {
@@ -136,6 +162,15 @@ pub struct S3Destination {
     /// Created with the older `S3DestinationConfiguration` form (described in both forms).
     #[serde(default)]
     pub legacy_form: bool,
+    #[serde(default)]
+    pub conversion: Option<FormatConversion>,
+}
+
+impl S3Destination {
+    /// The conversion, if it is on.
+    pub fn converting(&self) -> Option<&FormatConversion> {
+        self.conversion.as_ref().filter(|c| c.enabled)
+    }
 }
 
 impl S3Destination {
@@ -165,6 +200,7 @@ pub struct S3DestinationUpdate {
     pub backup_enabled: Option<bool>,
     pub file_extension: Option<String>,
     pub custom_time_zone: Option<String>,
+    pub conversion: Option<FormatConversion>,
 }
 
 /// An HTTP endpoint destination, with AWS's request format (`X-Amz-Firehose-*` headers, a JSON

@@ -39,6 +39,9 @@ pub struct FirehoseConfig {
     pub search_domains: Vec<(String, String)>,
     /// Lambda function name → `http(s)://URL` or `cmd:COMMAND` (the `Lambda` processor).
     pub lambdas: Vec<(String, String)>,
+    /// `DATABASE.TABLE` → a JSON file of the table's columns, in place of the Glue Data Catalog
+    /// (record format conversion).
+    pub glue_tables: Vec<(String, std::path::PathBuf)>,
 }
 
 impl Default for FirehoseConfig {
@@ -50,6 +53,7 @@ impl Default for FirehoseConfig {
             max_delivery_streams: 5_000,
             search_domains: Vec::new(),
             lambdas: Vec::new(),
+            glue_tables: Vec::new(),
         }
     }
 }
@@ -458,8 +462,21 @@ impl Firehose {
         })
     }
 
-    /// A Lambda processor's function must be mapped (`--lambda`).
+    /// A Lambda processor's function must be mapped (`--lambda`); a conversion's table must be
+    /// known (`--glue-table`) and readable.
     fn check_functions(&self, d: &DestinationConfig) -> Result<()> {
+        if let DestinationConfig::S3(s3) = d
+            && let Some(c) = s3.converting()
+        {
+            if s3.compression != Compression::Uncompressed {
+                return Err(FirehoseError::InvalidArgument(
+                    "CompressionFormat must be UNCOMPRESSED when record format conversion is enabled."
+                        .into(),
+                ));
+            }
+            self.table_schema(c)
+                .map_err(FirehoseError::InvalidArgument)?;
+        }
         if let Ok(Some(l)) = crate::lambda::LambdaProcessor::of(d.processing())
             && !self.config.lambdas.iter().any(|(n, _)| *n == l.function)
         {
@@ -619,7 +636,11 @@ fn apply_update(s3: &mut S3Destination, u: S3DestinationUpdate) {
         backup_enabled,
         file_extension,
         custom_time_zone,
+        conversion,
     } = u;
+    if conversion.is_some() {
+        s3.conversion = conversion;
+    }
     if let Some(v) = role_arn {
         s3.role_arn = v;
     }

@@ -92,6 +92,7 @@ fn s3(size_mb: u32, interval_s: u32, compression: Compression) -> DestinationCon
         file_extension: None,
         custom_time_zone: None,
         legacy_form: false,
+        conversion: None,
     })
 }
 

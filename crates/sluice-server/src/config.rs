@@ -65,6 +65,8 @@ pub struct ServerConfig {
     pub search_domains: Vec<(String, String)>,
     /// Lambda function name → `http(s)://URL` or `cmd:COMMAND`, for `Lambda` processors.
     pub lambdas: Vec<(String, String)>,
+    /// `DATABASE.TABLE` → JSON file of its columns (Firehose record format conversion).
+    pub glue_tables: Vec<(String, PathBuf)>,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +100,7 @@ impl Default for ServerConfig {
             s3_buckets: Vec::new(),
             search_domains: Vec::new(),
             lambdas: Vec::new(),
+            glue_tables: Vec::new(),
             limits: sluice_streams::limits::LimitsMode::Off,
         }
     }

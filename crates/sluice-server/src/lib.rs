@@ -115,6 +115,7 @@ pub async fn run(
             create_delay_ms: config.create_delay_ms,
             search_domains: config.search_domains.clone(),
             lambdas: config.lambdas.clone(),
+            glue_tables: config.glue_tables.clone(),
             ..sluice_firehose::FirehoseConfig::default()
         },
         clock.clone(),

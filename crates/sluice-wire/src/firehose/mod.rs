@@ -438,8 +438,12 @@ fn refuse_unimplemented_s3(c: &S3ConfigShape) -> Result<(), WireError> {
         v.as_ref()
             .is_some_and(|x| x.get("Enabled").and_then(|e| e.as_bool()).unwrap_or(false))
     };
-    if enabled(&c.data_format_conversion_configuration) {
-        return Err(unsupported("DataFormatConversionConfiguration"));
+    if let Some(conv) = &c.data_format_conversion_configuration
+        && conv["OutputFormatConfiguration"]["Serializer"]
+            .get("OrcSerDe")
+            .is_some()
+    {
+        return Err(unsupported("OrcSerDe (ORC output)"));
     }
     if enabled(&c.dynamic_partitioning_configuration) {
         return Err(unsupported("DynamicPartitioningConfiguration"));

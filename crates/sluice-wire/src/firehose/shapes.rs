@@ -173,10 +173,130 @@ fn cloudwatch_of(c: &CloudWatchLoggingOptionsShape) -> CloudWatchLogging {
     }
 }
 
+/// DataFormatConversionConfiguration as the domain keeps it (`Enabled` defaults to true).
+pub(crate) fn conversion_of(v: &Value) -> FormatConversion {
+    let schema = &v["SchemaConfiguration"];
+    let s = |x: &Value| x.as_str().map(str::to_owned);
+    let de = &v["InputFormatConfiguration"]["Deserializer"];
+    let openx = &de["OpenXJsonSerDe"];
+    let parquet = &v["OutputFormatConfiguration"]["Serializer"]["ParquetSerDe"];
+    FormatConversion {
+        enabled: v["Enabled"].as_bool().unwrap_or(true),
+        role_arn: s(&schema["RoleARN"]),
+        catalog_id: s(&schema["CatalogId"]),
+        database_name: s(&schema["DatabaseName"]),
+        table_name: s(&schema["TableName"]),
+        region: s(&schema["Region"]),
+        version_id: s(&schema["VersionId"]),
+        openx: de.get("HiveJsonSerDe").is_none(),
+        convert_dots_to_underscores: openx["ConvertDotsInJsonKeysToUnderscores"].as_bool(),
+        case_insensitive: openx["CaseInsensitive"].as_bool(),
+        column_to_json_key: openx["ColumnToJsonKeyMappings"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        hive_timestamp_formats: de["HiveJsonSerDe"]["TimestampFormats"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        parquet_compression: s(&parquet["Compression"]),
+        block_size_bytes: parquet["BlockSizeBytes"].as_i64(),
+        page_size_bytes: parquet["PageSizeBytes"].as_i64(),
+        enable_dictionary: parquet["EnableDictionaryCompression"].as_bool(),
+        max_padding_bytes: parquet["MaxPaddingBytes"].as_i64(),
+        writer_version: s(&parquet["WriterVersion"]),
+    }
+}
+
+/// The conversion described back in AWS's shape.
+fn conversion_shape(c: &FormatConversion) -> Value {
+    let mut schema = serde_json::Map::new();
+    for (k, v) in [
+        ("RoleARN", &c.role_arn),
+        ("CatalogId", &c.catalog_id),
+        ("DatabaseName", &c.database_name),
+        ("TableName", &c.table_name),
+        ("Region", &c.region),
+        ("VersionId", &c.version_id),
+    ] {
+        if let Some(v) = v {
+            schema.insert(k.into(), Value::String(v.clone()));
+        }
+    }
+    let deserializer = if c.openx {
+        let mut o = serde_json::Map::new();
+        if let Some(b) = c.convert_dots_to_underscores {
+            o.insert("ConvertDotsInJsonKeysToUnderscores".into(), Value::Bool(b));
+        }
+        if let Some(b) = c.case_insensitive {
+            o.insert("CaseInsensitive".into(), Value::Bool(b));
+        }
+        if !c.column_to_json_key.is_empty() {
+            o.insert(
+                "ColumnToJsonKeyMappings".into(),
+                Value::Object(
+                    c.column_to_json_key
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                ),
+            );
+        }
+        serde_json::json!({ "OpenXJsonSerDe": o })
+    } else {
+        serde_json::json!({ "HiveJsonSerDe": { "TimestampFormats": c.hive_timestamp_formats } })
+    };
+    let mut parquet = serde_json::Map::new();
+    if let Some(v) = &c.parquet_compression {
+        parquet.insert("Compression".into(), Value::String(v.clone()));
+    }
+    for (k, v) in [
+        ("BlockSizeBytes", c.block_size_bytes),
+        ("PageSizeBytes", c.page_size_bytes),
+        ("MaxPaddingBytes", c.max_padding_bytes),
+    ] {
+        if let Some(v) = v {
+            parquet.insert(k.into(), Value::from(v));
+        }
+    }
+    if let Some(b) = c.enable_dictionary {
+        parquet.insert("EnableDictionaryCompression".into(), Value::Bool(b));
+    }
+    if let Some(v) = &c.writer_version {
+        parquet.insert("WriterVersion".into(), Value::String(v.clone()));
+    }
+    serde_json::json!({
+        "SchemaConfiguration": schema,
+        "InputFormatConfiguration": { "Deserializer": deserializer },
+        "OutputFormatConfiguration": { "Serializer": { "ParquetSerDe": parquet } },
+        "Enabled": c.enabled,
+    })
+}
+
 impl S3ConfigShape {
     /// The domain destination (after validation, so required members are present).
     pub(crate) fn to_domain(&self, legacy_form: bool) -> S3Destination {
-        let defaults = BufferingHints::default();
+        let conversion = self
+            .data_format_conversion_configuration
+            .as_ref()
+            .map(conversion_of);
+        // AWS's default buffer is 128 MiB when records are converted.
+        let defaults = if conversion.as_ref().is_some_and(|c| c.enabled) {
+            BufferingHints {
+                size_mb: 128,
+                ..BufferingHints::default()
+            }
+        } else {
+            BufferingHints::default()
+        };
         let hints = self.buffering_hints.clone().unwrap_or_default();
         S3Destination {
             role_arn: self.role_arn.clone().unwrap_or_default(),
@@ -211,6 +331,7 @@ impl S3ConfigShape {
             file_extension: self.file_extension.clone(),
             custom_time_zone: self.custom_time_zone.clone(),
             legacy_form,
+            conversion,
         }
     }
 
@@ -230,6 +351,10 @@ impl S3ConfigShape {
             backup_enabled: self.s3_backup_mode.as_deref().map(|m| m == "Enabled"),
             file_extension: self.file_extension.clone(),
             custom_time_zone: self.custom_time_zone.clone(),
+            conversion: self
+                .data_format_conversion_configuration
+                .as_ref()
+                .map(conversion_of),
         }
     }
 }
@@ -809,6 +934,8 @@ pub struct S3DescriptionShape {
     pub file_extension: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_time_zone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_format_conversion_configuration: Option<Value>,
 }
 
 fn cloudwatch_shape(c: &CloudWatchLogging) -> CloudWatchLoggingOptionsShape {
@@ -891,6 +1018,11 @@ impl S3DescriptionShape {
             s3_backup_description: backup,
             file_extension: extension,
             custom_time_zone: tz,
+            data_format_conversion_configuration: if extended {
+                d.conversion.as_ref().map(conversion_shape)
+            } else {
+                None
+            },
         }
     }
 }

@@ -100,6 +100,16 @@ pub struct ServeArgs {
         value_name = "NAME=TARGET"
     )]
     lambdas: Vec<String>,
+    /// A table for Firehose record format conversion, in place of the Glue Data Catalog:
+    /// `DATABASE.TABLE=FILE`, FILE a JSON file `{"columns": [{"name": ..., "type": ...}]}`;
+    /// repeat for more.
+    #[arg(
+        long = "glue-table",
+        env = "SLUICE_GLUE_TABLES",
+        value_delimiter = ',',
+        value_name = "DATABASE.TABLE=FILE"
+    )]
+    glue_tables: Vec<String>,
     /// An ON_DEMAND stream doubles its shards when its write rate over this many milliseconds
     /// reaches half of its shards' capacity (1 MiB/s or 1,000 records/s each) [default: 60000].
     #[arg(long, env = "SLUICE_ON_DEMAND_WINDOW_MS")]
@@ -164,6 +174,7 @@ struct FileConfig {
     s3_buckets: Option<Vec<String>>,
     opensearch_domains: Option<Vec<String>>,
     lambdas: Option<Vec<String>>,
+    glue_tables: Option<Vec<String>>,
     on_demand_window_ms: Option<i64>,
     max_concurrent_reads: Option<usize>,
     auth: Option<String>,
@@ -264,6 +275,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         s3_buckets: Vec::new(),
         search_domains: Vec::new(),
         lambdas: Vec::new(),
+        glue_tables: Vec::new(),
     };
     config.limits = match args.limits.or(file.limits).as_deref() {
         None | Some("off") => LimitsMode::Off,
@@ -397,6 +409,23 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
                     "--lambda {name}: {target:?} is neither an http(s):// URL nor cmd:COMMAND"
                 )
             }
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let tables = if args.glue_tables.is_empty() {
+        file.glue_tables.unwrap_or_default()
+    } else {
+        args.glue_tables
+    };
+    config.glue_tables = tables
+        .iter()
+        .map(|t| {
+            let (name, path) = t.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("--glue-table: expected DATABASE.TABLE=FILE, got {t:?}")
+            })?;
+            if !name.contains('.') {
+                anyhow::bail!("--glue-table {name}: expected DATABASE.TABLE");
+            }
+            Ok((name.to_owned(), PathBuf::from(path)))
         })
         .collect::<anyhow::Result<_>>()?;
     if config.subscription_lifetime_ms < 1 {
