@@ -131,3 +131,44 @@ def test_cli_put_records_and_list_shards(aws_cli):
             assert seen[r["SequenceNumber"]] == (r["ShardId"], f"rec{i}".encode(), f"pk{i}")
     finally:
         aws_cli("kinesis", "delete-stream", "--stream-name", name, check=False)
+
+
+def test_cli_firehose_delivery_stream(aws_cli, sluice, tmp_path):
+    """`aws firehose ...`: create (ExtendedS3 from a JSON file argument), describe, list,
+    put-record / put-record-batch, the delivered object, delete."""
+    import json as _json
+
+    name = unique_name("clifh")
+    bucket = unique_name("clibucket").lower()
+    cfg = tmp_path / "s3.json"
+    cfg.write_text(_json.dumps({
+        "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+        "BucketARN": f"arn:aws:s3:::{bucket}",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
+    }))
+    created = aws_cli("firehose", "create-delivery-stream", "--delivery-stream-name", name,
+                      "--extended-s3-destination-configuration", f"file://{cfg}")
+    assert created.json["DeliveryStreamARN"].endswith(f":deliverystream/{name}"), created
+    described = aws_cli("firehose", "describe-delivery-stream", "--delivery-stream-name", name)
+    d = described.json["DeliveryStreamDescription"]
+    assert d["DeliveryStreamStatus"] == "ACTIVE" and d["VersionId"] == "1", d
+    assert name in aws_cli("firehose", "list-delivery-streams").json["DeliveryStreamNames"]
+    one = aws_cli("firehose", "put-record", "--delivery-stream-name", name,
+                  *binary_format_args(), "--record", '{"Data":"first"}')
+    assert one.json["RecordId"] and one.json["Encrypted"] is False, one
+    batch = aws_cli("firehose", "put-record-batch", "--delivery-stream-name", name,
+                    *binary_format_args(), "--records", '[{"Data":"second"},{"Data":"third"}]')
+    assert batch.json["FailedPutCount"] == 0 and len(batch.json["RequestResponses"]) == 2, batch
+    root = sluice.data_dir / "s3" / bucket
+    deadline = time.monotonic() + 20
+    data = b""
+    while time.monotonic() < deadline and data != b"first\nsecond\nthird\n":
+        files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")) \
+            if root.exists() else []
+        data = b"".join(p.read_bytes() for p in files)
+        time.sleep(0.1)
+    assert data == b"first\nsecond\nthird\n"
+    aws_cli("firehose", "delete-delivery-stream", "--delivery-stream-name", name)
+    missing = aws_cli("firehose", "describe-delivery-stream", "--delivery-stream-name", name, check=False)
+    assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr, missing
