@@ -27,6 +27,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
+import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 import {
@@ -2011,4 +2012,82 @@ describe("account settings and warm throughput with @aws-sdk/client-kinesis", { 
       await client.send(new DeleteStreamCommand({ StreamName: prov }));
     }
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Firehose with @aws-sdk/client-firehose (JSON 1.1 on the same port), over h2c and HTTP/1.1.
+
+const firehoseSdk = await import("@aws-sdk/client-firehose");
+
+describe("Firehose with the JS SDK", () => {
+  const server = new Server();
+  before(() => server.start());
+  after(() => server.stop());
+
+  for (const [label, handler] of [
+    ["h2c", () => new NodeHttp2Handler()],
+    ["HTTP/1.1", () => undefined],
+  ]) {
+    test(`delivery stream lifecycle and delivered object (${label})`, async () => {
+      const config = { endpoint: server.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 };
+      const h = handler();
+      if (h) config.requestHandler = h;
+      const fh = new firehoseSdk.FirehoseClient(config);
+      const name = uniqueName("jsfh");
+      const bucket = uniqueName("jsbucket");
+      const created = await fh.send(new firehoseSdk.CreateDeliveryStreamCommand({
+        DeliveryStreamName: name,
+        ExtendedS3DestinationConfiguration: {
+          RoleARN: "arn:aws:iam::000000000000:role/firehose",
+          BucketARN: `arn:aws:s3:::${bucket}`,
+          BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 1 },
+          CompressionFormat: "GZIP",
+        },
+        Tags: [{ Key: "sdk", Value: "js" }],
+      }));
+      assert.match(created.DeliveryStreamARN, new RegExp(`:deliverystream/${name}$`));
+      const d = (await fh.send(new firehoseSdk.DescribeDeliveryStreamCommand({ DeliveryStreamName: name })))
+        .DeliveryStreamDescription;
+      assert.equal(d.DeliveryStreamStatus, "ACTIVE");
+      assert.ok(d.CreateTimestamp instanceof Date);
+      assert.equal(d.Destinations[0].ExtendedS3DestinationDescription.CompressionFormat, "GZIP");
+      const tags = await fh.send(new firehoseSdk.ListTagsForDeliveryStreamCommand({ DeliveryStreamName: name }));
+      assert.deepEqual(tags.Tags, [{ Key: "sdk", Value: "js" }]);
+      const enc = new TextEncoder();
+      const one = await fh.send(new firehoseSdk.PutRecordCommand({
+        DeliveryStreamName: name, Record: { Data: enc.encode("a,") } }));
+      assert.ok(one.RecordId);
+      const batch = await fh.send(new firehoseSdk.PutRecordBatchCommand({
+        DeliveryStreamName: name, Records: [{ Data: enc.encode("b,") }, { Data: enc.encode("c") }] }));
+      assert.equal(batch.FailedPutCount, 0);
+      assert.equal(batch.RequestResponses.length, 2);
+      const root = path.join(server.dataDir, "s3", bucket);
+      const deadline = Date.now() + 20_000;
+      let data = "";
+      while (Date.now() < deadline && data !== "a,b,c") {
+        const files = [];
+        const walk = (dir) => {
+          let entries = [];
+          try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+          for (const e of entries) {
+            if (e.name.startsWith(".")) continue;
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) walk(p); else files.push(p);
+          }
+        };
+        walk(root);
+        data = files.sort().map((f) => zlib.gunzipSync(readFileSync(f)).toString()).join("");
+        if (data !== "a,b,c") await sleep(100);
+      }
+      assert.equal(data, "a,b,c");
+      await assert.rejects(
+        fh.send(new firehoseSdk.PutRecordCommand({ DeliveryStreamName: "missing-" + name, Record: { Data: enc.encode("x") } })),
+        (err) => err.name === "ResourceNotFoundException" && err.$metadata.httpStatusCode === 400,
+      );
+      await fh.send(new firehoseSdk.DeleteDeliveryStreamCommand({ DeliveryStreamName: name }));
+      const listed = await fh.send(new firehoseSdk.ListDeliveryStreamsCommand({}));
+      assert.ok(!listed.DeliveryStreamNames.includes(name));
+      fh.destroy();
+    });
+  }
 });
