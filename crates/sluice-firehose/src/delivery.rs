@@ -17,6 +17,7 @@ use crate::service::{DeliveryState, Firehose};
 use crate::sink::SinkError;
 use bytes::Bytes;
 use sluice_storage::{MetaOp, ReadLimits, StorageError, StoredRecord};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -53,6 +54,10 @@ pub struct Attempt {
     pub(crate) processed: Option<Vec<StoredRecord>>,
     /// Records that did not convert (format conversion) were written to the error output.
     pub(crate) conversion_failures_written: bool,
+    /// Dynamic partitioning: records without keys were written to the error output, and the
+    /// partitions (by their keys) already delivered from this buffer.
+    pub(crate) partition_failures_written: bool,
+    pub(crate) partitions_done: std::collections::HashSet<String>,
     /// Search destinations: the records (by index in the buffer) not indexed yet, with the
     /// error of their last try.
     pub(crate) pending: Option<Vec<(usize, String, String)>>,
@@ -285,7 +290,10 @@ impl Firehose {
         };
         match dest {
             DestinationConfig::S3(s3) => {
-                let r = if s3.converting().is_some() {
+                let r = if s3.partitioning() {
+                    self.deliver_partitioned(meta, s3, attempt, records, now)
+                        .await
+                } else if s3.converting().is_some() {
                     self.deliver_converted(meta, s3, attempt, records, now)
                         .await
                 } else {
@@ -539,6 +547,7 @@ impl Firehose {
             let ctx = KeyContext {
                 oldest_arrival_ms: oldest,
                 error_output_type: Some(error_type),
+                partition: None,
             };
             let prefix = match s3.error_output_prefix.as_deref().filter(|p| !p.is_empty()) {
                 Some(p) => keys::evaluate_prefix(Some(p), &ctx, &mut *rng),
@@ -553,6 +562,58 @@ impl Firehose {
         self.sink
             .put(s3.bucket(), &format!("{prefix}{suffix}"), Bytes::from(body))
             .await
+    }
+
+    /// Dynamic partitioning: each record's keys from the MetadataExtraction query, one object per
+    /// distinct keys (in the order they first appear); records without keys go to the error
+    /// output (`processing-failed`), once per buffer.
+    async fn deliver_partitioned(
+        &self,
+        meta: &crate::meta::DeliveryStreamMeta,
+        s3: &S3Destination,
+        attempt: &mut Attempt,
+        records: &[StoredRecord],
+        now: i64,
+    ) -> Result<(), SinkError> {
+        let query = crate::partition::Query::compile(s3.metadata_query().unwrap_or("{}"))
+            .map_err(SinkError)?;
+        let mut groups: Vec<(crate::partition::Keys, Vec<StoredRecord>)> = Vec::new();
+        let mut index: HashMap<crate::partition::Keys, usize> = HashMap::new();
+        let mut failed = Vec::new();
+        for r in records {
+            match query.keys(&r.value) {
+                Ok(k) => {
+                    let at = *index.entry(k.clone()).or_insert_with(|| {
+                        groups.push((k, Vec::new()));
+                        groups.len() - 1
+                    });
+                    groups[at].1.push(r.clone());
+                }
+                Err(e) => failed.push(crate::processors::Failure {
+                    raw: r.value.clone(),
+                    arrival_ms: r.timestamp_ms,
+                    code: "DynamicPartitioning.MetadataExtractionFailed",
+                    message: e,
+                }),
+            }
+        }
+        if !failed.is_empty() && !attempt.partition_failures_written {
+            self.write_processing_failures(meta, &DestinationConfig::S3(s3.clone()), &failed, now)
+                .await?;
+            attempt.partition_failures_written = true;
+        }
+        metrics::gauge!("sluice_firehose_partitions_per_object_batch", "delivery_stream" => meta.name.clone())
+            .set(groups.len() as f64);
+        for (keys, recs) in &groups {
+            let id = serde_json::to_string(keys).unwrap_or_default();
+            if attempt.partitions_done.contains(&id) {
+                continue;
+            }
+            self.deliver_object_in(&meta.name, meta.version_id, s3, recs, Some(keys))
+                .await?;
+            attempt.partitions_done.insert(id);
+        }
+        Ok(())
     }
 
     /// One Parquet object of `records` (record format conversion); records that do not convert
@@ -624,6 +685,7 @@ impl Firehose {
             let ctx = KeyContext {
                 oldest_arrival_ms: oldest,
                 error_output_type: None,
+                partition: None,
             };
             let prefix = keys::evaluate_prefix(s3.prefix.as_deref(), &ctx, &mut *rng);
             let suffix =
@@ -651,6 +713,19 @@ impl Firehose {
         s3: &S3Destination,
         records: &[StoredRecord],
     ) -> Result<(), SinkError> {
+        self.deliver_object_in(name, version, s3, records, None)
+            .await
+    }
+
+    /// One object of `records`, in the partition `partition` names (dynamic partitioning).
+    async fn deliver_object_in(
+        &self,
+        name: &str,
+        version: u64,
+        s3: &S3Destination,
+        records: &[StoredRecord],
+        partition: Option<&crate::partition::Keys>,
+    ) -> Result<(), SinkError> {
         let started = std::time::Instant::now();
         let oldest = records.first().map(|r| r.timestamp_ms).unwrap_or(0);
         let data = process(s3, records);
@@ -664,6 +739,7 @@ impl Firehose {
             let ctx = KeyContext {
                 oldest_arrival_ms: oldest,
                 error_output_type: None,
+                partition,
             };
             let prefix = keys::evaluate_prefix(s3.prefix.as_deref(), &ctx, &mut *rng);
             let suffix = keys::object_suffix(name, version, oldest, extension, &mut *rng);

@@ -37,9 +37,16 @@ pub fn validate_prefix(prefix: &str, kind: PrefixKind) -> Result<(), String> {
                     "The expression !{{firehose:{other}}} is not supported. Supported: random-string, error-output-type."
                 ));
             }
+            Part::PartitionKey(_) if kind == PrefixKind::Prefix => {}
+            Part::PartitionKey(_) => {
+                return Err(
+                    "!{partitionKeyFromQuery:...} is allowed in Prefix only, not in ErrorOutputPrefix."
+                        .into(),
+                );
+            }
             Part::Other(ns) => {
                 return Err(format!(
-                    "The expression namespace '{ns}' is not supported by Sluice (supported: timestamp, firehose)."
+                    "The expression namespace '{ns}' is not supported here by Sluice (supported: timestamp, firehose; partitionKeyFromQuery in Prefix)."
                 ));
             }
         }
@@ -51,6 +58,8 @@ pub fn validate_prefix(prefix: &str, kind: PrefixKind) -> Result<(), String> {
 pub struct KeyContext<'a> {
     pub oldest_arrival_ms: i64,
     pub error_output_type: Option<&'a str>,
+    /// Dynamic partitioning: the object's partition keys.
+    pub partition: Option<&'a crate::partition::Keys>,
 }
 
 /// Evaluates a prefix (`None` or empty: the default `yyyy/MM/dd/HH/`).
@@ -80,6 +89,11 @@ pub fn evaluate_prefix(prefix: Option<&str>, ctx: &KeyContext<'_>, rng: &mut imp
             Part::Firehose("random-string") => out.push_str(&random_string(rng, 11)),
             Part::Firehose("error-output-type") => {
                 out.push_str(ctx.error_output_type.unwrap_or(""))
+            }
+            Part::PartitionKey(k) => {
+                if let Some(v) = ctx.partition.and_then(|p| p.get(k)) {
+                    out.push_str(v);
+                }
             }
             Part::Firehose(_) | Part::Other(_) => {}
         }
@@ -140,6 +154,7 @@ enum Part<'a> {
     Literal(&'a str),
     Timestamp(&'a str),
     Firehose(&'a str),
+    PartitionKey(&'a str),
     Other(&'a str),
 }
 
@@ -165,6 +180,7 @@ fn parse(prefix: &str) -> Result<Vec<Part<'_>>, String> {
         parts.push(match ns {
             "timestamp" => Part::Timestamp(value),
             "firehose" => Part::Firehose(value),
+            "partitionKeyFromQuery" => Part::PartitionKey(value),
             _ => Part::Other(ns),
         });
         rest = &body[end + 1..];
@@ -288,6 +304,7 @@ mod tests {
         let ctx = KeyContext {
             oldest_arrival_ms: T,
             error_output_type: Some("processing-failed"),
+            partition: None,
         };
         evaluate_prefix(prefix, &ctx, &mut StdRng::seed_from_u64(1))
     }
@@ -336,7 +353,11 @@ mod tests {
             )
             .is_ok()
         );
-        assert!(validate_prefix("!{partitionKeyFromQuery:id}", PrefixKind::Prefix).is_err());
+        assert!(validate_prefix("!{partitionKeyFromQuery:id}", PrefixKind::Prefix).is_ok());
+        assert!(
+            validate_prefix("!{partitionKeyFromQuery:id}", PrefixKind::ErrorOutputPrefix).is_err()
+        );
+        assert!(validate_prefix("!{partitionKeyFromLambda:id}", PrefixKind::Prefix).is_err());
         assert!(validate_prefix("!{nope}", PrefixKind::Prefix).is_err());
     }
 

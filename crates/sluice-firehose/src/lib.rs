@@ -11,6 +11,7 @@ pub mod kpl;
 pub mod lambda;
 pub mod meta;
 pub mod model;
+pub mod partition;
 pub mod processors;
 mod search;
 mod service;

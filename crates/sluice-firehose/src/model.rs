@@ -164,9 +164,39 @@ pub struct S3Destination {
     pub legacy_form: bool,
     #[serde(default)]
     pub conversion: Option<FormatConversion>,
+    #[serde(default)]
+    pub dynamic_partitioning: Option<DynamicPartitioning>,
+}
+
+/// DynamicPartitioningConfiguration.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DynamicPartitioning {
+    pub enabled: bool,
+    pub retry_duration_s: Option<u32>,
 }
 
 impl S3Destination {
+    /// Dynamic partitioning, if it is on.
+    pub fn partitioning(&self) -> bool {
+        self.dynamic_partitioning
+            .as_ref()
+            .is_some_and(|d| d.enabled)
+    }
+
+    /// The MetadataExtraction query, if that processor is on.
+    pub fn metadata_query(&self) -> Option<&str> {
+        self.processing
+            .as_ref()
+            .filter(|p| p.is_enabled())?
+            .processors
+            .iter()
+            .find(|p| p.kind == "MetadataExtraction")?
+            .parameters
+            .iter()
+            .find(|(k, _)| k == "MetadataExtractionQuery")
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The conversion, if it is on.
     pub fn converting(&self) -> Option<&FormatConversion> {
         self.conversion.as_ref().filter(|c| c.enabled)
@@ -201,6 +231,7 @@ pub struct S3DestinationUpdate {
     pub file_extension: Option<String>,
     pub custom_time_zone: Option<String>,
     pub conversion: Option<FormatConversion>,
+    pub dynamic_partitioning: Option<DynamicPartitioning>,
 }
 
 /// An HTTP endpoint destination, with AWS's request format (`X-Amz-Firehose-*` headers, a JSON

@@ -637,9 +637,13 @@ fn apply_update(s3: &mut S3Destination, u: S3DestinationUpdate) {
         file_extension,
         custom_time_zone,
         conversion,
+        dynamic_partitioning,
     } = u;
     if conversion.is_some() {
         s3.conversion = conversion;
+    }
+    if dynamic_partitioning.is_some() {
+        s3.dynamic_partitioning = dynamic_partitioning;
     }
     if let Some(v) = role_arn {
         s3.role_arn = v;
@@ -804,6 +808,7 @@ const SUPPORTED_PROCESSORS: &[&str] = &[
     "CloudWatchLogProcessing",
     "RecordDeAggregation",
     "Lambda",
+    "MetadataExtraction",
 ];
 
 fn validate_destination(d: &DestinationConfig) -> Result<()> {
@@ -853,6 +858,46 @@ fn validate_processing(p: Option<&Processing>) -> Result<()> {
 
 fn validate_s3(s3: &S3Destination) -> Result<()> {
     let invalid = |m: String| Err(FirehoseError::InvalidArgument(m));
+    let uses_keys = s3
+        .prefix
+        .as_deref()
+        .is_some_and(|p| p.contains("!{partitionKeyFromQuery:"));
+    match (s3.partitioning(), s3.metadata_query()) {
+        (true, Some(_)) if s3.converting().is_some() => {
+            return invalid(
+                "Dynamic partitioning together with record format conversion is not supported by Sluice yet.".into(),
+            );
+        }
+        (true, Some(q)) => {
+            crate::partition::Query::compile(q).map_err(FirehoseError::InvalidArgument)?;
+            if !uses_keys {
+                return invalid(
+                    "When dynamic partitioning is enabled, the Prefix must use at least one !{partitionKeyFromQuery:KEY} expression.".into(),
+                );
+            }
+            if s3.error_output_prefix.as_deref().is_none_or(str::is_empty) {
+                return invalid(
+                    "ErrorOutputPrefix is required when dynamic partitioning is enabled.".into(),
+                );
+            }
+        }
+        (true, None) => {
+            return invalid(
+                "Dynamic partitioning needs a MetadataExtraction processor with a MetadataExtractionQuery (partition keys from Lambda are not supported by Sluice yet).".into(),
+            );
+        }
+        (false, Some(_)) => {
+            return invalid(
+                "The MetadataExtraction processor can be used only when dynamic partitioning is enabled.".into(),
+            );
+        }
+        (false, None) if uses_keys => {
+            return invalid(
+                "!{partitionKeyFromQuery:...} can be used only when dynamic partitioning is enabled.".into(),
+            );
+        }
+        (false, None) => {}
+    }
     if let Some(p) = &s3.prefix {
         keys::validate_prefix(p, PrefixKind::Prefix).map_err(FirehoseError::InvalidArgument)?;
     }

@@ -93,6 +93,7 @@ fn s3(size_mb: u32, interval_s: u32, compression: Compression) -> DestinationCon
         custom_time_zone: None,
         legacy_form: false,
         conversion: None,
+        dynamic_partitioning: None,
     })
 }
 

@@ -434,19 +434,12 @@ fn unsupported(what: &str) -> WireError {
 
 /// Refuses parts of an S3 configuration that the delivery path does not act on yet.
 fn refuse_unimplemented_s3(c: &S3ConfigShape) -> Result<(), WireError> {
-    let enabled = |v: &Option<serde_json::Value>| {
-        v.as_ref()
-            .is_some_and(|x| x.get("Enabled").and_then(|e| e.as_bool()).unwrap_or(false))
-    };
     if let Some(conv) = &c.data_format_conversion_configuration
         && conv["OutputFormatConfiguration"]["Serializer"]
             .get("OrcSerDe")
             .is_some()
     {
         return Err(unsupported("OrcSerDe (ORC output)"));
-    }
-    if enabled(&c.dynamic_partitioning_configuration) {
-        return Err(unsupported("DynamicPartitioningConfiguration"));
     }
     Ok(())
 }

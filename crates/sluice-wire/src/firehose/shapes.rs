@@ -288,8 +288,14 @@ impl S3ConfigShape {
             .data_format_conversion_configuration
             .as_ref()
             .map(conversion_of);
-        // AWS's default buffer is 128 MiB when records are converted.
-        let defaults = if conversion.as_ref().is_some_and(|c| c.enabled) {
+        let dynamic_partitioning = self
+            .dynamic_partitioning_configuration
+            .as_ref()
+            .map(partitioning_of);
+        // AWS's default buffer is 128 MiB when records are converted or partitioned.
+        let defaults = if conversion.as_ref().is_some_and(|c| c.enabled)
+            || dynamic_partitioning.as_ref().is_some_and(|d| d.enabled)
+        {
             BufferingHints {
                 size_mb: 128,
                 ..BufferingHints::default()
@@ -332,6 +338,7 @@ impl S3ConfigShape {
             custom_time_zone: self.custom_time_zone.clone(),
             legacy_form,
             conversion,
+            dynamic_partitioning,
         }
     }
 
@@ -355,7 +362,21 @@ impl S3ConfigShape {
                 .data_format_conversion_configuration
                 .as_ref()
                 .map(conversion_of),
+            dynamic_partitioning: self
+                .dynamic_partitioning_configuration
+                .as_ref()
+                .map(partitioning_of),
         }
+    }
+}
+
+/// DynamicPartitioningConfiguration as the domain keeps it.
+fn partitioning_of(v: &Value) -> DynamicPartitioning {
+    DynamicPartitioning {
+        enabled: v["Enabled"].as_bool().unwrap_or(false),
+        retry_duration_s: v["RetryOptions"]["DurationInSeconds"]
+            .as_u64()
+            .map(|d| d.min(7200) as u32),
     }
 }
 
@@ -936,6 +957,8 @@ pub struct S3DescriptionShape {
     pub custom_time_zone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_format_conversion_configuration: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynamic_partitioning_configuration: Option<Value>,
 }
 
 fn cloudwatch_shape(c: &CloudWatchLogging) -> CloudWatchLoggingOptionsShape {
@@ -1020,6 +1043,17 @@ impl S3DescriptionShape {
             custom_time_zone: tz,
             data_format_conversion_configuration: if extended {
                 d.conversion.as_ref().map(conversion_shape)
+            } else {
+                None
+            },
+            dynamic_partitioning_configuration: if extended {
+                d.dynamic_partitioning.as_ref().map(|p| {
+                    let mut v = serde_json::json!({ "Enabled": p.enabled });
+                    if let Some(r) = p.retry_duration_s {
+                        v["RetryOptions"] = serde_json::json!({ "DurationInSeconds": r });
+                    }
+                    v
+                })
             } else {
                 None
             },
