@@ -1028,6 +1028,23 @@ mod tests {
         assert_eq!(e.kind, "InvalidArgumentException");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn arbitrary_bodies_never_panic(op in 0usize..12, body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = Request::decode(Operation::ALL[op], &body);
+        }
+
+        #[test]
+        fn odd_members_never_panic(op in 0usize..12, key in "[A-Za-z]{1,40}", n in proptest::prelude::any::<i64>(), s in ".{0,40}") {
+            for value in [serde_json::json!(n), serde_json::json!(s), serde_json::json!([n]), serde_json::json!({ "Enabled": true, &key: s })] {
+                let body = serde_json::json!({ "DeliveryStreamName": "x", &key: value,
+                    "ExtendedS3DestinationConfiguration": { &key: value.clone() } });
+                let _ = Request::decode(Operation::ALL[op], body.to_string().as_bytes());
+            }
+        }
+    }
+
     #[test]
     fn any_bytes_never_panic() {
         for op in Operation::ALL {
