@@ -126,6 +126,28 @@ def make_client(endpoint: str, **config_overrides: Any):
     )
 
 
+def make_firehose(endpoint: str, **config_overrides: Any):
+    """A boto3 Firehose client with static credentials and no retries."""
+    cfg = dict(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+               read_timeout=30)
+    cfg.update(config_overrides)
+    return boto3.session.Session().client(
+        "firehose", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY, config=Config(**cfg))
+
+
+def wait_bucket_objects(root: Path, n: int = 1, timeout: float = 20.0) -> dict[str, bytes]:
+    """The objects of an embedded-store bucket directory (key -> bytes, temporary files left
+    out), once there are at least `n` or `timeout` has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
+                 if p.is_file() and not p.name.startswith(".")} if root.exists() else {}
+        if len(found) >= n or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def read_shard(client, stream: str, shard_id: str, iterator_type: str = "TRIM_HORIZON",
                max_calls: int = 1000, timeout: float = 30.0, **iter_kwargs) -> list:
     """Read a shard until caught up (empty page with MillisBehindLatest == 0)."""

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import ACCESS_KEY, REGION, SECRET_KEY, unique_name
+from conftest import make_firehose, wait_bucket_objects, ACCESS_KEY, REGION, SECRET_KEY, unique_name
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/firehose"
 
@@ -85,9 +85,7 @@ def env(sluice_factory, tmp_path_factory):
     srv = sluice_factory("firehose-lambda", extra_args=[
         "--lambda", f"upper-http={fn.url}", "--lambda", f"broken={broken.url}",
         "--lambda", f"upper-cmd=cmd:{sys.executable} {script}"])
-    fh = boto3.session.Session().client(
-        "firehose", endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, config=Config(retries={"total_max_attempts": 1}))
+    fh = make_firehose(srv.endpoint)
     yield srv, fh, fn, broken
     fn.server.shutdown()
     broken.server.shutdown()
@@ -106,15 +104,8 @@ def create(fh, bucket: str, function: str, retries: str = "1") -> str:
     return name
 
 
-def objects(srv, bucket: str, n: int, timeout: float = 20.0) -> dict[str, bytes]:
-    root = srv.data_dir / "s3" / bucket
-    deadline = time.monotonic() + timeout
-    while True:
-        found = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-                 if p.is_file() and not p.name.startswith(".")} if root.exists() else {}
-        if len(found) >= n or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
+def objects(srv, bucket: str, n: int = 1, timeout: float = 20.0) -> dict[str, bytes]:
+    return wait_bucket_objects(srv.data_dir / "s3" / bucket, n, timeout)
 
 
 @pytest.mark.parametrize("function", ["upper-http", "upper-cmd"])

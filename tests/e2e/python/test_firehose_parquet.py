@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.config import Config
 
-from conftest import ACCESS_KEY, REGION, SECRET_KEY, unique_name
+from conftest import make_firehose, wait_bucket_objects, ACCESS_KEY, REGION, SECRET_KEY, unique_name
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/firehose"
 COLUMNS = [{"name": "ticker", "type": "string"}, {"name": "price", "type": "double"},
@@ -31,9 +31,7 @@ def env(sluice_factory, tmp_path_factory):
     table = tmp_path_factory.mktemp("glue") / "trades.json"
     table.write_text(json.dumps({"columns": COLUMNS}))
     srv = sluice_factory("firehose-parquet", extra_args=["--glue-table", f"market.trades={table}"])
-    fh = boto3.session.Session().client(
-        "firehose", endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, config=Config(retries={"total_max_attempts": 1}))
+    fh = make_firehose(srv.endpoint)
     return srv, fh
 
 
@@ -57,15 +55,8 @@ def create(fh, bucket: str, conv: dict, **extra) -> str:
     return name
 
 
-def objects(srv, bucket: str, n: int, timeout: float = 20.0) -> dict[str, bytes]:
-    root = srv.data_dir / "s3" / bucket
-    deadline = time.monotonic() + timeout
-    while True:
-        found = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-                 if p.is_file() and not p.name.startswith(".")} if root.exists() else {}
-        if len(found) >= n or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
+def objects(srv, bucket: str, n: int = 1, timeout: float = 20.0) -> dict[str, bytes]:
+    return wait_bucket_objects(srv.data_dir / "s3" / bucket, n, timeout)
 
 
 def test_json_records_become_a_parquet_object(env):

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import ACCESS_KEY, REGION, SECRET_KEY, unique_name
+from conftest import make_firehose, wait_bucket_objects, ACCESS_KEY, REGION, SECRET_KEY, unique_name
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/firehose"
 
@@ -21,9 +21,7 @@ ROLE_ARN = "arn:aws:iam::000000000000:role/firehose"
 @pytest.fixture(scope="module")
 def env(sluice_factory):
     srv = sluice_factory("firehose-partitioning")
-    fh = boto3.session.Session().client(
-        "firehose", endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, config=Config(retries={"total_max_attempts": 1}))
+    fh = make_firehose(srv.endpoint)
     return srv, fh
 
 
@@ -44,15 +42,8 @@ def config(bucket: str, query: str = "{customer: .customer_id, year: .ts[0:4]}",
     return cfg
 
 
-def objects(srv, bucket: str, n: int, timeout: float = 20.0) -> dict[str, bytes]:
-    root = srv.data_dir / "s3" / bucket
-    deadline = time.monotonic() + timeout
-    while True:
-        found = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-                 if p.is_file() and not p.name.startswith(".")} if root.exists() else {}
-        if len(found) >= n or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
+def objects(srv, bucket: str, n: int = 1, timeout: float = 20.0) -> dict[str, bytes]:
+    return wait_bucket_objects(srv.data_dir / "s3" / bucket, n, timeout)
 
 
 def test_records_land_in_their_partitions(env):

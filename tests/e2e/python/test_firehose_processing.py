@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, unique_name, wait_stream_active
+from conftest import make_firehose, wait_bucket_objects, ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, unique_name, wait_stream_active
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/firehose"
 
@@ -29,9 +29,7 @@ def srv(sluice_factory):
 
 @pytest.fixture(scope="module")
 def fh(srv):
-    return boto3.session.Session().client(
-        "firehose", endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, config=Config(retries={"total_max_attempts": 1}))
+    return make_firehose(srv.endpoint)
 
 
 def create(fh, bucket: str, processors: list, **extra) -> str:
@@ -44,14 +42,7 @@ def create(fh, bucket: str, processors: list, **extra) -> str:
 
 
 def objects(srv, bucket: str, n: int = 1, timeout: float = 20.0) -> dict[str, bytes]:
-    root = srv.data_dir / "s3" / bucket
-    deadline = time.monotonic() + timeout
-    while True:
-        found = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-                 if p.is_file() and not p.name.startswith(".")} if root.exists() else {}
-        if len(found) >= n or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
+    return wait_bucket_objects(srv.data_dir / "s3" / bucket, n, timeout)
 
 
 def delimiter(params=None):
