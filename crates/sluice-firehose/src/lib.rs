@@ -5,12 +5,15 @@
 pub mod compress;
 pub mod convert;
 mod delivery;
+mod destinations;
 pub mod error;
+mod http;
 pub mod keys;
 pub mod kpl;
 pub mod lambda;
 pub mod meta;
 pub mod model;
+mod objects;
 pub mod partition;
 pub mod processors;
 mod search;
