@@ -16,7 +16,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-const SERVICE: &str = "kinesis";
+/// The signing name of the Kinesis Data Streams API.
+pub const KINESIS: &str = "kinesis";
+/// The signing name of the Data Firehose API.
+pub const FIREHOSE: &str = "firehose";
 const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// Whether requests must be signed.
@@ -77,6 +80,8 @@ pub struct SignedRequest<'a> {
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
     pub body: &'a Bytes,
+    /// The service the credential must be scoped to (`kinesis`, `firehose`).
+    pub service: &'static str,
 }
 
 fn incomplete(msg: String) -> WireError {
@@ -157,9 +162,10 @@ impl Verifier {
         if claim.security_token != cred.session_token {
             return Err(unrecognized());
         }
-        if claim.scope_service != SERVICE {
+        if claim.scope_service != req.service {
             return Err(invalid(format!(
-                "Credential should be scoped to correct service: '{SERVICE}'. "
+                "Credential should be scoped to correct service: '{}'. ",
+                req.service
             )));
         }
         if claim.scope_region != self.region {

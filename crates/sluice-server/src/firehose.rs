@@ -47,6 +47,7 @@ pub(crate) async fn handle(
             uri,
             headers,
             body: &body,
+            service: crate::auth::FIREHOSE,
         };
         if let Err(e) = verifier.verify(&signed) {
             return error_response(p, &e, op.name());

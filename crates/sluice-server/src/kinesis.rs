@@ -56,6 +56,7 @@ pub(crate) async fn handle(
             uri,
             headers,
             body: &body,
+            service: crate::auth::KINESIS,
         };
         match verifier.verify(&signed) {
             Ok(key) => access_key = Some(key),

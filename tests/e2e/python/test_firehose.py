@@ -845,3 +845,19 @@ def test_acknowledged_records_survive_kill_9(sluice_factory):
         if tokens[0] in data:
             # Named after the oldest record's arrival, which was before the kill.
             assert key_epoch(m) <= killed_at + 1, f"{key}: timestamp after the kill at {killed_at:.3f}"
+
+
+def test_sigv4_is_checked_for_firehose_too(sluice_factory):
+    """With --auth sigv4, Firehose requests must be signed for the `firehose` service by a
+    configured key; a wrong secret gets AWS's error."""
+    srv = sluice_factory("firehose-sigv4", extra_args=["--auth", "sigv4", "--credential", "AKIDFH:secret-fh"])
+    ok = boto3.session.Session().client(
+        "firehose", endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id="AKIDFH",
+        aws_secret_access_key="secret-fh", config=Config(retries={"total_max_attempts": 1}))
+    assert ok.list_delivery_streams()["DeliveryStreamNames"] == []
+    bad = boto3.session.Session().client(
+        "firehose", endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id="AKIDFH",
+        aws_secret_access_key="wrong", config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(ClientError) as e:
+        bad.list_delivery_streams()
+    assert error_code(e.value) == "InvalidSignatureException", e.value.response
