@@ -188,8 +188,19 @@ impl Firehose {
                     w.delivered = batch.records[0].offset;
                 }
                 w.next = batch.next_offset;
-                w.buffered_bytes += batch.records.iter().map(|r| r.value.len()).sum::<usize>();
-                w.buffer.extend(batch.records);
+                let mut records = batch.records;
+                for r in &mut records {
+                    if sluice_streams::kms::is_sealed(&r.key) {
+                        let (_, data, _) = self
+                            .keys
+                            .open_record(&r.key, std::mem::take(&mut r.value))
+                            .map_err(crate::service::kms_error)?;
+                        r.key = bytes::Bytes::new();
+                        r.value = data;
+                    }
+                }
+                w.buffered_bytes += records.iter().map(|r| r.value.len()).sum::<usize>();
+                w.buffer.extend(records);
             }
             let Some(oldest) = w.buffer.first().map(|r| r.timestamp_ms) else {
                 return Ok(out);
@@ -256,6 +267,16 @@ impl Firehose {
         now: i64,
     ) -> Result<(), SinkError> {
         let name = &meta.name;
+        if let DestinationConfig::S3(s3) = dest
+            && s3.backup_enabled
+            && !attempt.backup_done
+            && let Some(backup) = &s3.backup
+        {
+            // S3BackupMode Enabled: the source records, as they came, to the backup bucket.
+            self.deliver_object(name, meta.version_id, backup, records)
+                .await?;
+            attempt.backup_done = true;
+        }
         let transforms = crate::processors::Transforms::of(dest.processing()).unwrap_or_default();
         let lambda = crate::lambda::LambdaProcessor::of(dest.processing())
             .ok()

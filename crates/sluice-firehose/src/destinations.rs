@@ -19,11 +19,22 @@ pub(crate) fn apply_update(s3: &mut S3Destination, u: S3DestinationUpdate) {
         cloudwatch,
         processing,
         backup_enabled,
+        backup,
         file_extension,
         custom_time_zone,
         conversion,
         dynamic_partitioning,
     } = u;
+    if let Some(b) = backup {
+        // The backup is written in the older S3 form's terms (no processing, no conversion).
+        let current = s3.backup.get_or_insert_with(|| {
+            Box::new(S3Destination {
+                legacy_form: true,
+                ..S3Destination::default()
+            })
+        });
+        apply_update(current, *b);
+    }
     if conversion.is_some() {
         s3.conversion = conversion;
     }
@@ -302,8 +313,13 @@ fn validate_s3(s3: &S3Destination) -> Result<()> {
     if s3.backup_enabled && s3.backup.is_none() {
         return invalid("S3BackupConfiguration is required when S3BackupMode is Enabled.".into());
     }
-    if s3.backup_enabled {
-        return invalid("S3BackupMode Enabled is not supported by Sluice yet.".into());
+    if let Some(b) = &s3.backup
+        && (b.bucket_arn.is_empty() || b.role_arn.is_empty())
+    {
+        return invalid(
+            "S3BackupUpdate needs RoleARN and BucketARN when there is no backup destination yet."
+                .into(),
+        );
     }
     Ok(())
 }

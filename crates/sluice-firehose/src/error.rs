@@ -25,6 +25,9 @@ pub enum FirehoseError {
         "Request version id does not match the current version id {current} of Firehose {name}."
     )]
     VersionMismatch { name: String, current: u64 },
+    /// A KMS key could not be used (AWS: InvalidKMSResourceException, with KMS's error code).
+    #[error("{message}")]
+    InvalidKmsResource { code: &'static str, message: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -143,7 +143,7 @@ pub struct FormatConversion {
 }
 
 /// An S3 destination (ExtendedS3, or the older S3 form, which is its subset).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct S3Destination {
     pub role_arn: String,
     pub bucket_arn: String,
@@ -228,6 +228,8 @@ pub struct S3DestinationUpdate {
     pub cloudwatch: Option<CloudWatchLogging>,
     pub processing: Option<Processing>,
     pub backup_enabled: Option<bool>,
+    /// S3BackupUpdate: changes the backup destination (or makes it, from RoleARN and BucketARN).
+    pub backup: Option<Box<S3DestinationUpdate>>,
     pub file_extension: Option<String>,
     pub custom_time_zone: Option<String>,
     pub conversion: Option<FormatConversion>,

@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use sluice_storage::{
     AppendRecord, LogAppend, LogId, LogStore, MetaOp, MetaStore, MetaTxnError, StorageError,
 };
+use sluice_streams::kms::{KeyStore, MANAGED_KEY};
 use sluice_types::{Clock, FIREHOSE_LOG_BASE};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -45,6 +46,9 @@ pub struct FirehoseConfig {
     /// `DATABASE.TABLE` → a JSON file of the table's columns, in place of the Glue Data Catalog
     /// (record format conversion).
     pub glue_tables: Vec<(String, std::path::PathBuf)>,
+    /// Keys for server-side encryption with CUSTOMER_MANAGED_CMK (`--kms-key`), used when no
+    /// Data Streams service shares its key store.
+    pub kms_keys: Vec<(String, [u8; 32])>,
 }
 
 impl Default for FirehoseConfig {
@@ -57,6 +61,7 @@ impl Default for FirehoseConfig {
             search_domains: Vec::new(),
             lambdas: Vec::new(),
             glue_tables: Vec::new(),
+            kms_keys: Vec::new(),
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct Firehose {
     pub(crate) http: reqwest::Client,
     /// The Data Streams service that KinesisStreamAsSource delivery streams read.
     pub(crate) data_streams: Option<Arc<sluice_streams::Streams>>,
+    /// Seals and opens DirectPut records while server-side encryption is on.
+    pub(crate) keys: Arc<KeyStore>,
 }
 
 fn storage_txn(e: MetaTxnError) -> FirehoseError {
@@ -139,6 +146,10 @@ impl Firehose {
                 logs.delete_log(log)?;
             }
         }
+        let keys = match &data_streams {
+            Some(s) => s.key_store(),
+            None => Arc::new(KeyStore::open(meta.as_ref(), &config.kms_keys).map_err(kms_error)?),
+        };
         Ok(Self {
             config,
             clock,
@@ -150,6 +161,7 @@ impl Firehose {
             rng: parking_lot::Mutex::new(StdRng::seed_from_u64(seed)),
             http: crate::sink::http_client()?,
             data_streams,
+            keys,
         })
     }
 
@@ -242,6 +254,9 @@ impl Firehose {
                     "KinesisStreamSourceConfiguration is only allowed when DeliveryStreamType is KinesisStreamAsSource.".into(),
                 ));
             }
+        }
+        if let Some(e) = &input.encryption {
+            self.check_encryption(&name, input.source, e)?;
         }
         let mut destination = input.destination;
         self.resolve_domain(&mut destination)?;
@@ -444,6 +459,74 @@ impl Firehose {
         Ok(())
     }
 
+    /// StartDeliveryStreamEncryption: records put from now on are sealed with the key. Sluice
+    /// has no KMS grants to wait for, so the status is ENABLED at once.
+    pub async fn start_encryption(&self, name: &str, input: StreamEncryptionInput) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let state = self.get(name)?;
+        let mut m = (**state.meta.read()).clone();
+        self.check_active(&m)?;
+        self.check_encryption(name, m.source, &input)?;
+        m.encryption = Some(input);
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        Ok(())
+    }
+
+    /// StopDeliveryStreamEncryption: records put from now on are stored plain; those already
+    /// sealed stay so and are delivered as before.
+    pub async fn stop_encryption(&self, name: &str) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let state = self.get(name)?;
+        let mut m = (**state.meta.read()).clone();
+        self.check_active(&m)?;
+        if m.source != SourceKind::DirectPut {
+            return Err(not_direct_put(name));
+        }
+        m.encryption = None;
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        Ok(())
+    }
+
+    fn check_active(&self, m: &DeliveryStreamMeta) -> Result<()> {
+        let status = self.status(m);
+        if status != DeliveryStreamStatus::Active {
+            return Err(FirehoseError::InUse {
+                name: m.name.clone(),
+                account: self.config.account_id.clone(),
+                status: status.as_str(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Server-side encryption applies to DirectPut only (a Kinesis source is encrypted by its
+    /// stream), and a customer managed key must be in the key store.
+    fn check_encryption(
+        &self,
+        name: &str,
+        source: SourceKind,
+        e: &StreamEncryptionInput,
+    ) -> Result<()> {
+        if source != SourceKind::DirectPut {
+            return Err(not_direct_put(name));
+        }
+        match (e.key_type.as_str(), &e.key_arn) {
+            ("CUSTOMER_MANAGED_CMK", None) => Err(FirehoseError::InvalidArgument(
+                "KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.".into(),
+            )),
+            ("AWS_OWNED_CMK", Some(_)) => Err(FirehoseError::InvalidArgument(
+                "KeyARN must not be specified when KeyType is AWS_OWNED_CMK.".into(),
+            )),
+            _ => self
+                .keys
+                .resolve(key_name(e))
+                .map(|_| ())
+                .map_err(kms_error),
+        }
+    }
+
     pub fn list_tags(
         &self,
         name: &str,
@@ -529,9 +612,7 @@ impl Firehose {
             });
         }
         if m.source != SourceKind::DirectPut {
-            return Err(FirehoseError::InvalidArgument(format!(
-                "This operation is not permitted on KinesisStreamAsSource delivery stream type {name}."
-            )));
+            return Err(not_direct_put(name));
         }
         Ok(state)
     }
@@ -541,19 +622,35 @@ impl Firehose {
         &self,
         state: &DeliveryState,
         records: Vec<bytes::Bytes>,
-    ) -> Result<Vec<String>> {
-        let log = state.meta.read().log;
+    ) -> Result<(Vec<String>, bool)> {
+        let (log, encryption) = {
+            let m = state.meta.read();
+            (m.log, m.encryption.clone())
+        };
         let n = records.len();
-        let append = LogAppend {
-            log,
-            timestamp_ms: self.now(),
-            records: records
+        let records = match &encryption {
+            None => records
                 .into_iter()
                 .map(|value| AppendRecord {
                     key: bytes::Bytes::new(),
                     value,
                 })
                 .collect(),
+            Some(e) => {
+                let number = self.keys.resolve(key_name(e)).map_err(kms_error)?;
+                records
+                    .iter()
+                    .map(|value| {
+                        let (key, value) = self.keys.seal(number, b"", value).map_err(kms_error)?;
+                        Ok(AppendRecord { key, value })
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            }
+        };
+        let append = LogAppend {
+            log,
+            timestamp_ms: self.now(),
+            records,
         };
         let ack = self
             .logs
@@ -563,24 +660,26 @@ impl Firehose {
             .next()
             .unwrap_or(Err(StorageError::ShuttingDown))?;
         state.new_data.notify_one();
-        Ok((0..n as u64)
+        let ids = (0..n as u64)
             .map(|i| encode_record_id(log, ack.first_offset + i, ack.timestamp_ms))
-            .collect())
+            .collect();
+        Ok((ids, encryption.is_some()))
     }
 
-    pub async fn put_record(&self, name: &str, data: bytes::Bytes) -> Result<String> {
+    /// Appends one record; answers its record id and whether it was encrypted.
+    pub async fn put_record(&self, name: &str, data: bytes::Bytes) -> Result<(String, bool)> {
         let state = self.writable(name)?;
-        let ids = self.append(&state, vec![data]).await?;
+        let (ids, encrypted) = self.append(&state, vec![data]).await?;
         metrics::counter!("sluice_firehose_incoming_records_total", "delivery_stream" => name.to_owned())
             .increment(1);
-        Ok(ids.into_iter().next().unwrap_or_default())
+        Ok((ids.into_iter().next().unwrap_or_default(), encrypted))
     }
 
     pub async fn put_record_batch(
         &self,
         name: &str,
         records: Vec<bytes::Bytes>,
-    ) -> Result<Vec<PutEntry>> {
+    ) -> Result<(Vec<PutEntry>, bool)> {
         let state = self.writable(name)?;
         let total: usize = records.iter().map(|r| r.len()).sum();
         if total > MAX_BATCH_BYTES {
@@ -590,13 +689,15 @@ impl Firehose {
             )));
         }
         let n = records.len() as u64;
-        let ids = self.append(&state, records).await?;
+        let (ids, encrypted) = self.append(&state, records).await?;
         metrics::counter!("sluice_firehose_incoming_records_total", "delivery_stream" => name.to_owned())
             .increment(n);
-        Ok(ids
-            .into_iter()
-            .map(|record_id| PutEntry::Ok { record_id })
-            .collect())
+        Ok((
+            ids.into_iter()
+                .map(|record_id| PutEntry::Ok { record_id })
+                .collect(),
+            encrypted,
+        ))
     }
 }
 
@@ -654,4 +755,27 @@ fn encode_record_id(log: u64, offset: u64, ts: i64) -> String {
     bytes[8..16].copy_from_slice(&offset.to_be_bytes());
     bytes[16..].copy_from_slice(&ts.to_be_bytes());
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn not_direct_put(name: &str) -> FirehoseError {
+    FirehoseError::InvalidArgument(format!(
+        "This operation is not permitted on KinesisStreamAsSource delivery stream type {name}."
+    ))
+}
+
+/// The key store's name of the key a configuration names: the service's own key for
+/// AWS_OWNED_CMK.
+pub(crate) fn key_name(e: &StreamEncryptionInput) -> &str {
+    e.key_arn.as_deref().unwrap_or(MANAGED_KEY)
+}
+
+pub(crate) fn kms_error(e: sluice_streams::StreamsError) -> FirehoseError {
+    match e {
+        sluice_streams::StreamsError::Kms { message, .. } => FirehoseError::InvalidKmsResource {
+            code: "KMS.NotFoundException",
+            message,
+        },
+        sluice_streams::StreamsError::Storage(s) => FirehoseError::Storage(s),
+        other => FirehoseError::Storage(StorageError::Fatal(other.to_string())),
+    }
 }

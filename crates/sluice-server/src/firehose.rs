@@ -104,14 +104,25 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
                 has_more_delivery_streams: out.has_more,
             })
         }
-        Request::PutRecord { name, data } => p.encode(&PutRecordResponse {
-            record_id: firehose.put_record(&name, data).await?,
-            encrypted: false,
-        }),
-        Request::PutRecordBatch { name, records } => p.encode(&PutRecordBatchResponse::new(
-            firehose.put_record_batch(&name, records).await?,
-            false,
-        )),
+        Request::PutRecord { name, data } => {
+            let (record_id, encrypted) = firehose.put_record(&name, data).await?;
+            p.encode(&PutRecordResponse {
+                record_id,
+                encrypted,
+            })
+        }
+        Request::PutRecordBatch { name, records } => {
+            let (entries, encrypted) = firehose.put_record_batch(&name, records).await?;
+            p.encode(&PutRecordBatchResponse::new(entries, encrypted))
+        }
+        Request::StartEncryption { name, input } => {
+            firehose.start_encryption(&name, input).await?;
+            b"{}".to_vec()
+        }
+        Request::StopEncryption(name) => {
+            firehose.stop_encryption(&name).await?;
+            b"{}".to_vec()
+        }
         Request::UpdateDestination {
             name,
             current_version,

@@ -116,6 +116,7 @@ pub async fn run(
             search_domains: config.search_domains.clone(),
             lambdas: config.lambdas.clone(),
             glue_tables: config.glue_tables.clone(),
+            kms_keys: config.kms_keys.clone(),
             ..sluice_firehose::FirehoseConfig::default()
         },
         clock.clone(),

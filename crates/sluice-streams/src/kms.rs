@@ -52,6 +52,11 @@ pub fn normalize_key_id(key_id: &str) -> String {
     key_id.to_owned()
 }
 
+/// Whether a stored key is that of a sealed record.
+pub fn is_sealed(key: &[u8]) -> bool {
+    key.first() == Some(&MARK)
+}
+
 pub struct KeyStore {
     by_name: HashMap<String, u32>,
     ciphers: HashMap<u32, Aes256Gcm>,

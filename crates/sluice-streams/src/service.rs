@@ -168,7 +168,7 @@ pub struct Streams {
     /// Write load of on-demand streams, for scaling them.
     ondemand: ondemand::OnDemand,
     /// Keys for encryption at rest.
-    keys: crate::kms::KeyStore,
+    keys: Arc<crate::kms::KeyStore>,
     /// See [`Streams::has_resource_policies`].
     any_policy: std::sync::atomic::AtomicBool,
 }
@@ -234,7 +234,7 @@ impl Streams {
                 }
             }
         }
-        let keys = crate::kms::KeyStore::open(meta.as_ref(), &config.kms_keys)?;
+        let keys = Arc::new(crate::kms::KeyStore::open(meta.as_ref(), &config.kms_keys)?);
         let any_policy = streams.values().any(|s| {
             s.meta.resource_policy.is_some()
                 || s.meta.consumers.iter().any(|c| c.resource_policy.is_some())
@@ -254,6 +254,12 @@ impl Streams {
             config,
         };
         Ok(service)
+    }
+
+    /// The key store of encryption at rest, shared with the services that seal records in
+    /// their own logs (Firehose's DirectPut).
+    pub fn key_store(&self) -> Arc<crate::kms::KeyStore> {
+        self.keys.clone()
     }
 
     pub fn config(&self) -> &StreamsConfig {

@@ -731,6 +731,48 @@ def test_append_delimiter_to_record(env, fh, bucket, params):
     assert data == b'{"n":1}\n{"n":2}\n{"n":3}\n', data
 
 
+def test_s3_backup_mode_enabled_keeps_the_source_records(env, fh, bucket):
+    """S3BackupMode Enabled: each buffer's source records, unprocessed, also go to the backup
+    bucket under its own prefix and compression; S3BackupUpdate changes the backup."""
+    backup = new_bucket(env.s3_dir)
+    name = create_stream(
+        fh, bucket, prefix="bkp", interval=1,
+        ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
+        S3BackupMode="Enabled",
+        S3BackupConfiguration={"RoleARN": ROLE_ARN, "BucketARN": backup.arn, "Prefix": "source/",
+                               "CompressionFormat": "GZIP"})
+    d = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    s3 = s3_dest(d)
+    assert s3["S3BackupMode"] == "Enabled", s3
+    bd = s3["S3BackupDescription"]
+    assert bd["BucketARN"] == backup.arn and bd["Prefix"] == "source/", bd
+    assert bd["CompressionFormat"] == "GZIP", bd
+    put_batch(fh, name, [b'{"n":1}', b'{"n":2}'])
+    _, data = the_object(wait_objects(bucket, srv=env.srv))
+    assert data == b'{"n":1}\n{"n":2}\n', data
+    key, raw = the_object(wait_objects(backup, srv=env.srv))
+    match_key(key, name, ext=".gz", prefix_re=r"source/")
+    assert gzip.decompress(raw) == b'{"n":1}{"n":2}', raw
+
+    fh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="1",
+                          DestinationId=d["Destinations"][0]["DestinationId"],
+                          ExtendedS3DestinationUpdate={"S3BackupUpdate": {"Prefix": "source-v2/",
+                                                                          "CompressionFormat": "UNCOMPRESSED"}})
+    bd = s3_dest(fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"])[
+        "S3BackupDescription"]
+    assert bd["Prefix"] == "source-v2/" and bd["BucketARN"] == backup.arn, bd
+    fh.put_record(DeliveryStreamName=name, Record={"Data": b'{"n":3}'})
+    objects = wait_objects(backup, count=2, srv=env.srv)
+    newer = {k: v for k, v in objects.items() if k.startswith("source-v2/")}
+    assert list(newer.values()) == [b'{"n":3}'], objects
+
+    with pytest.raises(ClientError) as e:  # Enabled needs a backup configuration
+        fh.create_delivery_stream(
+            DeliveryStreamName=unique_name("bkp"),
+            ExtendedS3DestinationConfiguration={**s3_config(bucket), "S3BackupMode": "Enabled"})
+    assert error_code(e.value) == "InvalidArgumentException", e.value.response
+
+
 def test_custom_prefix_with_timestamp_and_random_string(env, fh, bucket):
     name = create_stream(
         fh, bucket, prefix="pfx", interval=0,

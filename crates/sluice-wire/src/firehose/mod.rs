@@ -110,6 +110,11 @@ pub enum Request {
         name: String,
         keys: Vec<String>,
     },
+    StartEncryption {
+        name: String,
+        input: StreamEncryptionInput,
+    },
+    StopEncryption(String),
     ListTags {
         name: String,
         exclusive_start: Option<String>,
@@ -189,15 +194,7 @@ impl Request {
                     check_tags(&mut v, "tags", tags);
                 }
                 if let Some(e) = &r.delivery_stream_encryption_configuration_input {
-                    v.required(
-                        "deliveryStreamEncryptionConfigurationInput.keyType",
-                        &e.key_type,
-                    );
-                    v.one_of(
-                        "deliveryStreamEncryptionConfigurationInput.keyType",
-                        e.key_type.as_deref(),
-                        &["AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"],
-                    );
+                    encryption_input(&mut v, e);
                 }
                 if let Some(k) = &r.kinesis_stream_source_configuration {
                     v.required(
@@ -329,9 +326,6 @@ impl Request {
                         key_arn: e.key_arn,
                     }
                 });
-                if encryption.is_some() {
-                    return Err(unsupported("DeliveryStreamEncryptionConfigurationInput"));
-                }
                 Request::Create(CreateDeliveryStreamInput {
                     name: r.delivery_stream_name.unwrap_or_default(),
                     source,
@@ -646,11 +640,90 @@ impl Request {
                     limit: r.limit.map(|l| l as u32),
                 }
             }
-            Operation::StartDeliveryStreamEncryption | Operation::StopDeliveryStreamEncryption => {
-                Request::Unsupported(op)
+            Operation::StartDeliveryStreamEncryption => {
+                let r: StartEncryptionRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                if let Some(e) = &r.delivery_stream_encryption_configuration_input {
+                    encryption_input(&mut v, e);
+                }
+                v.finish()?;
+                let e = r
+                    .delivery_stream_encryption_configuration_input
+                    .unwrap_or_default();
+                Request::StartEncryption {
+                    name: r.delivery_stream_name.unwrap_or_default(),
+                    input: StreamEncryptionInput {
+                        key_type: e.key_type.unwrap_or_else(|| "AWS_OWNED_CMK".into()),
+                        key_arn: e.key_arn,
+                    },
+                }
+            }
+            Operation::StopDeliveryStreamEncryption => {
+                let r: NameRequest = p.decode(body)?;
+                v.required("deliveryStreamName", &r.delivery_stream_name);
+                name_member(
+                    &mut v,
+                    "deliveryStreamName",
+                    r.delivery_stream_name.as_deref(),
+                );
+                v.finish()?;
+                Request::StopEncryption(r.delivery_stream_name.unwrap_or_default())
             }
         })
     }
+}
+
+/// DeliveryStreamEncryptionConfigurationInput: KeyType is required; KeyARN is an ARN.
+fn encryption_input(v: &mut Validator, e: &DeliveryStreamEncryptionConfigurationInputShape) {
+    const M: &str = "deliveryStreamEncryptionConfigurationInput";
+    v.required(&format!("{M}.keyType"), &e.key_type);
+    v.one_of(
+        &format!("{M}.keyType"),
+        e.key_type.as_deref(),
+        &["AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"],
+    );
+    v.string(
+        &format!("{M}.keyARN"),
+        e.key_arn.as_deref(),
+        1,
+        512,
+        Some((
+            "arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+",
+            is_kms_key_arn,
+        )),
+    );
+}
+
+/// AWSKMSKeyARN's pattern: `arn:…:kms:REGION:ACCOUNT(12 digits):key/…` or `…:alias/…`.
+fn is_kms_key_arn(s: &str) -> bool {
+    let Some(at) = s.find(":kms:").filter(|_| s.starts_with("arn:")) else {
+        return false;
+    };
+    let mut parts = s[at + 5..].splitn(3, ':');
+    let (Some(region), Some(account), Some(resource)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let resource_ok = resource
+        .strip_prefix("key/")
+        .or_else(|| resource.strip_prefix("alias/"))
+        .is_some_and(|r| {
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c))
+        });
+    !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && resource_ok
 }
 
 impl From<FirehoseError> for WireError {
@@ -671,6 +744,9 @@ impl From<FirehoseError> for WireError {
                 status: 503,
                 message: Some("The service is shutting down; retry.".into()),
             },
+            FirehoseError::InvalidKmsResource { .. } => {
+                WireError::new("InvalidKMSResourceException", message)
+            }
             FirehoseError::Storage(_) => WireError::internal(),
         }
     }
@@ -706,6 +782,44 @@ mod tests {
                 .unwrap()
                 .contains("Member must have length less than or equal to 500")
         );
+    }
+
+    #[test]
+    fn kms_key_arns_follow_the_model_pattern() {
+        for ok in [
+            "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0000-4000-8000-000000000000",
+            "arn:aws-cn:kms:cn-north-1:123456789012:alias/orders/v2",
+        ] {
+            assert!(is_kms_key_arn(ok), "{ok}");
+        }
+        for bad in [
+            "alias/orders",
+            "arn:aws:s3:::bucket",
+            "arn:aws:kms:us-east-1:1234:key/x",
+            "arn:aws:kms:us-east-1:123456789012:keys/x",
+            "arn:aws:kms:us-east-1:123456789012:key/",
+            "arn:aws:kms:us-east-1:123456789012:key/a b",
+        ] {
+            assert!(!is_kms_key_arn(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn start_encryption_defaults_to_the_owned_key() {
+        let body = serde_json::json!({"DeliveryStreamName": "x"});
+        match Request::decode(
+            Operation::StartDeliveryStreamEncryption,
+            body.to_string().as_bytes(),
+        )
+        .unwrap()
+        {
+            Request::StartEncryption { name, input } => {
+                assert_eq!(name, "x");
+                assert_eq!(input.key_type, "AWS_OWNED_CMK");
+                assert_eq!(input.key_arn, None);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

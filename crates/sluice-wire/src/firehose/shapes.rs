@@ -356,6 +356,10 @@ impl S3ConfigShape {
             cloudwatch: self.cloud_watch_logging_options.as_ref().map(cloudwatch_of),
             processing: self.processing_configuration.as_ref().map(processing_of),
             backup_enabled: self.s3_backup_mode.as_deref().map(|m| m == "Enabled"),
+            backup: self
+                .s3_backup_update
+                .as_ref()
+                .map(|b| Box::new(b.to_update())),
             file_extension: self.file_extension.clone(),
             custom_time_zone: self.custom_time_zone.clone(),
             conversion: self
@@ -782,4 +786,12 @@ pub struct ListTagsForDeliveryStreamRequest {
     pub delivery_stream_name: Option<String>,
     pub exclusive_start_tag_key: Option<String>,
     pub limit: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StartEncryptionRequest {
+    pub delivery_stream_name: Option<String>,
+    pub delivery_stream_encryption_configuration_input:
+        Option<DeliveryStreamEncryptionConfigurationInputShape>,
 }

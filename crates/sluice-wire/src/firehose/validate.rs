@@ -125,6 +125,12 @@ pub(super) fn check_s3(v: &mut Validator, member: &str, c: &S3ConfigShape, full:
         c.s3_backup_mode.as_deref(),
         &["Disabled", "Enabled"],
     );
+    if let Some(b) = &c.s3_backup_configuration {
+        check_s3(v, &m("s3BackupConfiguration"), b, true);
+    }
+    if let Some(b) = &c.s3_backup_update {
+        check_s3(v, &m("s3BackupUpdate"), b, false);
+    }
     if let Some(p) = &c.processing_configuration {
         for (i, pr) in p.processors.iter().flatten().enumerate() {
             let pm = m(&format!(
