@@ -1,9 +1,18 @@
 //! Sluice Data Analytics for SQL: the Kinesis Analytics SQL dialect (ADR 0007).
 //!
-//! So far this crate holds the statement level of an application's code (`program`): streams
-//! and pumps read with their line and column, and each pump's query parsed by sqlparser. The
-//! operators that run them and the KinesisAnalytics_20150814 API are still to come.
+//! `program` reads an application's code (streams and pumps, with line and column in every
+//! error); `eval` and `plan` compile pumps to operators (map, tumbling window); `mapping` turns
+//! source records into rows and rows into output records; `service` is the control plane of
+//! applications and `runner` runs them over Sluice's data and delivery streams.
 
+pub mod eval;
+pub mod mapping;
+pub mod model;
+pub mod plan;
 pub mod program;
+pub mod runner;
+pub mod service;
+pub mod value;
 
 pub use program::{ColumnDef, Ident, ParseError, Program, Statement, parse};
+pub use service::{Analytics, AnalyticsConfig, AnalyticsError};

@@ -20,6 +20,7 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 pub const KINESIS: &str = "kinesis";
 /// The signing name of the Data Firehose API.
 pub const FIREHOSE: &str = "firehose";
+pub const ANALYTICS: &str = "kinesisanalytics";
 const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// Whether requests must be signed.

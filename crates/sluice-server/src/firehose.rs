@@ -1,17 +1,15 @@
-//! The Data Firehose endpoint (`Firehose_20150804`, AWS JSON 1.1): the same envelope checks and
-//! signature verification as Kinesis, then one arm per operation.
+//! The Data Firehose endpoint (`Firehose_20150804`, AWS JSON 1.1): the shared JSON envelope
+//! (`json_api.rs`), then one arm per operation.
 
 use crate::AppState;
-use crate::kinesis::{error_response, request_id};
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use sluice_wire::firehose::responses::*;
 use sluice_wire::firehose::shapes::TagShape;
 use sluice_wire::firehose::{Operation, Request};
 use sluice_wire::{Protocol, WireError};
 use std::sync::Arc;
-use std::time::Instant;
 
 pub(crate) async fn handle(
     state: &Arc<AppState>,
@@ -20,54 +18,22 @@ pub(crate) async fn handle(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    let started = Instant::now();
-    let content_type = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    // Firehose speaks JSON only.
-    if Protocol::from_content_type(content_type) != Some(Protocol::Json) {
-        return (StatusCode::NOT_FOUND, "<UnknownOperationException/>\n").into_response();
-    }
-    let p = Protocol::Json;
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(op) = Operation::from_target(target) else {
-        return error_response(p, &WireError::unknown_operation(), "unknown");
+    let api = crate::json_api::Api {
+        service: crate::auth::FIREHOSE,
+        parse: Operation::from_target,
+        name: Operation::name,
+        latency: |s: &AppState, op: Operation| s.firehose_latency.get(op.index()),
     };
-    let body = match axum::body::to_bytes(body, state.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
-    };
-    if let Some(verifier) = &state.auth {
-        let signed = crate::auth::SignedRequest {
-            method,
-            uri,
-            headers,
-            body: &body,
-            service: crate::auth::FIREHOSE,
-        };
-        if let Err(e) = verifier.verify(&signed) {
-            return error_response(p, &e, op.name());
-        }
-    }
-    let result = dispatch(state, op, &body).await;
-    state.firehose_latency[op.index()].record(started.elapsed().as_secs_f64());
-    match result {
-        Ok(out) => {
-            let mut resp = Response::new(Body::from(out));
-            let h = resp.headers_mut();
-            h.insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static(p.content_type()),
-            );
-            h.insert("x-amzn-requestid", request_id());
-            resp
-        }
-        Err(e) => error_response(p, &e, op.name()),
-    }
+    crate::json_api::handle(
+        state,
+        api,
+        method,
+        uri,
+        headers,
+        body,
+        |op, body| async move { dispatch(state, op, &body).await },
+    )
+    .await
 }
 
 async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<Vec<u8>, WireError> {

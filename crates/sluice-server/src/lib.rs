@@ -2,9 +2,11 @@
 //! (AWS JSON 1.1 and CBOR over HTTP/1.1 and HTTP/2 cleartext), plus `/health` and `/metrics`.
 //! Only this crate knows HTTP and sockets; domain services never see a request.
 
+mod analytics;
 pub mod auth;
 mod config;
 mod firehose;
+mod json_api;
 mod kinesis;
 mod telemetry;
 pub mod tls;
@@ -37,6 +39,8 @@ pub enum ServerError {
     Streams(#[from] sluice_streams::StreamsError),
     #[error("firehose: {0}")]
     Firehose(#[from] sluice_firehose::FirehoseError),
+    #[error("analytics: {0}")]
+    Analytics(#[from] sluice_analytics::AnalyticsError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -44,6 +48,7 @@ pub enum ServerError {
 pub(crate) struct AppState {
     pub streams: Arc<Streams>,
     pub firehose: Arc<sluice_firehose::Firehose>,
+    pub analytics: Arc<sluice_analytics::Analytics>,
     pub ready: AtomicBool,
     pub max_body_bytes: usize,
     /// One permit per GetRecords in progress (see `ServerConfig::max_concurrent_reads`).
@@ -57,6 +62,8 @@ pub(crate) struct AppState {
     pub latency: Vec<metrics::Histogram>,
     /// The same for Firehose, by [`sluice_wire::firehose::Operation::index`].
     pub firehose_latency: Vec<metrics::Histogram>,
+    /// The same for Analytics, by [`sluice_wire::analytics::Operation::index`].
+    pub analytics_latency: Vec<metrics::Histogram>,
     /// Set at shutdown; ends the delivery loops.
     pub stop_deliveries: tokio::sync::watch::Sender<bool>,
 }
@@ -121,15 +128,26 @@ pub async fn run(
         },
         clock.clone(),
         logs.clone(),
-        meta,
+        meta.clone(),
         object_sink(&config, s3_dir),
         Some(streams.clone()),
         rand::random(),
+    )?);
+    let analytics = Arc::new(sluice_analytics::Analytics::open(
+        sluice_analytics::AnalyticsConfig {
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+        },
+        clock.clone(),
+        meta.clone(),
+        streams.clone(),
+        Some(firehose.clone()),
     )?);
     let (stop_deliveries, stop_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
         streams,
         firehose: firehose.clone(),
+        analytics: analytics.clone(),
         ready: AtomicBool::new(true),
         max_body_bytes: config.max_body_bytes,
         reads: tokio::sync::Semaphore::new(config.max_concurrent_reads.max(1)),
@@ -150,8 +168,15 @@ pub async fn run(
             .iter()
             .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => format!("Firehose.{}", op.name())))
             .collect(),
+        analytics_latency: sluice_wire::analytics::Operation::ALL
+            .iter()
+            .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => format!("KinesisAnalytics.{}", op.name())))
+            .collect(),
         stop_deliveries,
     });
+    for name in analytics.running() {
+        analytics.resume(&name, stop_rx.clone());
+    }
     for name in firehose.names() {
         tokio::spawn(firehose.clone().run_source(name.clone(), stop_rx.clone()));
         tokio::spawn(firehose.clone().run_delivery(name, stop_rx.clone()));
@@ -292,6 +317,13 @@ async fn api(
         .is_some_and(|t| t.starts_with(sluice_wire::firehose::TARGET_PREFIX));
     if is_firehose {
         return firehose::handle(&state, &method, &uri, &headers, body).await;
+    }
+    let is_analytics = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(sluice_wire::analytics::TARGET_PREFIX));
+    if is_analytics {
+        return analytics::handle(&state, &method, &uri, &headers, body).await;
     }
     kinesis::handle(&state, &method, &uri, &headers, body).await
 }

@@ -2,6 +2,7 @@
 //! Only this crate knows AWS shapes, member names, `__type` names and validation messages. It does
 //! no I/O: the server hands it bytes and gets bytes back.
 
+pub mod analytics;
 pub mod error;
 pub mod firehose;
 pub mod kinesis;

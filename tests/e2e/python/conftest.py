@@ -136,6 +136,17 @@ def make_firehose(endpoint: str, **config_overrides: Any):
         aws_secret_access_key=SECRET_KEY, config=Config(**cfg))
 
 
+def make_analytics(endpoint: str, **config_overrides: Any):
+    """A boto3 Kinesis Analytics (v1, SQL applications) client with static credentials and no
+    retries."""
+    cfg = dict(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+               read_timeout=30)
+    cfg.update(config_overrides)
+    return boto3.session.Session().client(
+        "kinesisanalytics", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY, config=Config(**cfg))
+
+
 def wait_bucket_objects(root: Path, n: int = 1, timeout: float = 20.0) -> dict[str, bytes]:
     """The objects of an embedded-store bucket directory (key -> bytes, temporary files left
     out), once there are at least `n` or `timeout` has passed."""

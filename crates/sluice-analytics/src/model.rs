@@ -1,0 +1,129 @@
+//! Applications as the service keeps them (metadata table `analytics`) and as requests give
+//! them.
+
+use crate::mapping::{OutputFormat, SourceSchema};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ApplicationStatus {
+    Ready,
+    Starting,
+    Running,
+    Stopping,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Ready => "READY",
+            ApplicationStatus::Starting => "STARTING",
+            ApplicationStatus::Running => "RUNNING",
+            ApplicationStatus::Stopping => "STOPPING",
+        }
+    }
+}
+
+/// Where an input's records come from or an output's go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Resource {
+    KinesisStream { arn: String, role_arn: String },
+    DeliveryStream { arn: String, role_arn: String },
+}
+
+impl Resource {
+    pub fn arn(&self) -> &str {
+        match self {
+            Resource::KinesisStream { arn, .. } | Resource::DeliveryStream { arn, .. } => arn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    /// `1.1`, `2.1`, …
+    pub id: String,
+    pub name_prefix: String,
+    pub source: Resource,
+    pub schema: SourceSchema,
+    pub parallelism: u32,
+    /// The starting position of the last StartApplication (NOW, TRIM_HORIZON,
+    /// LAST_STOPPED_POINT).
+    pub starting_position: Option<String>,
+}
+
+impl Input {
+    /// The in-application stream the input feeds (`NamePrefix_001`).
+    pub fn stream_name(&self) -> String {
+        format!("{}_001", self.name_prefix)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    pub id: String,
+    /// The in-application stream written out.
+    pub name: String,
+    pub destination: Resource,
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationMeta {
+    pub format: u32,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub version_id: u64,
+    pub status: ApplicationStatus,
+    pub code: String,
+    pub inputs: Vec<Input>,
+    pub outputs: Vec<Output>,
+    pub tags: BTreeMap<String, String>,
+    /// When the last StartApplication was (the NOW starting position reads from here).
+    #[serde(default)]
+    pub started_ms: Option<i64>,
+}
+
+/// What CreateApplication gives (checked by the wire crate for shape, here for meaning).
+#[derive(Debug, Clone, Default)]
+pub struct CreateApplicationInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub code: Option<String>,
+    pub inputs: Vec<NewInput>,
+    pub outputs: Vec<NewOutput>,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInput {
+    pub name_prefix: String,
+    pub source: Resource,
+    pub schema: SourceSchema,
+    pub parallelism: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOutput {
+    pub name: String,
+    pub destination: Resource,
+    pub format: OutputFormat,
+}
+
+/// StartApplication's InputConfigurations entry.
+#[derive(Debug, Clone)]
+pub struct InputStart {
+    pub id: String,
+    pub position: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplicationSummary {
+    pub name: String,
+    pub arn: String,
+    pub status: ApplicationStatus,
+}

@@ -1,0 +1,335 @@
+//! An application's runner: reads its input stream's shards, maps records to rows of the
+//! in-application input stream, runs the pumps, writes the rows of the output streams to their
+//! destinations, and then checkpoints each shard (`analytics_checkpoints`, `app/input/shard` →
+//! the last sequence number taken). Delivery is at least once: after a crash, records after the
+//! last checkpoint are read again.
+
+use crate::mapping::{Mapper, encode_row};
+use crate::model::*;
+use crate::plan::{AppPlan, ERROR_STREAM, Row};
+use crate::service::{Analytics, AppState, CHECKPOINTS_TABLE, compile};
+use crate::value::Value;
+use sluice_storage::MetaOp;
+use sluice_streams::model::{IteratorType, ListShardsInput, PutRecordInput};
+use sluice_types::StreamName;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Records read from a shard per GetRecords.
+const READ_LIMIT: u32 = 1_000;
+/// How long a runner waits when no input came.
+const IDLE: Duration = Duration::from_millis(100);
+
+pub fn stream_name(arn: &str) -> Option<StreamName> {
+    sluice_types::Arn::parse(arn).and_then(|a| a.stream_name().cloned())
+}
+
+pub fn delivery_stream_name(arn: &str) -> Option<String> {
+    let (_, rest) = arn.split_once(":deliverystream/")?;
+    (arn.starts_with("arn:") && !rest.is_empty()).then(|| rest.to_owned())
+}
+
+fn checkpoint_key(app: &str, input: &str, shard: &str) -> String {
+    format!("{app}/{input}/{shard}")
+}
+
+/// A shard being read.
+struct ShardReader {
+    id: String,
+    iterator: Option<String>,
+    /// The last sequence number taken, to checkpoint.
+    last: Option<String>,
+    done: bool,
+}
+
+struct InputReader {
+    input: Input,
+    stream: StreamName,
+    mapper: Mapper,
+    shards: Vec<ShardReader>,
+}
+
+impl Analytics {
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        name: String,
+        state: Arc<AppState>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let m = state.meta.read().clone();
+        let (mut plan, mappers) = match compile(&m) {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(application = %name, error = %e, "application does not compile; stopped");
+                let _ = self.set_status(&state, ApplicationStatus::Ready);
+                return;
+            }
+        };
+        let mut readers = Vec::new();
+        for (input, (_, mapper)) in m.inputs.iter().zip(mappers) {
+            let Resource::KinesisStream { arn, .. } = &input.source else {
+                tracing::error!(application = %name, "only Kinesis stream inputs are read so far");
+                let _ = self.set_status(&state, ApplicationStatus::Ready);
+                return;
+            };
+            let Some(stream) = stream_name(arn) else {
+                let _ = self.set_status(&state, ApplicationStatus::Ready);
+                return;
+            };
+            readers.push(InputReader {
+                input: input.clone(),
+                stream,
+                mapper,
+                shards: Vec::new(),
+            });
+        }
+        if let Err(e) = self.set_status(&state, ApplicationStatus::Running) {
+            tracing::error!(application = %name, error = %e, "cannot record RUNNING");
+        }
+        let mut last_rowtime = i64::MIN;
+        let mut partition = 0u64;
+        loop {
+            if state.stop.load(Ordering::SeqCst) || *shutdown.borrow() {
+                return;
+            }
+            let mut took = 0usize;
+            let mut produced: Vec<(String, Row)> = Vec::new();
+            let mut checkpoints: Vec<MetaOp> = Vec::new();
+            for r in &mut readers {
+                if let Err(e) = self.refresh_shards(&m, r).await {
+                    tracing::warn!(application = %name, error = %e, "listing the input's shards failed");
+                    continue;
+                }
+                let input_stream = r.input.stream_name();
+                for sh in r.shards.iter_mut().filter(|s| !s.done) {
+                    let Some(it) = sh.iterator.take() else {
+                        continue;
+                    };
+                    let page = match self.streams.get_records(&it, Some(READ_LIMIT)).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            tracing::debug!(application = %name, shard = %sh.id, error = %e, "GetRecords failed; a new iterator next time");
+                            continue;
+                        }
+                    };
+                    for rec in &page.records {
+                        // ROWTIME: when the row enters the in-application stream, never going back.
+                        last_rowtime = last_rowtime.max(self.now());
+                        for row in r.mapper.rows(&rec.data, last_rowtime, rec.arrival_ms) {
+                            match row {
+                                Ok(row) => plan.push(&input_stream, row, &mut produced),
+                                Err(e) => {
+                                    let err_row = vec![
+                                        Value::Timestamp(last_rowtime),
+                                        Value::Timestamp(last_rowtime),
+                                        Value::Str("Error".into()),
+                                        Value::Str("Error mapping the record".into()),
+                                        Value::Str(e.message),
+                                        Value::Timestamp(last_rowtime),
+                                        Value::Str(e.data),
+                                    ];
+                                    plan.push(ERROR_STREAM, err_row, &mut produced);
+                                }
+                            }
+                        }
+                        sh.last = Some(rec.sequence_number.to_string());
+                    }
+                    took += page.records.len();
+                    if let Some(seq) = &sh.last
+                        && !page.records.is_empty()
+                    {
+                        checkpoints.push(MetaOp::Put {
+                            table: CHECKPOINTS_TABLE.into(),
+                            key: checkpoint_key(&name, &r.input.id, &sh.id),
+                            value: seq.clone().into_bytes(),
+                        });
+                    }
+                    match page.next_iterator {
+                        Some(next) => sh.iterator = Some(next),
+                        None => sh.done = true,
+                    }
+                }
+            }
+            plan.tick(self.now(), &mut produced);
+            self.write_outputs(&name, &m, &plan, produced, &mut partition)
+                .await;
+            if !checkpoints.is_empty()
+                && let Err(e) = self.meta.commit(checkpoints)
+            {
+                tracing::warn!(application = %name, error = %e, "checkpointing failed");
+            }
+            if took == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE) => {}
+                    _ = state.wake.notified() => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+
+    /// Adds the shards not yet read, each from its checkpoint or the starting position.
+    async fn refresh_shards(
+        &self,
+        m: &ApplicationMeta,
+        r: &mut InputReader,
+    ) -> Result<(), sluice_streams::StreamsError> {
+        if !r.shards.is_empty() && r.shards.iter().all(|s| s.iterator.is_some() || s.done) {
+            return Ok(());
+        }
+        let mut all = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self.streams.list_shards(ListShardsInput {
+                stream: token.is_none().then(|| r.stream.clone()),
+                next_token: token.take(),
+                exclusive_start_shard_id: None,
+                max_results: Some(1000),
+                filter: None,
+            })?;
+            all.extend(page.shards);
+            match page.next_token {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        for s in all {
+            let id = s.shard_id.to_string();
+            let known = r.shards.iter().position(|x| x.id == id);
+            if known.is_some_and(|i| r.shards[i].iterator.is_some() || r.shards[i].done) {
+                continue;
+            }
+            let checkpoint = self
+                .meta
+                .get(
+                    CHECKPOINTS_TABLE,
+                    &checkpoint_key(&m.name, &r.input.id, &id),
+                )
+                .ok()
+                .flatten()
+                .map(|v| String::from_utf8_lossy(&v).into_owned());
+            let last = known.and_then(|i| r.shards[i].last.clone()).or(checkpoint);
+            let kind = match (&last, r.input.starting_position.as_deref()) {
+                (Some(seq), _) => IteratorType::AfterSequenceNumber(seq.clone()),
+                (None, Some("TRIM_HORIZON")) => IteratorType::TrimHorizon,
+                (None, Some("LAST_STOPPED_POINT")) => IteratorType::TrimHorizon,
+                (None, _) => IteratorType::AtTimestamp(m.started_ms.unwrap_or_else(|| self.now())),
+            };
+            let iterator = self
+                .streams
+                .get_shard_iterator(&r.stream, &id, kind)
+                .await?;
+            match known {
+                Some(i) => r.shards[i].iterator = Some(iterator),
+                None => r.shards.push(ShardReader {
+                    id,
+                    iterator: Some(iterator),
+                    last,
+                    done: false,
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_outputs(
+        &self,
+        name: &str,
+        m: &ApplicationMeta,
+        plan: &AppPlan,
+        produced: Vec<(String, Row)>,
+        partition: &mut u64,
+    ) {
+        for o in &m.outputs {
+            let Some(def) = plan.streams.get(&o.name) else {
+                continue;
+            };
+            let records: Vec<bytes::Bytes> = produced
+                .iter()
+                .filter(|(s, _)| *s == o.name)
+                .map(|(_, r)| bytes::Bytes::from(encode_row(def, r, o.format)))
+                .collect();
+            if records.is_empty() {
+                continue;
+            }
+            let result = match &o.destination {
+                Resource::KinesisStream { arn, .. } => {
+                    let Some(stream) = stream_name(arn) else {
+                        continue;
+                    };
+                    let mut failed = 0usize;
+                    let mut error = None;
+                    for chunk in records.chunks(500) {
+                        let batch = chunk
+                            .iter()
+                            .map(|data| {
+                                *partition += 1;
+                                PutRecordInput {
+                                    partition_key: format!("{name}-{}", *partition),
+                                    data: data.clone(),
+                                    explicit_hash_key: None,
+                                }
+                            })
+                            .collect();
+                        match self.streams.put_records(&stream, batch).await {
+                            Ok(entries) => {
+                                failed += entries
+                                    .iter()
+                                    .filter(|e| {
+                                        matches!(
+                                            e,
+                                            sluice_streams::model::PutRecordsEntry::Failed { .. }
+                                        )
+                                    })
+                                    .count()
+                            }
+                            Err(e) => error = Some(e.to_string()),
+                        }
+                    }
+                    match (error, failed) {
+                        (Some(e), _) => Err(e),
+                        (None, 0) => Ok(()),
+                        (None, n) => Err(format!("{n} records refused")),
+                    }
+                }
+                Resource::DeliveryStream { arn, .. } => {
+                    let (Some(f), Some(ds)) = (&self.firehose, delivery_stream_name(arn)) else {
+                        continue;
+                    };
+                    let mut error = None;
+                    for chunk in records.chunks(500) {
+                        if let Err(e) = f.put_record_batch(&ds, chunk.to_vec()).await {
+                            error = Some(e.to_string());
+                        }
+                    }
+                    error.map_or(Ok(()), Err)
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!(application = %name, output = %o.id, error = %e, "writing output failed; those rows are lost");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_names_come_from_arns() {
+        assert_eq!(
+            stream_name("arn:aws:kinesis:us-east-1:000000000000:stream/in").map(|s| s.to_string()),
+            Some("in".into())
+        );
+        assert_eq!(
+            delivery_stream_name("arn:aws:firehose:us-east-1:000000000000:deliverystream/out"),
+            Some("out".into())
+        );
+        assert_eq!(
+            delivery_stream_name("arn:aws:firehose:us-east-1:0:deliverystream/"),
+            None
+        );
+    }
+}
