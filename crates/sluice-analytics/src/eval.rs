@@ -751,7 +751,7 @@ mod tests {
         );
         assert_eq!(
             eval("CAST(\"price\" AS INTEGER)"),
-            Err("cannot convert 12.5 to Integer".into())
+            Err("cannot convert 12.5 to INTEGER".into())
         );
         assert_eq!(eval("CAST('42' AS INTEGER) + 1"), Ok(Value::Int(43)));
         assert_eq!(eval("SUBSTRING(ticker FROM 2 FOR 2)"), s("mz"));

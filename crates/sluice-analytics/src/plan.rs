@@ -7,7 +7,10 @@
 //! - a *tumbling window*: `… GROUP BY keys, STEP(s.ROWTIME BY INTERVAL 'n' UNIT)` (or
 //!   `FLOOR(s.ROWTIME TO UNIT)`) with COUNT/SUM/AVG/MIN/MAX: one row per group when its window
 //!   closes, that is when a row of a later window arrives or the clock passes the window's end.
-//!   Its ROWTIME is the window's end.
+//!   Its ROWTIME is the window's end;
+//! - a *sliding window*: aggregates `OVER (PARTITION BY … RANGE INTERVAL 'n' UNIT PRECEDING)` or
+//!   `ROWS n PRECEDING` (inline or a named `WINDOW w AS (…)`): one output row per input row, the
+//!   aggregates over that row's partition within the frame ending at it.
 
 use crate::eval::{self, Expr, Scope, ScopeColumn, fold};
 use crate::program::{Program, Statement};
@@ -131,6 +134,81 @@ impl AggState {
     }
 }
 
+/// The frame of a sliding window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    /// Rows whose ROWTIME is at most this many milliseconds before the current row's.
+    Range(i64),
+    /// The current row and this many rows before it.
+    Rows(usize),
+}
+
+/// One windowed aggregate and the rows it currently spans, per partition.
+#[derive(Debug, Clone)]
+struct Sliding {
+    agg: Agg,
+    partition_by: Vec<Expr>,
+    frame: Frame,
+    rows: HashMap<Vec<PartitionKey>, std::collections::VecDeque<(i64, Value)>>,
+}
+
+/// A partition key value, hashable (doubles by their bits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum PartitionKey {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Bits(u64),
+    Str(String),
+}
+
+impl From<Value> for PartitionKey {
+    fn from(v: Value) -> Self {
+        match v {
+            Value::Null => PartitionKey::Null,
+            Value::Bool(b) => PartitionKey::Bool(b),
+            Value::Int(i) | Value::Timestamp(i) => PartitionKey::Int(i),
+            Value::Double(d) => PartitionKey::Bits(d.to_bits()),
+            Value::Str(s) => PartitionKey::Str(s),
+        }
+    }
+}
+
+impl Sliding {
+    /// Adds the row and answers the aggregate over its frame.
+    fn add(&mut self, row: &Row, rowtime: i64) -> Result<Value, String> {
+        let key = self
+            .partition_by
+            .iter()
+            .map(|e| e.eval(row).map(PartitionKey::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let v = match &self.agg.arg {
+            Some(e) => e.eval(row)?,
+            None => Value::Bool(true),
+        };
+        let rows = self.rows.entry(key).or_default();
+        rows.push_back((rowtime, v));
+        match self.frame {
+            Frame::Range(ms) => {
+                while rows.front().is_some_and(|(t, _)| *t < rowtime - ms) {
+                    rows.pop_front();
+                }
+            }
+            Frame::Rows(n) => {
+                while rows.len() > n + 1 {
+                    rows.pop_front();
+                }
+            }
+        }
+        let mut st = AggState::new(self.agg.kind);
+        for (_, v) in rows.iter() {
+            let input = (self.agg.kind != AggKind::CountStar).then(|| v.clone());
+            st.add(self.agg.kind, input)?;
+        }
+        Ok(st.result())
+    }
+}
+
 /// One group of a window: its key values and its aggregates so far.
 type Group = (Vec<Value>, Vec<AggState>);
 
@@ -138,6 +216,12 @@ type Group = (Vec<Value>, Vec<AggState>);
 enum PumpKind {
     Map {
         filter: Option<Expr>,
+        project: Vec<Expr>,
+    },
+    Sliding {
+        filter: Option<Expr>,
+        windows: Vec<Sliding>,
+        /// Over `[input row…, windowed aggregates…]`.
         project: Vec<Expr>,
     },
     Tumbling {
@@ -195,6 +279,24 @@ impl Pump {
                     let vals = project
                         .iter()
                         .map(|e| e.eval(row))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Some(vals))
+                }
+                PumpKind::Sliding {
+                    filter,
+                    windows,
+                    project,
+                } => {
+                    if !passes(filter)? {
+                        return Ok(None);
+                    }
+                    let mut virt = row.clone();
+                    for w in windows.iter_mut() {
+                        virt.push(w.add(row, rowtime)?);
+                    }
+                    let vals = project
+                        .iter()
+                        .map(|e| e.eval(&virt))
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(Some(vals))
                 }
@@ -491,8 +593,8 @@ fn compile_pump(
         .as_ref()
         .map(|w| eval::compile(w, &scope))
         .transpose()?;
-    if select.having.is_some() || !select.named_window.is_empty() || select.distinct.is_some() {
-        return Err("HAVING, WINDOW and DISTINCT are not supported yet".into());
+    if select.having.is_some() || select.distinct.is_some() {
+        return Err("HAVING and DISTINCT are not supported yet".into());
     }
     // The projected items and their names.
     let mut items: Vec<(ast::Expr, String)> = Vec::new();
@@ -560,7 +662,38 @@ fn compile_pump(
         GroupByExpr::Expressions(e, _) => e.clone(),
         GroupByExpr::All(_) => return Err("GROUP BY ALL is not supported".into()),
     };
-    let kind = if group_exprs.is_empty() && !items.iter().any(|(e, _)| has_aggregate(e)) {
+    let windowed = items.iter().any(|(e, _)| has_windowed(e));
+    let kind = if windowed {
+        if !group_exprs.is_empty() {
+            return Err("a query with OVER windows cannot also GROUP BY".into());
+        }
+        let mut found: Vec<ast::Function> = Vec::new();
+        let mut rewritten = Vec::new();
+        for (e, _) in &items {
+            let mut e = e.clone();
+            replace_windowed(&mut e, &mut found);
+            rewritten.push(e);
+        }
+        let mut windows = Vec::new();
+        for f in &found {
+            windows.push(sliding_of(f, &select.named_window, &scope)?);
+        }
+        let mut ext = scope.clone();
+        for i in 0..found.len() {
+            ext.columns.push(ScopeColumn {
+                qualifiers: Vec::new(),
+                name: windowed_slot(i),
+            });
+        }
+        PumpKind::Sliding {
+            filter,
+            windows,
+            project: rewritten
+                .iter()
+                .map(|e| eval::compile(e, &ext))
+                .collect::<Result<_, _>>()?,
+        }
+    } else if group_exprs.is_empty() && !items.iter().any(|(e, _)| has_aggregate(e)) {
         PumpKind::Map {
             filter,
             project: items
@@ -612,6 +745,162 @@ fn compile_pump(
     })
 }
 
+/// The pseudo column a windowed aggregate's result is read from.
+fn windowed_slot(i: usize) -> String {
+    format!("\u{1}window{i}")
+}
+
+fn has_windowed(e: &ast::Expr) -> bool {
+    let mut found = Vec::new();
+    replace_windowed(&mut e.clone(), &mut found);
+    !found.is_empty()
+}
+
+/// Replaces each `AGG(…) OVER …` in `e` by a pseudo column, collecting the calls.
+fn replace_windowed(e: &mut ast::Expr, found: &mut Vec<ast::Function>) {
+    match e {
+        ast::Expr::Function(f) if f.over.is_some() => {
+            found.push(f.clone());
+            *e = ast::Expr::Identifier(ast::Ident::with_quote('"', windowed_slot(found.len() - 1)));
+        }
+        ast::Expr::Function(f) => {
+            if let ast::FunctionArguments::List(l) = &mut f.args {
+                for a in &mut l.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                        replace_windowed(x, found);
+                    }
+                }
+            }
+        }
+        ast::Expr::BinaryOp { left, right, .. } => {
+            replace_windowed(left, found);
+            replace_windowed(right, found);
+        }
+        ast::Expr::UnaryOp { expr, .. }
+        | ast::Expr::Nested(expr)
+        | ast::Expr::Cast { expr, .. }
+        | ast::Expr::IsNull(expr)
+        | ast::Expr::IsNotNull(expr)
+        | ast::Expr::Floor { expr, .. }
+        | ast::Expr::Ceil { expr, .. } => replace_windowed(expr, found),
+        ast::Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            if let Some(o) = operand {
+                replace_windowed(o, found);
+            }
+            for w in conditions {
+                replace_windowed(&mut w.condition, found);
+                replace_windowed(&mut w.result, found);
+            }
+            if let Some(x) = else_result {
+                replace_windowed(x, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A windowed aggregate's operator: its aggregate, partitioning and frame.
+fn sliding_of(
+    f: &ast::Function,
+    named: &[ast::NamedWindowDefinition],
+    scope: &Scope,
+) -> Result<Sliding, String> {
+    let kind = aggregate_kind(f).ok_or_else(|| {
+        format!(
+            "{} is not an aggregate that can run OVER a window",
+            eval::function_name(f)
+        )
+    })?;
+    let (kind, arg) = aggregate_arg(f, kind, scope)?;
+    let spec = match &f.over {
+        Some(ast::WindowType::WindowSpec(s)) => s.clone(),
+        Some(ast::WindowType::NamedWindow(n)) => {
+            let name = fold(n);
+            let def = named
+                .iter()
+                .find(|d| fold(&d.0) == name)
+                .ok_or_else(|| format!("window {name} is not defined"))?;
+            match &def.1 {
+                ast::NamedWindowExpr::WindowSpec(s) => s.clone(),
+                other => return Err(format!("unsupported window definition {other}")),
+            }
+        }
+        None => return Err(format!("{f} has no window")),
+    };
+    if !spec.order_by.is_empty() {
+        return Err("ORDER BY in a window is not supported (rows are in ROWTIME order)".into());
+    }
+    let frame = spec
+        .window_frame
+        .as_ref()
+        .ok_or("a window needs RANGE INTERVAL … PRECEDING or ROWS n PRECEDING")?;
+    if frame
+        .end_bound
+        .as_ref()
+        .is_some_and(|b| *b != ast::WindowFrameBound::CurrentRow)
+    {
+        return Err("a window must end at the current row".into());
+    }
+    let ast::WindowFrameBound::Preceding(Some(bound)) = &frame.start_bound else {
+        return Err("a window needs a bounded PRECEDING start".into());
+    };
+    let frame = match (&frame.units, bound.as_ref()) {
+        (ast::WindowFrameUnits::Range, ast::Expr::Interval(i)) => {
+            Frame::Range(eval::interval_ms(i)?)
+        }
+        (ast::WindowFrameUnits::Rows, ast::Expr::Value(v)) => match &v.value {
+            ast::Value::Number(n, _) => Frame::Rows(
+                n.parse()
+                    .map_err(|_| format!("ROWS {n} PRECEDING needs a whole number"))?,
+            ),
+            other => return Err(format!("unsupported ROWS bound {other}")),
+        },
+        (units, b) => return Err(format!("unsupported window frame {units} {b} PRECEDING")),
+    };
+    Ok(Sliding {
+        agg: Agg { kind, arg },
+        partition_by: spec
+            .partition_by
+            .iter()
+            .map(|e| eval::compile(e, scope))
+            .collect::<Result<_, _>>()?,
+        frame,
+        rows: HashMap::new(),
+    })
+}
+
+/// An aggregate call's argument: `COUNT(*)` has none.
+fn aggregate_arg(
+    f: &ast::Function,
+    mut kind: AggKind,
+    scope: &Scope,
+) -> Result<(AggKind, Option<Expr>), String> {
+    let arg = match &f.args {
+        ast::FunctionArguments::List(l) => match l.args.as_slice() {
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)]
+                if kind == AggKind::Count =>
+            {
+                kind = AggKind::CountStar;
+                None
+            }
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x))] => {
+                if l.duplicate_treatment.is_some() {
+                    return Err(format!("{f} is not supported yet"));
+                }
+                Some(eval::compile(x, scope)?)
+            }
+            _ => return Err(format!("unsupported arguments of {f}")),
+        },
+        _ => return Err(format!("unsupported arguments of {f}")),
+    };
+    Ok((kind, arg))
+}
+
 fn aggregate_kind(f: &ast::Function) -> Option<AggKind> {
     Some(match eval::function_name(f).as_str() {
         "COUNT" => AggKind::Count,
@@ -661,25 +950,7 @@ fn compile_over_groups(
     let mut rec = |x: &ast::Expr| compile_over_groups(x, groups, aggs, scope).map(Box::new);
     Ok(match e {
         ast::Expr::Function(f) if aggregate_kind(f).is_some() => {
-            let mut kind = aggregate_kind(f).unwrap_or(AggKind::Count);
-            let arg = match &f.args {
-                ast::FunctionArguments::List(l) => match l.args.as_slice() {
-                    [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)]
-                        if kind == AggKind::Count =>
-                    {
-                        kind = AggKind::CountStar;
-                        None
-                    }
-                    [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x))] => {
-                        if l.duplicate_treatment.is_some() {
-                            return Err(format!("{f} is not supported yet"));
-                        }
-                        Some(eval::compile(x, scope)?)
-                    }
-                    _ => return Err(format!("unsupported arguments of {f}")),
-                },
-                _ => return Err(format!("unsupported arguments of {f}")),
-            };
+            let (kind, arg) = aggregate_arg(f, aggregate_kind(f).unwrap_or(AggKind::Count), scope)?;
             aggs.push(Agg { kind, arg });
             Expr::Column(groups.len() + aggs.len() - 1)
         }
@@ -797,6 +1068,36 @@ mod tests {
         assert_eq!(
             rows_of(&out, "DEST"),
             vec![vec!["2026-01-01 00:00:20.000", "a", "1", "7", "7"]]
+        );
+    }
+
+    #[test]
+    fn a_sliding_window_answers_every_row() {
+        let mut p = plan(
+            r#"CREATE OR REPLACE STREAM "DEST" (t VARCHAR(4), avg_price DOUBLE, n INTEGER, last2 DOUBLE);
+               CREATE OR REPLACE PUMP "P" AS INSERT INTO "DEST"
+               SELECT STREAM "ticker_symbol",
+                      AVG("price") OVER W1,
+                      COUNT(*) OVER W1,
+                      SUM("price") OVER (PARTITION BY "ticker_symbol" ROWS 1 PRECEDING)
+               FROM "SOURCE_SQL_STREAM_001"
+               WINDOW W1 AS (PARTITION BY "ticker_symbol" RANGE INTERVAL '10' SECOND PRECEDING);"#,
+        );
+        let mut out = Vec::new();
+        let src = "SOURCE_SQL_STREAM_001";
+        p.push(src, row("2026-01-01 00:00:00", "a", 1.0), &mut out);
+        p.push(src, row("2026-01-01 00:00:05", "b", 100.0), &mut out);
+        p.push(src, row("2026-01-01 00:00:06", "a", 3.0), &mut out);
+        p.push(src, row("2026-01-01 00:00:11", "a", 8.0), &mut out);
+        assert_eq!(
+            rows_of(&out, "DEST"),
+            vec![
+                vec!["2026-01-01 00:00:00.000", "a", "1", "1", "1"],
+                vec!["2026-01-01 00:00:05.000", "b", "100", "1", "100"],
+                vec!["2026-01-01 00:00:06.000", "a", "2", "2", "4"],
+                // 00:00:00 is more than 10 s before 00:00:11: out of the range frame.
+                vec!["2026-01-01 00:00:11.000", "a", "5.5", "2", "11"],
+            ]
         );
     }
 

@@ -163,6 +163,27 @@ pub enum SqlType {
     Date,
 }
 
+impl fmt::Display for SqlType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SqlType::Varchar(Some(n)) => write!(f, "VARCHAR({n})"),
+            SqlType::Varchar(None) => f.write_str("VARCHAR"),
+            SqlType::Char(Some(n)) => write!(f, "CHAR({n})"),
+            SqlType::Char(None) => f.write_str("CHAR"),
+            SqlType::TinyInt => f.write_str("TINYINT"),
+            SqlType::SmallInt => f.write_str("SMALLINT"),
+            SqlType::Integer => f.write_str("INTEGER"),
+            SqlType::BigInt => f.write_str("BIGINT"),
+            SqlType::Real => f.write_str("REAL"),
+            SqlType::Double => f.write_str("DOUBLE"),
+            SqlType::Decimal => f.write_str("DECIMAL"),
+            SqlType::Boolean => f.write_str("BOOLEAN"),
+            SqlType::Timestamp => f.write_str("TIMESTAMP"),
+            SqlType::Date => f.write_str("DATE"),
+        }
+    }
+}
+
 impl SqlType {
     /// Reads a type as written in `CREATE STREAM` or a RecordColumn's SqlType.
     pub fn parse(s: &str) -> Option<SqlType> {
@@ -194,7 +215,7 @@ impl SqlType {
         if v.is_null() {
             return Ok(v);
         }
-        let bad = |v: &Value| format!("cannot convert {v} to {self:?}");
+        let bad = |v: &Value| format!("cannot convert {v} to {self}");
         let int = |v: &Value, lo: i64, hi: i64| -> Result<Value, String> {
             let i = match v {
                 Value::Int(i) => *i,
@@ -204,7 +225,7 @@ impl SqlType {
                 _ => return Err(bad(v)),
             };
             if i < lo || i > hi {
-                return Err(format!("{i} is out of range for {self:?}"));
+                return Err(format!("{i} is out of range for {self}"));
             }
             Ok(Value::Int(i))
         };
@@ -212,9 +233,9 @@ impl SqlType {
             SqlType::Varchar(n) | SqlType::Char(n) => {
                 let s = v.to_string();
                 match n {
-                    Some(n) if s.chars().count() > *n => Err(format!(
-                        "'{s}' is longer than the {n} characters of {self:?}"
-                    )),
+                    Some(n) if s.chars().count() > *n => {
+                        Err(format!("'{s}' is longer than the {n} characters of {self}"))
+                    }
                     _ => Ok(Value::Str(s)),
                 }
             }
