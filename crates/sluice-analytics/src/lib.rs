@@ -5,6 +5,7 @@
 //! source records into rows and rows into output records; `service` is the control plane of
 //! applications and `runner` runs them over Sluice's data and delivery streams.
 
+pub mod discover;
 pub mod eval;
 pub mod mapping;
 pub mod model;

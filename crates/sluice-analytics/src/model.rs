@@ -127,3 +127,39 @@ pub struct ApplicationSummary {
     pub arn: String,
     pub status: ApplicationStatus,
 }
+
+/// UpdateApplication's changes: each `Some` replaces what is there.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationUpdate {
+    pub code: Option<String>,
+    pub inputs: Vec<InputUpdate>,
+    pub outputs: Vec<OutputUpdate>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InputUpdate {
+    pub id: String,
+    pub name_prefix: Option<String>,
+    pub stream_arn: Option<String>,
+    pub role_arn: Option<String>,
+    pub format: Option<crate::mapping::RecordFormat>,
+    pub encoding: Option<String>,
+    pub columns: Option<Vec<crate::mapping::RecordColumn>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OutputUpdate {
+    pub id: String,
+    pub name: Option<String>,
+    /// A new destination (a data stream or a delivery stream).
+    pub destination: Option<Resource>,
+    pub format: Option<OutputFormat>,
+}
+
+/// What DiscoverInputSchema found in a stream's records.
+#[derive(Debug, Clone)]
+pub struct DiscoveredSchema {
+    pub schema: SourceSchema,
+    pub parsed: Vec<Vec<String>>,
+    pub raw: Vec<String>,
+}

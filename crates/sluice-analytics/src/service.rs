@@ -34,6 +34,11 @@ pub enum AnalyticsError {
     LimitExceeded(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error("{0}")]
+    TooManyTags(String),
+    /// DiscoverInputSchema found nothing to infer from; the raw records it saw.
+    #[error("{message}")]
+    UnableToDetectSchema { message: String, raw: Vec<String> },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -62,6 +67,8 @@ pub(crate) struct AppState {
     pub(crate) stop: AtomicBool,
     pub(crate) wake: tokio::sync::Notify,
     pub(crate) runner: parking_lot::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The server's shutdown signal the runner was given, to restart it after an update.
+    pub(crate) shutdown: parking_lot::Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
 }
 
 pub struct Analytics {
@@ -283,6 +290,18 @@ impl Analytics {
                 format: no.format,
             });
         }
+        if input
+            .tags
+            .iter()
+            .map(|(k, _)| k)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            != input.tags.len()
+        {
+            return Err(AnalyticsError::InvalidArgument(
+                "Tag keys must be unique.".into(),
+            ));
+        }
         let m = ApplicationMeta {
             format: FORMAT_VERSION,
             name: name.clone(),
@@ -450,6 +469,7 @@ impl Analytics {
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
         state.stop.store(false, std::sync::atomic::Ordering::SeqCst);
+        *state.shutdown.lock() = Some(shutdown.clone());
         let handle = tokio::spawn(self.clone().run(name.to_owned(), state.clone(), shutdown));
         *state.runner.lock() = Some(handle);
     }
@@ -479,6 +499,262 @@ impl Analytics {
         }
     }
 
+    /// Applies a version-checked change: the version must be the current one; the result must
+    /// compile; the version goes up by one. A running application's runner is restarted on the
+    /// new configuration, from its checkpoints.
+    async fn modify(
+        self: &Arc<Self>,
+        name: &str,
+        current_version: u64,
+        change: impl FnOnce(&mut ApplicationMeta) -> Result<()>,
+    ) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let state = self.get(name)?;
+        let mut m = (**state.meta.read()).clone();
+        if m.version_id != current_version {
+            return Err(AnalyticsError::ConcurrentModification(format!(
+                "Provided application version id ({current_version}) does not match the current version id ({}) of application {name}.",
+                m.version_id
+            )));
+        }
+        if matches!(
+            m.status,
+            ApplicationStatus::Starting | ApplicationStatus::Stopping
+        ) {
+            return Err(AnalyticsError::InUse(format!(
+                "Application {name} is in {} state.",
+                m.status.as_str()
+            )));
+        }
+        change(&mut m)?;
+        if m.inputs.is_empty() {
+            crate::parse(&m.code).map_err(|e| AnalyticsError::CodeValidation(e.to_string()))?;
+        } else {
+            compile(&m)?;
+        }
+        m.version_id += 1;
+        m.updated_ms = self.now();
+        let running = m.status == ApplicationStatus::Running;
+        if running {
+            self.stop_runner(&state).await;
+            // Resuming from the checkpoints, whatever the first start's position was.
+            for i in &mut m.inputs {
+                i.starting_position = Some("LAST_STOPPED_POINT".into());
+            }
+        }
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        if running {
+            let shutdown = state.shutdown.lock().clone();
+            if let Some(shutdown) = shutdown {
+                self.spawn_runner(name, &state, shutdown);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn add_input(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        input: NewInput,
+    ) -> Result<()> {
+        self.check_resource(&input.source)?;
+        if input.parallelism.unwrap_or(1) != 1 {
+            return Err(AnalyticsError::Unsupported(
+                "InputParallelism Count other than 1 is not supported by Sluice yet.".into(),
+            ));
+        }
+        self.modify(name, version, |m| {
+            if !m.inputs.is_empty() {
+                return Err(AnalyticsError::InvalidArgument(format!(
+                    "Application {} already has an input; an application has at most one.",
+                    m.name
+                )));
+            }
+            m.inputs.push(Input {
+                id: "1.1".into(),
+                name_prefix: input.name_prefix,
+                source: input.source,
+                schema: input.schema,
+                parallelism: 1,
+                starting_position: None,
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn add_output(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        output: NewOutput,
+    ) -> Result<()> {
+        self.check_resource(&output.destination)?;
+        self.modify(name, version, |m| {
+            if m.outputs.len() >= 3 {
+                return Err(AnalyticsError::LimitExceeded(
+                    "An application can have at most three outputs.".into(),
+                ));
+            }
+            let next = m
+                .outputs
+                .iter()
+                .filter_map(|o| o.id.split('.').next()?.parse::<u32>().ok())
+                .max()
+                .unwrap_or(0)
+                + 1;
+            m.outputs.push(Output {
+                id: format!("{next}.1"),
+                name: output.name,
+                destination: output.destination,
+                format: output.format,
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_output(self: &Arc<Self>, name: &str, version: u64, id: &str) -> Result<()> {
+        self.modify(name, version, |m| {
+            let before = m.outputs.len();
+            m.outputs.retain(|o| o.id != id);
+            if m.outputs.len() == before {
+                return Err(AnalyticsError::NotFound(format!(
+                    "Output id {id} not found in application {}.",
+                    m.name
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn update(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        update: ApplicationUpdate,
+    ) -> Result<()> {
+        for o in &update.outputs {
+            if let Some(d) = &o.destination {
+                self.check_resource(d)?;
+            }
+        }
+        for i in &update.inputs {
+            if let Some(arn) = &i.stream_arn {
+                self.check_resource(&Resource::KinesisStream {
+                    arn: arn.clone(),
+                    role_arn: String::new(),
+                })?;
+            }
+        }
+        self.modify(name, version, |m| {
+            if let Some(code) = update.code {
+                m.code = code;
+            }
+            for u in update.inputs {
+                let app = m.name.clone();
+                let input = m.inputs.iter_mut().find(|i| i.id == u.id).ok_or_else(|| {
+                    AnalyticsError::InvalidArgument(format!(
+                        "Input id {} not found in application {app}.",
+                        u.id
+                    ))
+                })?;
+                if let Some(p) = u.name_prefix {
+                    input.name_prefix = p;
+                }
+                if let Resource::KinesisStream { arn, role_arn } = &mut input.source {
+                    if let Some(a) = u.stream_arn {
+                        *arn = a;
+                    }
+                    if let Some(r) = u.role_arn {
+                        *role_arn = r;
+                    }
+                }
+                if let Some(f) = u.format {
+                    input.schema.format = f;
+                }
+                if u.encoding.is_some() {
+                    input.schema.encoding = u.encoding;
+                }
+                if let Some(c) = u.columns {
+                    input.schema.columns = c;
+                }
+            }
+            for u in update.outputs {
+                let app = m.name.clone();
+                let output = m.outputs.iter_mut().find(|o| o.id == u.id).ok_or_else(|| {
+                    AnalyticsError::InvalidArgument(format!(
+                        "Output id {} not found in application {app}.",
+                        u.id
+                    ))
+                })?;
+                if let Some(n) = u.name {
+                    output.name = n;
+                }
+                if let Some(d) = u.destination {
+                    output.destination = d;
+                }
+                if let Some(f) = u.format {
+                    output.format = f;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The application an ARN names.
+    fn by_arn(&self, arn: &str) -> Result<(String, Arc<AppState>)> {
+        let name = arn
+            .strip_prefix(&format!(
+                "arn:aws:kinesisanalytics:{}:{}:application/",
+                self.config.region, self.config.account_id
+            ))
+            .ok_or_else(|| AnalyticsError::NotFound(format!("Resource {arn} not found.")))?;
+        let state = self
+            .get(name)
+            .map_err(|_| AnalyticsError::NotFound(format!("Resource {arn} not found.")))?;
+        Ok((name.to_owned(), state))
+    }
+
+    pub async fn tag(&self, arn: &str, tags: Vec<(String, String)>) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let (_, state) = self.by_arn(arn)?;
+        let mut m = (**state.meta.read()).clone();
+        for (k, v) in tags {
+            m.tags.insert(k, v);
+        }
+        if m.tags.len() > MAX_TAGS {
+            return Err(AnalyticsError::TooManyTags(format!(
+                "An application can have at most {MAX_TAGS} tags."
+            )));
+        }
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        Ok(())
+    }
+
+    pub async fn untag(&self, arn: &str, keys: &[String]) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let (_, state) = self.by_arn(arn)?;
+        let mut m = (**state.meta.read()).clone();
+        for k in keys {
+            m.tags.remove(k);
+        }
+        self.persist(&m, Vec::new())?;
+        *state.meta.write() = Arc::new(m);
+        Ok(())
+    }
+
+    pub fn list_tags(&self, arn: &str) -> Result<Vec<(String, String)>> {
+        let (_, state) = self.by_arn(arn)?;
+        let m = state.meta.read().clone();
+        Ok(m.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+
     pub(crate) fn set_status(&self, state: &AppState, status: ApplicationStatus) -> Result<()> {
         let mut m = (**state.meta.read()).clone();
         if m.status == status {
@@ -498,6 +774,7 @@ impl AppState {
             stop: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
             runner: parking_lot::Mutex::new(None),
+            shutdown: parking_lot::Mutex::new(None),
         }
     }
 }

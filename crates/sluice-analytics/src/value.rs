@@ -60,6 +60,10 @@ impl fmt::Display for Value {
             Value::Null => Ok(()),
             Value::Bool(b) => write!(f, "{}", if *b { "true" } else { "false" }),
             Value::Int(i) => write!(f, "{i}"),
+            // A whole double keeps its `.0`, as SQL (and the JSON output) write it.
+            Value::Double(d) if d.is_finite() && d.fract() == 0.0 && d.abs() < 1e16 => {
+                write!(f, "{d:.1}")
+            }
             Value::Double(d) => write!(f, "{d}"),
             Value::Str(s) => f.write_str(s),
             Value::Timestamp(ms) => f.write_str(&format_timestamp(*ms)),

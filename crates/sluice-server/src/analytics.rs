@@ -66,6 +66,46 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
             a.stop(&name).await?;
             b"{}".to_vec()
         }
+        Request::AddInput {
+            name,
+            version,
+            input,
+        } => {
+            a.add_input(&name, version, input).await?;
+            b"{}".to_vec()
+        }
+        Request::AddOutput {
+            name,
+            version,
+            output,
+        } => {
+            a.add_output(&name, version, output).await?;
+            b"{}".to_vec()
+        }
+        Request::DeleteOutput { name, version, id } => {
+            a.delete_output(&name, version, &id).await?;
+            b"{}".to_vec()
+        }
+        Request::Update {
+            name,
+            version,
+            update,
+        } => {
+            a.update(&name, version, update).await?;
+            b"{}".to_vec()
+        }
+        Request::Tag { arn, tags } => {
+            a.tag(&arn, tags).await?;
+            b"{}".to_vec()
+        }
+        Request::Untag { arn, keys } => {
+            a.untag(&arn, &keys).await?;
+            b"{}".to_vec()
+        }
+        Request::ListTags(arn) => p.encode(&analytics::tags_response(&a.list_tags(&arn)?)),
+        Request::Discover { arn, position } => p.encode(&analytics::discover_response(
+            &a.discover_input_schema(&arn, &position).await?,
+        )),
         Request::Unsupported(op) => return Err(analytics::unsupported_operation(op)),
     })
 }

@@ -174,7 +174,7 @@ def test_a_tumbling_window_counts_per_ticker(ka, kinesis, stream_factory):
     rows = sorted(x.decode() for x in got)
     # Both groups of one 2-second window (all three rows arrived within one, almost always).
     if len(rows) == 2:
-        assert rows == ["a,2,4\n", "b,1,2\n"], rows
+        assert rows == ["a,2,4.0\n", "b,1,2.0\n"], rows
     else:
         assert sum(int(r.split(",")[1]) for r in rows) == 3, rows
     ka.stop_application(ApplicationName=name)
@@ -208,10 +208,13 @@ def test_errors_are_aws_shaped(ka, stream_factory):
     refused("ResourceInUseException", ka.create_application, ApplicationName=name)
     refused("InvalidArgumentException", ka.start_application, ApplicationName=name, InputConfigurations=[
         {"Id": "9.9", "InputStartingPositionConfiguration": {"InputStartingPosition": "NOW"}}])
-    msg = refused("UnsupportedOperationException", ka.discover_input_schema,
-                  ResourceARN=stream_arn(src), RoleARN=ROLE,
-                  InputStartingPositionConfiguration={"InputStartingPosition": "NOW"})
-    assert "DiscoverInputSchema" in msg
+    msg = refused("UnsupportedOperationException", ka.add_application_reference_data_source,
+                  ApplicationName=name, CurrentApplicationVersionId=1, ReferenceDataSource={
+                      "TableName": "t", "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::b",
+                                                                  "FileKey": "k", "ReferenceRoleARN": ROLE},
+                      "ReferenceSchema": {"RecordFormat": {"RecordFormatType": "CSV"},
+                                          "RecordColumns": [{"Name": "a", "SqlType": "INT"}]}})
+    assert "AddApplicationReferenceDataSource" in msg
 
 
 def test_a_running_application_survives_kill_9(sluice_factory):
@@ -234,3 +237,114 @@ def test_a_running_application_survives_kill_9(sluice_factory):
     got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 2)]
     # At least once: the first row may be read again if the kill came before its checkpoint.
     assert got[0] == "AAA" and "BBB" in got, got
+
+
+def test_version_checked_changes(ka, kinesis, stream_factory):
+    src, dst, dst2 = (stream_factory(prefix="ka-in"), stream_factory(prefix="ka-out"),
+                      stream_factory(prefix="ka-out2"))
+    name = unique_name("ka-ver")
+    cfg = app_config(src, dst, FILTER_CODE)
+    output = cfg.pop("Outputs")[0]
+    ka.create_application(ApplicationName=name, **cfg)
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    assert d["ApplicationVersionId"] == 1 and d["OutputDescriptions"] == []
+
+    with pytest.raises(ClientError) as e:
+        ka.add_application_output(ApplicationName=name, CurrentApplicationVersionId=7, Output=output)
+    assert error_code(e.value) == "ConcurrentModificationException", e.value.response
+    ka.add_application_output(ApplicationName=name, CurrentApplicationVersionId=1, Output=output)
+    d = wait_status(ka, name, "READY")
+    assert d["ApplicationVersionId"] == 2
+    (out,) = d["OutputDescriptions"]
+    assert out["OutputId"] == "1.1" and out["KinesisStreamsOutputDescription"]["ResourceARN"] == stream_arn(dst)
+
+    start(ka, name)
+    put(kinesis, src, [{"ticker": "amzn", "price": 50}])
+    assert [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 1)] == ["AMZN"]
+
+    # New code and a new destination while running: the runner restarts on them, from its
+    # checkpoint (the first row is not written again).
+    new_code = FILTER_CODE.replace('UPPER("ticker")', 'LOWER("ticker")')
+    ka.update_application(ApplicationName=name, CurrentApplicationVersionId=2, ApplicationUpdate={
+        "ApplicationCodeUpdate": new_code,
+        "OutputUpdates": [{"OutputId": "1.1", "KinesisStreamsOutputUpdate": {"ResourceARNUpdate": stream_arn(dst2)},
+                           "DestinationSchemaUpdate": {"RecordFormatType": "CSV"}}],
+    })
+    d = wait_status(ka, name, "RUNNING")
+    assert d["ApplicationVersionId"] == 3 and d["ApplicationCode"] == new_code
+    assert d["OutputDescriptions"][0]["DestinationSchema"] == {"RecordFormatType": "CSV"}
+    put(kinesis, src, [{"ticker": "MSFT", "price": 60}])
+    assert read_out(kinesis, dst2, 1) == [b"msft,60.0,false\n"]
+    assert len(read_out(kinesis, dst, 2, timeout=1)) == 1
+
+    with pytest.raises(ClientError) as e:
+        ka.update_application(ApplicationName=name, CurrentApplicationVersionId=3, ApplicationUpdate={
+            "ApplicationCodeUpdate": "CREATE PUMP broken AS INSERT INTO nowhere SELECT STREAM * FROM x;"})
+    assert error_code(e.value) == "CodeValidationException", e.value.response
+    assert ka.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationVersionId"] == 3
+
+    ka.stop_application(ApplicationName=name)
+    with pytest.raises(ClientError) as e:
+        ka.delete_application_output(ApplicationName=name, CurrentApplicationVersionId=3, OutputId="9.1")
+    assert error_code(e.value) == "ResourceNotFoundException", e.value.response
+    ka.delete_application_output(ApplicationName=name, CurrentApplicationVersionId=3, OutputId="1.1")
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    assert d["ApplicationVersionId"] == 4 and d["OutputDescriptions"] == []
+
+
+def test_an_input_added_later(ka, kinesis, stream_factory):
+    src, dst = stream_factory(prefix="ka-in"), stream_factory(prefix="ka-out")
+    name = unique_name("ka-add")
+    cfg = app_config(src, dst, FILTER_CODE)
+    (inp,) = cfg.pop("Inputs")
+    cfg.pop("Outputs")
+    ka.create_application(ApplicationName=name, ApplicationCode=FILTER_CODE)
+    ka.add_application_input(ApplicationName=name, CurrentApplicationVersionId=1, Input=inp)
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    assert d["ApplicationVersionId"] == 2 and d["InputDescriptions"][0]["InAppStreamNames"] == ["SOURCE_SQL_STREAM_001"]
+    with pytest.raises(ClientError) as e:
+        ka.add_application_input(ApplicationName=name, CurrentApplicationVersionId=2, Input=inp)
+    assert error_code(e.value) == "InvalidArgumentException", e.value.response
+
+
+def test_tags(ka, stream_factory):
+    src, dst = stream_factory(prefix="ka-in"), stream_factory(prefix="ka-out")
+    name = unique_name("ka-tag")
+    arn = ka.create_application(ApplicationName=name, Tags=[{"Key": "team", "Value": "data"}],
+                                **app_config(src, dst, FILTER_CODE))["ApplicationSummary"]["ApplicationARN"]
+    assert ka.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "data"}]
+    ka.tag_resource(ResourceARN=arn, Tags=[{"Key": "env", "Value": "test"}, {"Key": "team", "Value": "ml"}])
+    assert ka.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+        {"Key": "env", "Value": "test"}, {"Key": "team", "Value": "ml"}]
+    ka.untag_resource(ResourceARN=arn, TagKeys=["team"])
+    assert ka.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "test"}]
+    with pytest.raises(ClientError) as e:
+        ka.tag_resource(ResourceARN=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(60)])
+    assert error_code(e.value) == "TooManyTagsException", e.value.response
+    with pytest.raises(ClientError) as e:
+        ka.list_tags_for_resource(ResourceARN=arn.replace(name, "missing-app"))
+    assert error_code(e.value) == "ResourceNotFoundException", e.value.response
+
+
+def test_discover_input_schema(ka, kinesis, stream_factory):
+    src = stream_factory(prefix="ka-disc")
+    with pytest.raises(ClientError) as e:
+        ka.discover_input_schema(ResourceARN=stream_arn(src), RoleARN=ROLE,
+                                 InputStartingPositionConfiguration={"InputStartingPosition": "TRIM_HORIZON"})
+    assert error_code(e.value) == "UnableToDetectSchemaException", e.value.response
+    put(kinesis, src, [{"TICKER_SYMBOL": "AMZN", "PRICE": 12.5, "VOLUME": 100, "quote": {"bid": 12}},
+                       {"TICKER_SYMBOL": "GOOGL", "PRICE": 13, "VOLUME": 5000000000, "quote": {"bid": 13.5}}])
+    r = ka.discover_input_schema(ResourceARN=stream_arn(src), RoleARN=ROLE,
+                                 InputStartingPositionConfiguration={"InputStartingPosition": "TRIM_HORIZON"})
+    schema = r["InputSchema"]
+    assert schema["RecordFormat"]["RecordFormatType"] == "JSON", schema
+    cols = {c["Name"]: (c["Mapping"], c["SqlType"]) for c in schema["RecordColumns"]}
+    assert cols == {"TICKER_SYMBOL": ("$.TICKER_SYMBOL", "VARCHAR(8)"), "PRICE": ("$.PRICE", "DOUBLE"),
+                    "VOLUME": ("$.VOLUME", "BIGINT"), "quote_bid": ("$.quote.bid", "DOUBLE")}, cols
+    assert len(r["RawInputRecords"]) == 2 and len(r["ParsedInputRecords"]) == 2
+    # The schema found is one CreateApplication takes as it is.
+    name = unique_name("ka-disc")
+    cfg = app_config(src, src, FILTER_CODE)
+    cfg["Inputs"][0]["InputSchema"] = schema
+    cfg.pop("Outputs")
+    ka.create_application(ApplicationName=name, ApplicationCode="", Inputs=cfg["Inputs"])
