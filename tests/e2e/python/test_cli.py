@@ -172,3 +172,60 @@ def test_cli_firehose_delivery_stream(aws_cli, sluice, tmp_path):
     aws_cli("firehose", "delete-delivery-stream", "--delivery-stream-name", name)
     missing = aws_cli("firehose", "describe-delivery-stream", "--delivery-stream-name", name, check=False)
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr, missing
+
+
+def test_cli_kinesisanalytics_application(aws_cli, kinesis, stream_factory, tmp_path):
+    """`aws kinesisanalytics ...`: create (inputs, outputs and code from files), describe, list,
+    start, rows out, stop, delete with the creation timestamp."""
+    import json as _json
+
+    src, dst = stream_factory(prefix="cli-ka-in"), stream_factory(prefix="cli-ka-out")
+    name = unique_name("cli-ka")
+    role = "arn:aws:iam::000000000000:role/analytics"
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text(_json.dumps([{
+        "NamePrefix": "SOURCE_SQL_STREAM",
+        "KinesisStreamsInput": {"ResourceARN": stream_arn(src), "RoleARN": role},
+        "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON",
+                                         "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+                        "RecordColumns": [{"Name": "n", "Mapping": "$.n", "SqlType": "INTEGER"}]},
+    }]))
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(_json.dumps([{
+        "Name": "DESTINATION_SQL_STREAM",
+        "KinesisStreamsOutput": {"ResourceARN": stream_arn(dst), "RoleARN": role},
+        "DestinationSchema": {"RecordFormatType": "JSON"},
+    }]))
+    code = tmp_path / "app.sql"
+    code.write_text('CREATE STREAM "DESTINATION_SQL_STREAM" (doubled INTEGER);\n'
+                    'CREATE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"\n'
+                    '  SELECT STREAM "n" * 2 FROM "SOURCE_SQL_STREAM_001" WHERE "n" > 1;\n')
+    created = aws_cli("kinesisanalytics", "create-application", "--application-name", name,
+                      "--inputs", f"file://{inputs}", "--outputs", f"file://{outputs}",
+                      "--application-code", f"file://{code}")
+    assert created.json["ApplicationSummary"]["ApplicationStatus"] == "READY", created
+    detail = aws_cli("kinesisanalytics", "describe-application", "--application-name", name).json["ApplicationDetail"]
+    assert detail["ApplicationVersionId"] == 1 and detail["InputDescriptions"][0]["InputId"] == "1.1", detail
+    listed = aws_cli("kinesisanalytics", "list-applications").json["ApplicationSummaries"]
+    assert name in [a["ApplicationName"] for a in listed]
+    for n in (1, 2, 3):
+        kinesis.put_record(StreamName=src, PartitionKey="k", Data=_json.dumps({"n": n}).encode())
+    aws_cli("kinesisanalytics", "start-application", "--application-name", name, "--input-configurations",
+            '[{"Id":"1.1","InputStartingPositionConfiguration":{"InputStartingPosition":"TRIM_HORIZON"}}]')
+    it = kinesis.get_shard_iterator(StreamName=dst, ShardId="shardId-000000000000",
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    got: list = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(got) < 2:
+        r = kinesis.get_records(ShardIterator=it)
+        got.extend(_json.loads(x["Data"]) for x in r["Records"])
+        it = r["NextShardIterator"]
+        time.sleep(0.1)
+    assert got == [{"DOUBLED": 4}, {"DOUBLED": 6}], got
+    aws_cli("kinesisanalytics", "stop-application", "--application-name", name)
+    detail = aws_cli("kinesisanalytics", "describe-application", "--application-name", name).json["ApplicationDetail"]
+    assert detail["ApplicationStatus"] == "READY", detail
+    aws_cli("kinesisanalytics", "delete-application", "--application-name", name,
+            "--create-timestamp", str(detail["CreateTimestamp"]))
+    missing = aws_cli("kinesisanalytics", "describe-application", "--application-name", name, check=False)
+    assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr, missing
