@@ -32,6 +32,15 @@ pub fn fold(ident: &ast::Ident) -> String {
 }
 
 impl Scope {
+    /// The row's ROWTIME column.
+    fn rowtime(&self) -> Result<Expr, String> {
+        self.columns
+            .iter()
+            .position(|c| c.name == "ROWTIME")
+            .map(Expr::Column)
+            .ok_or_else(|| "the query's stream has no ROWTIME".into())
+    }
+
     fn resolve(&self, parts: &[ast::Ident]) -> Result<usize, String> {
         let (qualifier, name) = match parts {
             [c] => (None, fold(c)),
@@ -101,6 +110,16 @@ pub enum Expr {
     /// FLOOR/CEIL of a timestamp to a unit (milliseconds per unit), or of a number.
     Floor(Box<Expr>, Option<i64>, bool),
     Func(Func, Vec<Expr>),
+    /// EXTRACT(field FROM timestamp).
+    Extract(Box<Expr>, DateTimeField),
+    /// REGEX_REPLACE(s, pattern, replacement[, start[, occurrence]]) with a constant pattern.
+    RegexReplace {
+        input: Box<Expr>,
+        regex: Box<regex::Regex>,
+        replacement: Box<Expr>,
+        start: Option<Box<Expr>>,
+        occurrence: Option<Box<Expr>>,
+    },
     Substring(Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>),
     Position(Box<Expr>, Box<Expr>),
     Trim(Box<Expr>, TrimWhere, Option<Box<Expr>>),
@@ -123,6 +142,13 @@ pub enum Func {
     Abs,
     Coalesce,
     Mod,
+    /// TSDIFF(a, b): a − b in milliseconds.
+    TsDiff,
+    /// TO_TIMESTAMP(ms since the epoch).
+    ToTimestamp,
+    /// UNIX_TIMESTAMP(ts): milliseconds since the epoch.
+    UnixTimestamp,
+    Nullif,
 }
 
 impl Func {
@@ -135,6 +161,10 @@ impl Func {
             "ABS" => (Func::Abs, 1, 1),
             "COALESCE" => (Func::Coalesce, 1, usize::MAX),
             "MOD" => (Func::Mod, 2, 2),
+            "TSDIFF" => (Func::TsDiff, 2, 2),
+            "TO_TIMESTAMP" => (Func::ToTimestamp, 1, 1),
+            "UNIX_TIMESTAMP" => (Func::UnixTimestamp, 1, 1),
+            "NULLIF" => (Func::Nullif, 2, 2),
             _ => return None,
         })
     }
@@ -222,6 +252,17 @@ pub fn literal(v: &ast::Value) -> Result<Value, String> {
 pub fn compile(e: &ast::Expr, scope: &Scope) -> Result<Expr, String> {
     let c = |e: &ast::Expr| compile(e, scope).map(Box::new);
     Ok(match e {
+        // The time of the row (its ROWTIME, column 0: rows enter a stream as they are read).
+        ast::Expr::Identifier(i)
+            if i.quote_style.is_none()
+                && matches!(
+                    i.value.to_uppercase().as_str(),
+                    "CURRENT_ROW_TIMESTAMP" | "CURRENT_TIMESTAMP" | "LOCALTIMESTAMP"
+                )
+                && scope.resolve(std::slice::from_ref(i)).is_err() =>
+        {
+            scope.rowtime()?
+        }
         ast::Expr::Identifier(i) => Expr::Column(scope.resolve(std::slice::from_ref(i))?),
         ast::Expr::CompoundIdentifier(parts) => Expr::Column(scope.resolve(parts)?),
         ast::Expr::Value(v) => Expr::Literal(literal(&v.value)?),
@@ -359,6 +400,55 @@ pub fn compile(e: &ast::Expr, scope: &Scope) -> Result<Expr, String> {
                 return Err("STEP takes a timestamp and BY INTERVAL".into());
             };
             Expr::Floor(c(ts)?, Some(interval_ms(i)?), false)
+        }
+        ast::Expr::Function(f)
+            if matches!(
+                function_name(f).as_str(),
+                "CURRENT_TIMESTAMP" | "LOCALTIMESTAMP" | "CURRENT_ROW_TIMESTAMP"
+            ) && matches!(f.args, FunctionArguments::None) =>
+        {
+            scope.rowtime()?
+        }
+        ast::Expr::Extract { field, expr, .. } => {
+            let field = match field {
+                DateTimeField::Year
+                | DateTimeField::Month
+                | DateTimeField::Day
+                | DateTimeField::Hour
+                | DateTimeField::Minute
+                | DateTimeField::Second
+                | DateTimeField::Dow
+                | DateTimeField::Doy
+                | DateTimeField::Quarter
+                | DateTimeField::Millisecond
+                | DateTimeField::Epoch => field.clone(),
+                other => return Err(format!("unsupported EXTRACT field {other}")),
+            };
+            Expr::Extract(c(expr)?, field)
+        }
+        ast::Expr::Function(f) if function_name(f) == "REGEX_REPLACE" => {
+            let args = plain_args(f)?;
+            if !(3..=5).contains(&args.len()) {
+                return Err("Invalid number of arguments to function 'REGEX_REPLACE'".into());
+            }
+            let pattern = match args[1] {
+                ast::Expr::Value(v) => match &v.value {
+                    ast::Value::SingleQuotedString(p) => p.clone(),
+                    _ => return Err("REGEX_REPLACE's pattern must be a string literal".into()),
+                },
+                _ => return Err("REGEX_REPLACE's pattern must be a string literal".into()),
+            };
+            let regex = regex::RegexBuilder::new(&pattern)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("bad REGEX_REPLACE pattern '{pattern}': {e}"))?;
+            Expr::RegexReplace {
+                input: c(args[0])?,
+                regex: Box::new(regex),
+                replacement: c(args[2])?,
+                start: args.get(3).map(|a| c(a)).transpose()?,
+                occurrence: args.get(4).map(|a| c(a)).transpose()?,
+            }
         }
         ast::Expr::Function(f) => {
             let name = function_name(f);
@@ -591,6 +681,48 @@ impl Expr {
                 }
                 call(*f, vals)?
             }
+            Expr::Extract(e, field) => match e.eval(row)? {
+                Value::Null => Value::Null,
+                Value::Timestamp(ms) => Value::Int(extract(ms, field)),
+                v => return Err(format!("cannot EXTRACT from {v}")),
+            },
+            Expr::RegexReplace {
+                input,
+                regex,
+                replacement,
+                start,
+                occurrence,
+            } => {
+                let (Some(s), Some(rep)) = (
+                    string_arg(&input.eval(row)?),
+                    string_arg(&replacement.eval(row)?),
+                ) else {
+                    return Ok(Value::Null);
+                };
+                let int = |x: &Option<Box<Expr>>, default: i64| -> Result<i64, String> {
+                    match x {
+                        None => Ok(default),
+                        Some(x) => match x.eval(row)? {
+                            Value::Int(i) => Ok(i),
+                            v => Err(format!("REGEX_REPLACE position {v} is not an integer")),
+                        },
+                    }
+                };
+                // Positions count characters from 1; occurrence 0 replaces every match.
+                let start = int(start, 1)?.max(1) as usize - 1;
+                let occurrence = int(occurrence, 0)?;
+                let split = s.char_indices().nth(start).map_or(s.len(), |(i, _)| i);
+                let (head, tail) = s.split_at(split);
+                let replaced = if occurrence <= 0 {
+                    regex.replace_all(tail, rep.as_str()).into_owned()
+                } else {
+                    match regex.find_iter(tail).nth(occurrence as usize - 1) {
+                        Some(m) => format!("{}{rep}{}", &tail[..m.start()], &tail[m.end()..]),
+                        None => tail.to_owned(),
+                    }
+                };
+                Value::Str(format!("{head}{replaced}"))
+            }
             Expr::Substring(e, from, len) => {
                 let Some(s) = string_arg(&e.eval(row)?) else {
                     return Ok(Value::Null);
@@ -652,8 +784,42 @@ impl Expr {
     }
 }
 
+/// A field of a timestamp (UTC).
+fn extract(ms: i64, field: &DateTimeField) -> i64 {
+    let text = crate::value::format_timestamp(ms);
+    let num = |a: usize, b: usize| text[a..b].parse::<i64>().unwrap_or(0);
+    let days = ms.div_euclid(86_400_000);
+    match field {
+        DateTimeField::Year => num(0, 4),
+        DateTimeField::Month => num(5, 7),
+        DateTimeField::Day => num(8, 10),
+        DateTimeField::Hour => num(11, 13),
+        DateTimeField::Minute => num(14, 16),
+        DateTimeField::Second => num(17, 19),
+        DateTimeField::Millisecond => ms.rem_euclid(1000),
+        // 1970-01-01 was a Thursday; Sunday is 1, as in SQL.
+        DateTimeField::Dow => (days + 4).rem_euclid(7) + 1,
+        DateTimeField::Doy => {
+            let jan1 =
+                crate::value::parse_timestamp(&format!("{}-01-01", &text[0..4])).unwrap_or(0);
+            (ms - jan1).div_euclid(86_400_000) + 1
+        }
+        DateTimeField::Quarter => (num(5, 7) - 1) / 3 + 1,
+        DateTimeField::Epoch => ms.div_euclid(1000),
+        _ => 0,
+    }
+}
+
 fn call(f: Func, args: Vec<Value>) -> Result<Value, String> {
     let first = args.first().cloned().unwrap_or(Value::Null);
+    if f == Func::Nullif {
+        let b = args.get(1).cloned().unwrap_or(Value::Null);
+        return Ok(if first.compare(&b) == Some(Ordering::Equal) {
+            Value::Null
+        } else {
+            first
+        });
+    }
     if f != Func::Coalesce && args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
@@ -689,6 +855,23 @@ fn call(f: Func, args: Vec<Value>) -> Result<Value, String> {
             .find(|v| !v.is_null())
             .unwrap_or(Value::Null),
         Func::Mod => arith(&first, &BinaryOperator::Modulo, &args[1])?,
+        Func::TsDiff => match (&first, &args[1]) {
+            (Value::Timestamp(a), Value::Timestamp(b)) => Value::Int(a - b),
+            (a, b) => return Err(format!("TSDIFF of {a} and {b}: both must be timestamps")),
+        },
+        Func::ToTimestamp => match first {
+            Value::Int(ms) => Value::Timestamp(ms),
+            Value::Str(s) => Value::Timestamp(
+                crate::value::parse_timestamp(&s)
+                    .ok_or_else(|| format!("'{s}' is not a timestamp"))?,
+            ),
+            v => return Err(format!("cannot make a timestamp of {v}")),
+        },
+        Func::UnixTimestamp => match first {
+            Value::Timestamp(ms) => Value::Int(ms),
+            v => return Err(format!("UNIX_TIMESTAMP of {v}: not a timestamp")),
+        },
+        Func::Nullif => first,
     })
 }
 
@@ -767,6 +950,44 @@ mod tests {
         );
         assert_eq!(eval("1 / 0"), Err("division by zero".into()));
         assert_eq!(eval("-ABS(-3)"), Ok(Value::Int(-3)));
+        assert_eq!(eval("EXTRACT(HOUR FROM ROWTIME)"), Ok(Value::Int(10)));
+        assert_eq!(
+            eval("EXTRACT(YEAR FROM ROWTIME) * 100 + EXTRACT(MONTH FROM ROWTIME)"),
+            Ok(Value::Int(202612))
+        );
+        // 2026-12-02 is a Wednesday (Sunday = 1).
+        assert_eq!(eval("EXTRACT(DOW FROM ROWTIME)"), Ok(Value::Int(4)));
+        assert_eq!(eval("EXTRACT(DOY FROM ROWTIME)"), Ok(Value::Int(336)));
+        assert_eq!(
+            eval("TSDIFF(ROWTIME, FLOOR(ROWTIME TO MINUTE))"),
+            Ok(Value::Int(34_123))
+        );
+        assert_eq!(
+            eval("UNIX_TIMESTAMP(TO_TIMESTAMP(1700000000000))"),
+            Ok(Value::Int(1_700_000_000_000))
+        );
+        assert_eq!(
+            eval("CURRENT_ROW_TIMESTAMP").map(|v| v.to_string()),
+            Ok("2026-12-02 10:05:34.123".into())
+        );
+        assert_eq!(
+            eval("REGEX_REPLACE('a1b22c333', '[0-9]+', '#')"),
+            s("a#b#c#")
+        );
+        assert_eq!(
+            eval("REGEX_REPLACE('a1b22c333', '[0-9]+', '#', 1, 2)"),
+            s("a1b#c333")
+        );
+        assert_eq!(
+            eval("REGEX_REPLACE('a1b22c333', '[0-9]+', '#', 4)"),
+            s("a1b#c#")
+        );
+        assert_eq!(eval("NULLIF(ticker, 'amzn')"), Ok(Value::Null));
+        assert!(
+            eval("REGEX_REPLACE(ticker, '(', 'x')")
+                .unwrap_err()
+                .contains("bad REGEX_REPLACE pattern")
+        );
     }
 
     #[test]

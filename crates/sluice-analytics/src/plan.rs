@@ -52,6 +52,9 @@ enum AggKind {
     Avg,
     Min,
     Max,
+    CountDistinct,
+    First,
+    Last,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +69,9 @@ enum AggState {
     Sum(Option<Value>),
     Avg(f64, i64),
     Best(Option<Value>),
+    Distinct(std::collections::HashSet<PartitionKey>),
+    First(Option<Value>),
+    Last(Option<Value>),
 }
 
 impl AggState {
@@ -75,6 +81,9 @@ impl AggState {
             AggKind::Sum => AggState::Sum(None),
             AggKind::Avg => AggState::Avg(0.0, 0),
             AggKind::Min | AggKind::Max => AggState::Best(None),
+            AggKind::CountDistinct => AggState::Distinct(Default::default()),
+            AggKind::First => AggState::First(None),
+            AggKind::Last => AggState::Last(None),
         }
     }
 
@@ -91,6 +100,15 @@ impl AggState {
         };
         match self {
             AggState::Count(n) => *n += 1,
+            AggState::Distinct(set) => {
+                set.insert(PartitionKey::from(v));
+            }
+            AggState::First(f) => {
+                if f.is_none() {
+                    *f = Some(v);
+                }
+            }
+            AggState::Last(l) => *l = Some(v),
             AggState::Sum(s) => {
                 *s = Some(match s.take() {
                     None => v,
@@ -127,7 +145,10 @@ impl AggState {
     fn result(&self) -> Value {
         match self {
             AggState::Count(n) => Value::Int(*n),
-            AggState::Sum(s) | AggState::Best(s) => s.clone().unwrap_or(Value::Null),
+            AggState::Sum(s) | AggState::Best(s) | AggState::First(s) | AggState::Last(s) => {
+                s.clone().unwrap_or(Value::Null)
+            }
+            AggState::Distinct(set) => Value::Int(set.len() as i64),
             AggState::Avg(_, 0) => Value::Null,
             AggState::Avg(s, n) => Value::Double(s / *n as f64),
         }
@@ -889,8 +910,14 @@ fn aggregate_arg(
                 None
             }
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x))] => {
-                if l.duplicate_treatment.is_some() {
-                    return Err(format!("{f} is not supported yet"));
+                match l.duplicate_treatment {
+                    Some(ast::DuplicateTreatment::Distinct) if kind == AggKind::Count => {
+                        kind = AggKind::CountDistinct;
+                    }
+                    Some(ast::DuplicateTreatment::Distinct) => {
+                        return Err(format!("{f}: DISTINCT is supported in COUNT only"));
+                    }
+                    _ => {}
                 }
                 Some(eval::compile(x, scope)?)
             }
@@ -908,6 +935,8 @@ fn aggregate_kind(f: &ast::Function) -> Option<AggKind> {
         "AVG" => AggKind::Avg,
         "MIN" => AggKind::Min,
         "MAX" => AggKind::Max,
+        "FIRST_VALUE" => AggKind::First,
+        "LAST_VALUE" => AggKind::Last,
         _ => return None,
     })
 }
@@ -1098,6 +1127,28 @@ mod tests {
                 // 00:00:00 is more than 10 s before 00:00:11: out of the range frame.
                 vec!["2026-01-01 00:00:11.000", "a", "5.5", "2", "11.0"],
             ]
+        );
+    }
+
+    #[test]
+    fn distinct_counts_and_first_and_last_values() {
+        let mut p = plan(
+            r#"CREATE STREAM "DEST" (n INTEGER, first_t VARCHAR(4), last_t VARCHAR(4), seen INTEGER);
+               CREATE PUMP "P" AS INSERT INTO "DEST"
+               SELECT STREAM COUNT(DISTINCT "ticker_symbol"), FIRST_VALUE("ticker_symbol"),
+                      LAST_VALUE("ticker_symbol"), COUNT("price")
+               FROM "SOURCE_SQL_STREAM_001"
+               GROUP BY FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE);"#,
+        );
+        let mut out = Vec::new();
+        let src = "SOURCE_SQL_STREAM_001";
+        for (t, s) in [("01", "a"), ("02", "b"), ("03", "a"), ("04", "c")] {
+            p.push(src, row(&format!("2026-01-01 00:00:{t}"), s, 1.0), &mut out);
+        }
+        p.tick(parse_timestamp("2026-01-01 00:01:00").unwrap(), &mut out);
+        assert_eq!(
+            rows_of(&out, "DEST"),
+            vec![vec!["2026-01-01 00:01:00.000", "3", "a", "c", "4"]]
         );
     }
 
