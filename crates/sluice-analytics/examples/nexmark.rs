@@ -4,9 +4,9 @@
 //!
 //! `cargo run --release -p sluice-analytics --example nexmark -- [EVENTS] [QUERY...]`
 
-use nexmark::event::Event;
 use nexmark::EventGenerator;
 use nexmark::config::NexmarkConfig;
+use nexmark::event::Event;
 use sluice_analytics::plan::{AppPlan, Row, StreamDef};
 use sluice_analytics::value::{SqlType, Value};
 use std::time::Instant;
@@ -73,11 +73,18 @@ fn bids(n: usize) -> Vec<Row> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(2_000_000);
+    let n: usize = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2_000_000);
     let wanted: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let t = Instant::now();
     let rows = bids(n);
-    eprintln!("generated {} bids in {:.2} s", rows.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {} bids in {:.2} s",
+        rows.len(),
+        t.elapsed().as_secs_f64()
+    );
     let bid = StreamDef {
         name: "BID".into(),
         columns: vec![
@@ -95,7 +102,8 @@ fn main() {
             continue;
         }
         let program = sluice_analytics::parse(code).expect("query parses");
-        let mut plan = AppPlan::compile(&program, std::slice::from_ref(&bid)).expect("query compiles");
+        let mut plan =
+            AppPlan::compile(&program, std::slice::from_ref(&bid)).expect("query compiles");
         let mut out = Vec::with_capacity(1024);
         let mut produced = 0usize;
         let start = Instant::now();

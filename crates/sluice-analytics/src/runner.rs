@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Records read from a shard per GetRecords.
-const READ_LIMIT: u32 = 1_000;
+const READ_LIMIT: u32 = 10_000;
 /// How long a runner waits when no input came.
 const IDLE: Duration = Duration::from_millis(100);
 
