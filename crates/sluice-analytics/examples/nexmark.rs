@@ -103,7 +103,7 @@ fn main() {
         }
         let program = sluice_analytics::parse(code).expect("query parses");
         let mut plan =
-            AppPlan::compile(&program, std::slice::from_ref(&bid)).expect("query compiles");
+            AppPlan::compile(&program, std::slice::from_ref(&bid), &[]).expect("query compiles");
         let mut out = Vec::with_capacity(1024);
         let mut produced = 0usize;
         let start = Instant::now();

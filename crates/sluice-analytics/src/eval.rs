@@ -65,6 +65,18 @@ impl Scope {
             })
             .map(|(i, _)| i)
             .collect();
+        // In a join of streams, a bare ROWTIME is the joined row's own (it has no qualifier),
+        // not either side's.
+        let found = if found.len() > 1 && qualifier.is_none() {
+            let bare: Vec<usize> = found
+                .iter()
+                .copied()
+                .filter(|&i| self.columns[i].qualifiers.is_empty())
+                .collect();
+            if bare.len() == 1 { bare } else { found }
+        } else {
+            found
+        };
         match found.as_slice() {
             [i] => Ok(*i),
             [] => Err(format!(

@@ -169,6 +169,44 @@ impl Mapper {
     }
 
     /// The rows of one source record (ROWTIME `rowtime`, arrival `arrival_ms`).
+    /// A reference table's columns: the schema's, without ROWTIME or APPROXIMATE_ARRIVAL_TIME.
+    pub fn table_def(&self, name: &str) -> StreamDef {
+        let mut def = self.stream_def(name);
+        def.columns.pop();
+        def
+    }
+
+    /// A reference table's rows from a whole object: CSV lines, or JSON documents one after
+    /// another. Rows that do not map are errors; the table loads whole or not at all.
+    pub fn table_rows(&self, data: &[u8]) -> Result<Vec<Row>, MappingError> {
+        let mut out = Vec::new();
+        let mut take = |rows: Vec<Result<Row, MappingError>>| -> Result<(), MappingError> {
+            for r in rows {
+                let mut r = r?;
+                r.pop();
+                r.remove(0);
+                out.push(r);
+            }
+            Ok(())
+        };
+        match &self.schema.format {
+            RecordFormat::Json { .. } => {
+                let text = String::from_utf8_lossy(data);
+                for doc in
+                    serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>()
+                {
+                    let doc = doc.map_err(|e| MappingError {
+                        message: format!("not JSON: {e}"),
+                        data: String::new(),
+                    })?;
+                    take(self.rows(doc.to_string().as_bytes(), 0, 0))?;
+                }
+            }
+            RecordFormat::Csv { .. } => take(self.rows(data, 0, 0))?,
+        }
+        Ok(out)
+    }
+
     pub fn rows(
         &self,
         data: &[u8],

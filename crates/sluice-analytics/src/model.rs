@@ -70,6 +70,27 @@ pub struct Output {
     pub format: OutputFormat,
 }
 
+/// A reference table: an object of an S3-compatible bucket (or of a bucket the server maps to
+/// a local directory), loaded when the application starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceSource {
+    /// `2.1`, `3.1`, … (after the input's `1.1`).
+    pub id: String,
+    pub table_name: String,
+    pub bucket_arn: String,
+    pub file_key: String,
+    pub role_arn: String,
+    pub schema: SourceSchema,
+}
+
+/// The bucket an `arn:aws:s3:::bucket` names.
+pub fn bucket_of_arn(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:aws:s3:::")
+        .or_else(|| arn.strip_prefix("arn:aws-cn:s3:::"))
+        .or_else(|| arn.strip_prefix("arn:aws-us-gov:s3:::"))
+        .filter(|b| !b.is_empty() && !b.contains('/'))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationMeta {
     pub format: u32,
@@ -82,6 +103,8 @@ pub struct ApplicationMeta {
     pub code: String,
     pub inputs: Vec<Input>,
     pub outputs: Vec<Output>,
+    #[serde(default)]
+    pub references: Vec<ReferenceSource>,
     pub tags: BTreeMap<String, String>,
     /// When the last StartApplication was (the NOW starting position reads from here).
     #[serde(default)]
@@ -114,6 +137,15 @@ pub struct NewOutput {
     pub format: OutputFormat,
 }
 
+#[derive(Debug, Clone)]
+pub struct NewReference {
+    pub table_name: String,
+    pub bucket_arn: String,
+    pub file_key: String,
+    pub role_arn: String,
+    pub schema: SourceSchema,
+}
+
 /// StartApplication's InputConfigurations entry.
 #[derive(Debug, Clone)]
 pub struct InputStart {
@@ -134,6 +166,17 @@ pub struct ApplicationUpdate {
     pub code: Option<String>,
     pub inputs: Vec<InputUpdate>,
     pub outputs: Vec<OutputUpdate>,
+    pub references: Vec<ReferenceUpdate>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceUpdate {
+    pub id: String,
+    pub table_name: Option<String>,
+    pub bucket_arn: Option<String>,
+    pub file_key: Option<String>,
+    pub role_arn: Option<String>,
+    pub schema: Option<SourceSchema>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -51,6 +51,27 @@ struct InputReader {
 }
 
 impl Analytics {
+    /// A reference table's rows, from its bucket.
+    async fn load_reference(&self, r: &ReferenceSource) -> Result<Vec<Row>, String> {
+        let objects = self
+            .objects
+            .as_ref()
+            .ok_or("this server has no object store to read reference data from")?;
+        let bucket = bucket_of_arn(&r.bucket_arn)
+            .ok_or_else(|| format!("{} is not the ARN of an S3 bucket", r.bucket_arn))?;
+        let data = objects
+            .get(bucket, &r.file_key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mapper = Mapper::new(&r.schema)?;
+        mapper.table_rows(&data).map_err(|e| {
+            format!(
+                "s3://{bucket}/{}: a row does not map: {} ({})",
+                r.file_key, e.message, e.data
+            )
+        })
+    }
+
     pub(crate) async fn run(
         self: Arc<Self>,
         name: String,
@@ -66,6 +87,30 @@ impl Analytics {
                 return;
             }
         };
+        // Reference tables load once per start (UpdateApplication restarts, so reloads). Until
+        // a table loads, the application stays STARTING and tries again each second.
+        for r in &m.references {
+            loop {
+                if state.stop.load(Ordering::SeqCst) || *shutdown.borrow() {
+                    return;
+                }
+                match self.load_reference(r).await {
+                    Ok(rows) => {
+                        tracing::info!(application = %name, table = %r.table_name, rows = rows.len(), "reference table loaded");
+                        plan.set_table(&r.table_name, rows);
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(application = %name, table = %r.table_name, error = %e, "reference data cannot be loaded; retrying");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = state.wake.notified() => {}
+                            _ = shutdown.changed() => {}
+                        }
+                    }
+                }
+            }
+        }
         let mut readers = Vec::new();
         for (input, (_, mapper)) in m.inputs.iter().zip(mappers) {
             let Resource::KinesisStream { arn, .. } = &input.source else {

@@ -15,6 +15,14 @@ pub const CHECKPOINTS_TABLE: &str = "analytics_checkpoints";
 /// AWS's default quota of applications per account and region.
 pub const MAX_APPLICATIONS: usize = 50;
 pub const MAX_TAGS: usize = 50;
+/// AWS's quota of reference data sources per application.
+pub const MAX_REFERENCES: usize = 1;
+
+fn check_bucket(arn: &str) -> Result<()> {
+    bucket_of_arn(arn).map(|_| ()).ok_or_else(|| {
+        AnalyticsError::InvalidArgument(format!("{arn} is not the ARN of an S3 bucket."))
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyticsError {
@@ -77,6 +85,8 @@ pub struct Analytics {
     pub(crate) meta: Arc<dyn MetaStore>,
     pub(crate) streams: Arc<sluice_streams::Streams>,
     pub(crate) firehose: Option<Arc<sluice_firehose::Firehose>>,
+    /// Where reference data is read from (the server's buckets).
+    pub(crate) objects: Option<Arc<dyn sluice_firehose::sink::ObjectSink>>,
     pub(crate) apps: RwLock<BTreeMap<String, Arc<AppState>>>,
     control: tokio::sync::Mutex<()>,
 }
@@ -103,8 +113,14 @@ pub fn compile(m: &ApplicationMeta) -> Result<(AppPlan, Vec<(String, crate::mapp
         defs.push(mapper.stream_def(&i.stream_name()));
         mappers.push((i.stream_name(), mapper));
     }
-    let plan =
-        AppPlan::compile(&program, &defs).map_err(|e| AnalyticsError::CodeValidation(e.message))?;
+    let mut tables = Vec::new();
+    for r in &m.references {
+        let mapper =
+            crate::mapping::Mapper::new(&r.schema).map_err(AnalyticsError::InvalidArgument)?;
+        tables.push(mapper.table_def(&r.table_name));
+    }
+    let plan = AppPlan::compile(&program, &defs, &tables)
+        .map_err(|e| AnalyticsError::CodeValidation(e.message))?;
     for o in &m.outputs {
         if !plan.streams.contains_key(&o.name) {
             return Err(AnalyticsError::InvalidConfiguration(format!(
@@ -123,6 +139,7 @@ impl Analytics {
         meta: Arc<dyn MetaStore>,
         streams: Arc<sluice_streams::Streams>,
         firehose: Option<Arc<sluice_firehose::Firehose>>,
+        objects: Option<Arc<dyn sluice_firehose::sink::ObjectSink>>,
     ) -> Result<Self> {
         let mut apps = BTreeMap::new();
         for (name, value) in meta.scan(APPS_TABLE)? {
@@ -144,6 +161,7 @@ impl Analytics {
             meta,
             streams,
             firehose,
+            objects,
             apps: RwLock::new(apps),
             control: tokio::sync::Mutex::new(()),
         })
@@ -313,6 +331,7 @@ impl Analytics {
             code: input.code.unwrap_or_default(),
             inputs,
             outputs,
+            references: Vec::new(),
             tags: input.tags.into_iter().collect(),
             started_ms: None,
         };
@@ -650,6 +669,11 @@ impl Analytics {
                 })?;
             }
         }
+        for r in &update.references {
+            if let Some(b) = &r.bucket_arn {
+                check_bucket(b)?;
+            }
+        }
         self.modify(name, version, |m| {
             if let Some(code) = update.code {
                 m.code = code;
@@ -700,6 +724,95 @@ impl Analytics {
                 if let Some(f) = u.format {
                     output.format = f;
                 }
+            }
+            for u in update.references {
+                let app = m.name.clone();
+                let r = m
+                    .references
+                    .iter_mut()
+                    .find(|r| r.id == u.id)
+                    .ok_or_else(|| {
+                        AnalyticsError::InvalidArgument(format!(
+                            "Reference id {} not found in application {app}.",
+                            u.id
+                        ))
+                    })?;
+                if let Some(t) = u.table_name {
+                    r.table_name = t;
+                }
+                if let Some(b) = u.bucket_arn {
+                    r.bucket_arn = b;
+                }
+                if let Some(k) = u.file_key {
+                    r.file_key = k;
+                }
+                if let Some(x) = u.role_arn {
+                    r.role_arn = x;
+                }
+                if let Some(x) = u.schema {
+                    r.schema = x;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn add_reference(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        r: NewReference,
+    ) -> Result<()> {
+        check_bucket(&r.bucket_arn)?;
+        self.modify(name, version, |m| {
+            if m.references.len() >= MAX_REFERENCES {
+                return Err(AnalyticsError::LimitExceeded(format!(
+                    "An application can have at most {MAX_REFERENCES} reference data sources."
+                )));
+            }
+            if m.references.iter().any(|x| x.table_name == r.table_name)
+                || m.inputs.iter().any(|i| i.stream_name() == r.table_name)
+            {
+                return Err(AnalyticsError::InvalidArgument(format!(
+                    "Application {} already has an in-application stream or table named {}.",
+                    m.name, r.table_name
+                )));
+            }
+            let next = m
+                .references
+                .iter()
+                .filter_map(|x| x.id.split('.').next()?.parse::<u32>().ok())
+                .max()
+                .unwrap_or(1)
+                + 1;
+            m.references.push(ReferenceSource {
+                id: format!("{next}.1"),
+                table_name: r.table_name,
+                bucket_arn: r.bucket_arn,
+                file_key: r.file_key,
+                role_arn: r.role_arn,
+                schema: r.schema,
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_reference(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        id: &str,
+    ) -> Result<()> {
+        self.modify(name, version, |m| {
+            let before = m.references.len();
+            m.references.retain(|r| r.id != id);
+            if m.references.len() == before {
+                return Err(AnalyticsError::NotFound(format!(
+                    "Reference id {id} not found in application {}.",
+                    m.name
+                )));
             }
             Ok(())
         })

@@ -2,6 +2,7 @@
 //! schema, records with their ROWTIMEs, and clock ticks) and must give exactly
 //! `golden/expected/NAME.json` (every row of every in-application stream the code creates,
 //! and of `error_stream`, in order). ROWTIMEs come from the input, never from a clock.
+//! An input may also give reference `tables`: a name, columns and CSV or JSON content.
 //! `SLUICE_UPDATE_GOLDEN=1` rewrites the expected files.
 
 use serde_json::{Value as Json, json};
@@ -19,27 +20,44 @@ fn run(name: &str, dir: &Path) -> Json {
         &std::fs::read_to_string(dir.join("inputs").join(format!("{name}.json"))).unwrap(),
     )
     .unwrap();
-    let columns = input["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| RecordColumn {
-            name: c["name"].as_str().unwrap().into(),
-            mapping: c["mapping"].as_str().map(Into::into),
-            sql_type: c["type"].as_str().unwrap().into(),
-        })
-        .collect();
     let mapper = Mapper::new(&SourceSchema {
         format: RecordFormat::Json {
             row_path: "$".into(),
         },
         encoding: None,
-        columns,
+        columns: columns_of(&input["columns"]),
     })
     .unwrap();
+    let mut tables = Vec::new();
+    for t in input["tables"].as_array().into_iter().flatten() {
+        let format = match t["format"].as_str() {
+            Some("CSV") => RecordFormat::Csv {
+                row_delimiter: "\n".into(),
+                column_delimiter: ",".into(),
+            },
+            _ => RecordFormat::Json {
+                row_path: "$".into(),
+            },
+        };
+        let m = Mapper::new(&SourceSchema {
+            format,
+            encoding: None,
+            columns: columns_of(&t["columns"]),
+        })
+        .unwrap();
+        let table = t["name"].as_str().unwrap().to_owned();
+        let rows = m
+            .table_rows(t["content"].as_str().unwrap().as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: table {table}: {}", e.message));
+        tables.push((m.table_def(&table), rows));
+    }
     let program = sluice_analytics::parse(&code).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut plan = AppPlan::compile(&program, &[mapper.stream_def(INPUT)])
+    let defs: Vec<_> = tables.iter().map(|(d, _)| d.clone()).collect();
+    let mut plan = AppPlan::compile(&program, &[mapper.stream_def(INPUT)], &defs)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
+    for (def, rows) in tables {
+        plan.set_table(&def.name, rows);
+    }
     let mut out = Vec::new();
     for ev in input["events"].as_array().unwrap() {
         let at = parse_timestamp(ev["at"].as_str().unwrap()).unwrap();
@@ -70,6 +88,18 @@ fn run(name: &str, dir: &Path) -> Json {
         result.entry(stream).or_default().push(Json::Object(obj));
     }
     json!(result)
+}
+
+fn columns_of(cols: &Json) -> Vec<RecordColumn> {
+    cols.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| RecordColumn {
+            name: c["name"].as_str().unwrap().into(),
+            mapping: c["mapping"].as_str().map(Into::into),
+            sql_type: c["type"].as_str().unwrap().into(),
+        })
+        .collect()
 }
 
 #[test]

@@ -18,6 +18,12 @@ pub struct SinkError(pub String);
 /// object is either there whole or not at all.
 pub trait ObjectSink: Send + Sync + 'static {
     fn put(&self, bucket: &str, key: &str, body: Bytes) -> BoxFuture<Result<(), SinkError>>;
+
+    /// Reads a whole object (Analytics reference data comes from here).
+    fn get(&self, bucket: &str, key: &str) -> BoxFuture<Result<Bytes, SinkError>> {
+        let what = format!("s3://{bucket}/{key}");
+        Box::pin(async move { Err(SinkError(format!("{what}: this store cannot be read"))) })
+    }
 }
 
 /// Buckets as directories: object `KEY` of bucket `NAME` is the file `ROOT/NAME/KEY`. Each object
@@ -46,6 +52,18 @@ impl ObjectSink for LocalDirSink {
                 .await
                 .map_err(|e| SinkError(e.to_string()))?
                 .map_err(|e| SinkError(e.to_string()))
+        })
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> BoxFuture<Result<Bytes, SinkError>> {
+        let path = object_path(&self.root, bucket, key);
+        let what = format!("s3://{bucket}/{key}");
+        Box::pin(async move {
+            let path = path?;
+            tokio::fs::read(&path)
+                .await
+                .map(Bytes::from)
+                .map_err(|e| SinkError(format!("{what}: {e}")))
         })
     }
 }
@@ -118,6 +136,22 @@ impl ObjectSink for S3Sink {
                 .map_err(|e| SinkError(e.to_string()))
         })
     }
+
+    fn get(&self, bucket: &str, key: &str) -> BoxFuture<Result<Bytes, SinkError>> {
+        use object_store::ObjectStoreExt;
+        let client = self.client(bucket);
+        let path = object_store::path::Path::from(key);
+        let what = format!("s3://{bucket}/{key}");
+        Box::pin(async move {
+            let got = client?
+                .get(&path)
+                .await
+                .map_err(|e| SinkError(format!("{what}: {e}")))?;
+            got.bytes()
+                .await
+                .map_err(|e| SinkError(format!("{what}: {e}")))
+        })
+    }
 }
 
 /// The HTTP client of HTTP endpoint destinations: AWS gives an endpoint 3 minutes to answer.
@@ -162,6 +196,13 @@ impl ObjectSink for BucketRouter {
             .unwrap_or(&self.default)
             .put(bucket, key, body)
     }
+
+    fn get(&self, bucket: &str, key: &str) -> BoxFuture<Result<Bytes, SinkError>> {
+        self.buckets
+            .get(bucket)
+            .unwrap_or(&self.default)
+            .get(bucket, key)
+    }
 }
 
 /// A local directory that *is* one bucket (a `file://` mapping): object `KEY` is `DIR/KEY`.
@@ -177,7 +218,19 @@ impl DirBucketSink {
 
 impl ObjectSink for DirBucketSink {
     fn put(&self, _bucket: &str, key: &str, body: Bytes) -> BoxFuture<Result<(), SinkError>> {
-        // The directory's parent stands in as the root, and its own name as the bucket.
+        let (root, name) = self.as_root();
+        root.put(&name, key, body)
+    }
+
+    fn get(&self, _bucket: &str, key: &str) -> BoxFuture<Result<Bytes, SinkError>> {
+        let (root, name) = self.as_root();
+        root.get(&name, key)
+    }
+}
+
+impl DirBucketSink {
+    /// The directory's parent stands in as the root, and its own name as the bucket.
+    fn as_root(&self) -> (LocalDirSink, String) {
         let parent = self.dir.parent().unwrap_or(Path::new("/")).to_path_buf();
         let name = self
             .dir
@@ -185,7 +238,7 @@ impl ObjectSink for DirBucketSink {
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_owned();
-        LocalDirSink::new(parent).put(&name, key, body)
+        (LocalDirSink::new(parent), name)
     }
 }
 

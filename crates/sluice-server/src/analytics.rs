@@ -106,6 +106,18 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
         Request::Discover { arn, position } => p.encode(&analytics::discover_response(
             &a.discover_input_schema(&arn, &position).await?,
         )),
+        Request::AddReference {
+            name,
+            version,
+            reference,
+        } => {
+            a.add_reference(&name, version, reference).await?;
+            b"{}".to_vec()
+        }
+        Request::DeleteReference { name, version, id } => {
+            a.delete_reference(&name, version, &id).await?;
+            b"{}".to_vec()
+        }
         Request::Unsupported(op) => return Err(analytics::unsupported_operation(op)),
     })
 }

@@ -115,6 +115,7 @@ pub async fn run(
         .s3_dir
         .clone()
         .unwrap_or_else(|| config.data_dir.join("s3"));
+    let objects = object_sink(&config, s3_dir);
     let firehose = Arc::new(sluice_firehose::Firehose::open(
         sluice_firehose::FirehoseConfig {
             region: config.region.clone(),
@@ -129,7 +130,7 @@ pub async fn run(
         clock.clone(),
         logs.clone(),
         meta.clone(),
-        object_sink(&config, s3_dir),
+        objects.clone(),
         Some(streams.clone()),
         rand::random(),
     )?);
@@ -142,6 +143,7 @@ pub async fn run(
         meta.clone(),
         streams.clone(),
         Some(firehose.clone()),
+        Some(objects),
     )?);
     let (stop_deliveries, stop_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {

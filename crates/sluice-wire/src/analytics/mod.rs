@@ -2,13 +2,15 @@
 //! their request shapes with AWS's validation, conversion to domain input, the answers and the
 //! error mapping.
 
-use crate::types::Timestamp;
+mod response;
+mod shapes;
+
+pub use response::*;
+use shapes::*;
+
 use crate::validate::Validator;
 use crate::{Protocol, WireError};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use sluice_analytics::AnalyticsError;
-use sluice_analytics::mapping::{OutputFormat, RecordColumn, RecordFormat, SourceSchema};
 use sluice_analytics::model::*;
 
 pub const TARGET_PREFIX: &str = "KinesisAnalytics_20150814";
@@ -116,519 +118,19 @@ pub enum Request {
         arn: String,
         position: String,
     },
+    AddReference {
+        name: String,
+        version: u64,
+        reference: NewReference,
+    },
+    DeleteReference {
+        name: String,
+        version: u64,
+        id: String,
+    },
     /// Not implemented yet; answered with UnsupportedOperationException.
     Unsupported(Operation),
 }
-
-// ------------------------------------------------------------------ request shapes
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateApplicationRequest {
-    application_name: Option<String>,
-    application_description: Option<String>,
-    inputs: Option<Vec<InputShape>>,
-    outputs: Option<Vec<OutputShape>>,
-    application_code: Option<String>,
-    tags: Option<Vec<TagShape>>,
-    cloud_watch_logging_options: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagShape {
-    key: Option<String>,
-    value: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResourceShape {
-    #[serde(rename = "ResourceARN")]
-    resource_arn: Option<String>,
-    #[serde(rename = "RoleARN")]
-    role_arn: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct InputShape {
-    name_prefix: Option<String>,
-    input_processing_configuration: Option<Value>,
-    kinesis_streams_input: Option<ResourceShape>,
-    kinesis_firehose_input: Option<ResourceShape>,
-    input_parallelism: Option<ParallelismShape>,
-    input_schema: Option<SchemaShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ParallelismShape {
-    count: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SchemaShape {
-    record_format: Option<RecordFormatShape>,
-    record_encoding: Option<String>,
-    record_columns: Option<Vec<ColumnShape>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RecordFormatShape {
-    record_format_type: Option<String>,
-    mapping_parameters: Option<MappingShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct MappingShape {
-    #[serde(rename = "JSONMappingParameters")]
-    json: Option<JsonMappingShape>,
-    #[serde(rename = "CSVMappingParameters")]
-    csv: Option<CsvMappingShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct JsonMappingShape {
-    record_row_path: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CsvMappingShape {
-    record_row_delimiter: Option<String>,
-    record_column_delimiter: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ColumnShape {
-    name: Option<String>,
-    mapping: Option<String>,
-    sql_type: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct OutputShape {
-    name: Option<String>,
-    kinesis_streams_output: Option<ResourceShape>,
-    kinesis_firehose_output: Option<ResourceShape>,
-    lambda_output: Option<Value>,
-    destination_schema: Option<DestinationSchemaShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DestinationSchemaShape {
-    record_format_type: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AddInputRequest {
-    application_name: Option<String>,
-    current_application_version_id: Option<i64>,
-    input: Option<InputShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AddOutputRequest {
-    application_name: Option<String>,
-    current_application_version_id: Option<i64>,
-    output: Option<OutputShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DeleteOutputRequest {
-    application_name: Option<String>,
-    current_application_version_id: Option<i64>,
-    output_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdateRequest {
-    application_name: Option<String>,
-    current_application_version_id: Option<i64>,
-    application_update: Option<UpdateShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdateShape {
-    input_updates: Option<Vec<InputUpdateShape>>,
-    application_code_update: Option<String>,
-    output_updates: Option<Vec<OutputUpdateShape>>,
-    reference_data_source_updates: Option<Value>,
-    cloud_watch_logging_option_updates: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct InputUpdateShape {
-    input_id: Option<String>,
-    name_prefix_update: Option<String>,
-    input_processing_configuration_update: Option<Value>,
-    kinesis_streams_input_update: Option<ResourceUpdateShape>,
-    kinesis_firehose_input_update: Option<Value>,
-    input_schema_update: Option<SchemaUpdateShape>,
-    input_parallelism_update: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SchemaUpdateShape {
-    record_format_update: Option<RecordFormatShape>,
-    record_encoding_update: Option<String>,
-    record_column_updates: Option<Vec<ColumnShape>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResourceUpdateShape {
-    #[serde(rename = "ResourceARNUpdate")]
-    resource_arn_update: Option<String>,
-    #[serde(rename = "RoleARNUpdate")]
-    role_arn_update: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct OutputUpdateShape {
-    output_id: Option<String>,
-    name_update: Option<String>,
-    kinesis_streams_output_update: Option<ResourceUpdateShape>,
-    kinesis_firehose_output_update: Option<ResourceUpdateShape>,
-    lambda_output_update: Option<Value>,
-    destination_schema_update: Option<DestinationSchemaShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagRequest {
-    #[serde(rename = "ResourceARN")]
-    resource_arn: Option<String>,
-    tags: Option<Vec<TagShape>>,
-    tag_keys: Option<Vec<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DiscoverRequest {
-    #[serde(rename = "ResourceARN")]
-    resource_arn: Option<String>,
-    #[serde(rename = "RoleARN")]
-    role_arn: Option<String>,
-    input_starting_position_configuration: Option<StartingPositionShape>,
-    s3_configuration: Option<Value>,
-    input_processing_configuration: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct NameRequest {
-    application_name: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DeleteRequest {
-    application_name: Option<String>,
-    create_timestamp: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListRequest {
-    limit: Option<i64>,
-    exclusive_start_application_name: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct StartRequest {
-    application_name: Option<String>,
-    input_configurations: Option<Vec<InputConfigurationShape>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct InputConfigurationShape {
-    id: Option<String>,
-    input_starting_position_configuration: Option<StartingPositionShape>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct StartingPositionShape {
-    input_starting_position: Option<String>,
-}
-
-fn is_application_name(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-fn application_name(v: &mut Validator, name: &Option<String>) {
-    v.required("applicationName", name);
-    v.string(
-        "applicationName",
-        name.as_deref(),
-        1,
-        128,
-        Some(("[a-zA-Z0-9_.-]+", is_application_name)),
-    );
-}
-
-fn resource(v: &mut Validator, member: &str, r: &ResourceShape) {
-    v.required(&format!("{member}.resourceARN"), &r.resource_arn);
-    v.required(&format!("{member}.roleARN"), &r.role_arn);
-    v.string(
-        &format!("{member}.resourceARN"),
-        r.resource_arn.as_deref(),
-        1,
-        2048,
-        Some(("arn:.*", |s: &str| s.starts_with("arn:"))),
-    );
-    v.string(
-        &format!("{member}.roleARN"),
-        r.role_arn.as_deref(),
-        1,
-        2048,
-        Some(("arn:.*", |s: &str| s.starts_with("arn:"))),
-    );
-}
-
-fn record_format_type(v: &mut Validator, member: &str, t: &Option<String>) {
-    v.required(member, t);
-    v.one_of(member, t.as_deref(), &["JSON", "CSV"]);
-}
-
-/// Seconds since the epoch (with a fraction) as the JSON protocol sends a timestamp.
-fn timestamp_ms(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_f64().map(|s| (s * 1000.0).round() as i64),
-        Value::String(s) => s
-            .parse::<f64>()
-            .ok()
-            .map(|s| (s * 1000.0).round() as i64)
-            .or_else(|| sluice_analytics::value::parse_timestamp(s)),
-        _ => None,
-    }
-}
-
-fn check_input(v: &mut Validator, member: &str, input: &InputShape) {
-    let m = |x: &str| format!("{member}.{x}");
-    v.required(&m("namePrefix"), &input.name_prefix);
-    v.string(&m("namePrefix"), input.name_prefix.as_deref(), 1, 32, None);
-    if let Some(k) = &input.kinesis_streams_input {
-        resource(v, &m("kinesisStreamsInput"), k);
-    }
-    if let Some(k) = &input.kinesis_firehose_input {
-        resource(v, &m("kinesisFirehoseInput"), k);
-    }
-    if let Some(par) = &input.input_parallelism {
-        v.range(&m("inputParallelism.count"), par.count, Some(1), Some(64));
-    }
-    v.required(&m("inputSchema"), &input.input_schema);
-    if let Some(s) = &input.input_schema {
-        check_schema(v, &m("inputSchema"), s);
-    }
-}
-
-fn check_schema(v: &mut Validator, member: &str, s: &SchemaShape) {
-    let m = |x: &str| format!("{member}.{x}");
-    v.required(&m("recordFormat"), &s.record_format);
-    v.required(&m("recordColumns"), &s.record_columns);
-    if let Some(f) = &s.record_format {
-        record_format_type(
-            v,
-            &m("recordFormat.recordFormatType"),
-            &f.record_format_type,
-        );
-    }
-    if let Some(cols) = &s.record_columns {
-        check_columns(v, &m("recordColumns"), cols);
-    }
-}
-
-fn check_columns(v: &mut Validator, member: &str, cols: &[ColumnShape]) {
-    v.count(member, || "[]".into(), Some(cols.len()), 1, 1000);
-    for (j, c) in cols.iter().enumerate() {
-        let cm = |x: &str| format!("{member}.{}.member.{x}", j + 1);
-        v.required(&cm("name"), &c.name);
-        v.required(&cm("sqlType"), &c.sql_type);
-        v.string(&cm("sqlType"), c.sql_type.as_deref(), 1, usize::MAX, None);
-    }
-}
-
-fn check_output(v: &mut Validator, member: &str, o: &OutputShape) {
-    let m = |x: &str| format!("{member}.{x}");
-    v.required(&m("name"), &o.name);
-    v.string(&m("name"), o.name.as_deref(), 1, 32, None);
-    if let Some(k) = &o.kinesis_streams_output {
-        resource(v, &m("kinesisStreamsOutput"), k);
-    }
-    if let Some(k) = &o.kinesis_firehose_output {
-        resource(v, &m("kinesisFirehoseOutput"), k);
-    }
-    v.required(&m("destinationSchema"), &o.destination_schema);
-    if let Some(d) = &o.destination_schema {
-        record_format_type(
-            v,
-            &m("destinationSchema.recordFormatType"),
-            &d.record_format_type,
-        );
-    }
-}
-
-fn record_format_of(format: RecordFormatShape) -> Result<RecordFormat, WireError> {
-    let mapping = format.mapping_parameters.unwrap_or_default();
-    Ok(match format.record_format_type.as_deref() {
-        Some("CSV") => {
-            let csv = mapping.csv.ok_or_else(|| {
-                WireError::invalid_argument(
-                    "CSVMappingParameters are required for the CSV record format.",
-                )
-            })?;
-            RecordFormat::Csv {
-                row_delimiter: csv.record_row_delimiter.unwrap_or_else(|| "\n".into()),
-                column_delimiter: csv.record_column_delimiter.unwrap_or_else(|| ",".into()),
-            }
-        }
-        _ => RecordFormat::Json {
-            row_path: mapping
-                .json
-                .and_then(|j| j.record_row_path)
-                .unwrap_or_else(|| "$".into()),
-        },
-    })
-}
-
-fn columns_of(cols: Vec<ColumnShape>) -> Vec<RecordColumn> {
-    cols.into_iter()
-        .map(|c| RecordColumn {
-            name: c.name.unwrap_or_default(),
-            mapping: c.mapping,
-            sql_type: c.sql_type.unwrap_or_default(),
-        })
-        .collect()
-}
-
-fn input_of(input: InputShape) -> Result<NewInput, WireError> {
-    if input.input_processing_configuration.is_some() {
-        return Err(unsupported("InputProcessingConfiguration"));
-    }
-    let source = match (input.kinesis_streams_input, input.kinesis_firehose_input) {
-        (Some(k), None) => Resource::KinesisStream {
-            arn: k.resource_arn.unwrap_or_default(),
-            role_arn: k.role_arn.unwrap_or_default(),
-        },
-        (None, Some(_)) => {
-            return Err(unsupported(
-                "KinesisFirehoseInput (a delivery stream as input)",
-            ));
-        }
-        _ => {
-            return Err(WireError::invalid_argument(
-                "An input needs exactly one of KinesisStreamsInput and KinesisFirehoseInput.",
-            ));
-        }
-    };
-    let schema = input.input_schema.unwrap_or_default();
-    Ok(NewInput {
-        name_prefix: input.name_prefix.unwrap_or_default(),
-        source,
-        schema: SourceSchema {
-            format: record_format_of(schema.record_format.unwrap_or_default())?,
-            encoding: schema.record_encoding,
-            columns: columns_of(schema.record_columns.unwrap_or_default()),
-        },
-        parallelism: input
-            .input_parallelism
-            .and_then(|p| p.count)
-            .map(|c| c as u32),
-    })
-}
-
-fn format_of(d: Option<DestinationSchemaShape>) -> OutputFormat {
-    match d.and_then(|d| d.record_format_type).as_deref() {
-        Some("CSV") => OutputFormat::Csv,
-        _ => OutputFormat::Json,
-    }
-}
-
-fn output_of(o: OutputShape) -> Result<NewOutput, WireError> {
-    if o.lambda_output.is_some() {
-        return Err(unsupported("LambdaOutput"));
-    }
-    let destination = match (o.kinesis_streams_output, o.kinesis_firehose_output) {
-        (Some(k), None) => Resource::KinesisStream {
-            arn: k.resource_arn.unwrap_or_default(),
-            role_arn: k.role_arn.unwrap_or_default(),
-        },
-        (None, Some(f)) => Resource::DeliveryStream {
-            arn: f.resource_arn.unwrap_or_default(),
-            role_arn: f.role_arn.unwrap_or_default(),
-        },
-        _ => {
-            return Err(WireError::invalid_argument(
-                "An output needs exactly one of KinesisStreamsOutput and KinesisFirehoseOutput.",
-            ));
-        }
-    };
-    Ok(NewOutput {
-        // The in-application stream's name as the code refers to it.
-        name: o.name.unwrap_or_default(),
-        destination,
-        format: format_of(o.destination_schema),
-    })
-}
-
-fn version(v: &mut Validator, version: Option<i64>) {
-    v.required("currentApplicationVersionId", &version);
-    v.range(
-        "currentApplicationVersionId",
-        version,
-        Some(1),
-        Some(999_999_999),
-    );
-}
-
-fn is_application_arn(s: &str) -> bool {
-    s.starts_with("arn:aws:kinesisanalytics:") && s.contains(":application/")
-}
-
-fn resource_arn(v: &mut Validator, arn: &Option<String>) {
-    v.required("resourceARN", arn);
-    v.string(
-        "resourceARN",
-        arn.as_deref(),
-        1,
-        2048,
-        Some((
-            "arn:aws:kinesisanalytics:[a-z]{2}-[a-z]+-\\d{1}+:\\d{12}+:application/[a-zA-Z0-9_.-]{1,128}",
-            is_application_arn,
-        )),
-    );
-}
-
-fn check_tags(v: &mut Validator, tags: &[TagShape]) {
-    v.count("tags", || "[]".into(), Some(tags.len()), 1, 200);
-    for (i, t) in tags.iter().enumerate() {
-        let m = |x: &str| format!("tags.{}.member.{x}", i + 1);
-        v.required(&m("key"), &t.key);
-        v.string(&m("key"), t.key.as_deref(), 1, 128, None);
-        v.string(&m("value"), t.value.as_deref(), 0, 256, None);
-    }
-}
-
 impl Request {
     pub fn decode(op: Operation, body: &[u8]) -> Result<Request, WireError> {
         let p = Protocol::Json;
@@ -856,15 +358,28 @@ impl Request {
                         None,
                     );
                 }
-                v.finish()?;
-                if u.reference_data_source_updates.is_some() {
-                    return Err(unsupported("ReferenceDataSourceUpdates"));
+                for (i, ru) in u.reference_data_source_updates.iter().flatten().enumerate() {
+                    check_reference_update(
+                        &mut v,
+                        &format!(
+                            "applicationUpdate.referenceDataSourceUpdates.{}.member",
+                            i + 1
+                        ),
+                        ru,
+                    );
                 }
+                v.finish()?;
                 if u.cloud_watch_logging_option_updates.is_some() {
                     return Err(unsupported("CloudWatchLoggingOptionUpdates"));
                 }
                 let mut update = ApplicationUpdate {
                     code: u.application_code_update,
+                    references: u
+                        .reference_data_source_updates
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(reference_update_of)
+                        .collect::<Result<_, _>>()?,
                     ..ApplicationUpdate::default()
                 };
                 for iu in u.input_updates.unwrap_or_default() {
@@ -1000,12 +515,46 @@ impl Request {
                         .unwrap_or_else(|| "TRIM_HORIZON".into()),
                 }
             }
+            Operation::AddApplicationReferenceDataSource => {
+                let r: AddReferenceRequest = p.decode(body)?;
+                application_name(&mut v, &r.application_name);
+                version(&mut v, r.current_application_version_id);
+                v.required("referenceDataSource", &r.reference_data_source);
+                if let Some(x) = &r.reference_data_source {
+                    check_reference(&mut v, "referenceDataSource", x);
+                }
+                v.finish()?;
+                Request::AddReference {
+                    name: r.application_name.unwrap_or_default(),
+                    version: r.current_application_version_id.unwrap_or_default() as u64,
+                    reference: reference_of(r.reference_data_source.unwrap_or_default())?,
+                }
+            }
+            Operation::DeleteApplicationReferenceDataSource => {
+                let r: DeleteReferenceRequest = p.decode(body)?;
+                application_name(&mut v, &r.application_name);
+                version(&mut v, r.current_application_version_id);
+                v.required("referenceId", &r.reference_id);
+                v.string(
+                    "referenceId",
+                    r.reference_id.as_deref(),
+                    1,
+                    50,
+                    Some(("[a-zA-Z0-9_.-]+", is_application_name)),
+                );
+                v.finish()?;
+                Request::DeleteReference {
+                    name: r.application_name.unwrap_or_default(),
+                    version: r.current_application_version_id.unwrap_or_default() as u64,
+                    id: r.reference_id.unwrap_or_default(),
+                }
+            }
             other => Request::Unsupported(other),
         })
     }
 }
 
-fn unsupported(what: &str) -> WireError {
+pub(super) fn unsupported(what: &str) -> WireError {
     WireError::new(
         "UnsupportedOperationException",
         format!("{what} is not supported by Sluice yet."),
@@ -1018,149 +567,6 @@ pub fn unsupported_operation(op: Operation) -> WireError {
 }
 
 // ------------------------------------------------------------------ responses
-
-fn resource_json(r: &Resource) -> (&'static str, Value) {
-    match r {
-        Resource::KinesisStream { arn, role_arn } => (
-            "Kinesis",
-            json!({ "ResourceARN": arn, "RoleARN": role_arn }),
-        ),
-        Resource::DeliveryStream { arn, role_arn } => (
-            "Firehose",
-            json!({ "ResourceARN": arn, "RoleARN": role_arn }),
-        ),
-    }
-}
-
-fn schema_json(s: &SourceSchema) -> Value {
-    let format = match &s.format {
-        RecordFormat::Json { row_path } => json!({
-            "RecordFormatType": "JSON",
-            "MappingParameters": { "JSONMappingParameters": { "RecordRowPath": row_path } },
-        }),
-        RecordFormat::Csv {
-            row_delimiter,
-            column_delimiter,
-        } => json!({
-            "RecordFormatType": "CSV",
-            "MappingParameters": { "CSVMappingParameters": {
-                "RecordRowDelimiter": row_delimiter, "RecordColumnDelimiter": column_delimiter,
-            } },
-        }),
-    };
-    let columns: Vec<Value> = s
-        .columns
-        .iter()
-        .map(|c| {
-            let mut o = json!({ "Name": c.name, "SqlType": c.sql_type });
-            if let Some(m) = &c.mapping {
-                o["Mapping"] = m.clone().into();
-            }
-            o
-        })
-        .collect();
-    let mut out = json!({ "RecordFormat": format, "RecordColumns": columns });
-    if let Some(e) = &s.encoding {
-        out["RecordEncoding"] = e.clone().into();
-    }
-    out
-}
-
-fn summary_json(s: &ApplicationSummary) -> Value {
-    json!({
-        "ApplicationName": s.name,
-        "ApplicationARN": s.arn,
-        "ApplicationStatus": s.status.as_str(),
-    })
-}
-
-pub fn tags_response(tags: &[(String, String)]) -> Value {
-    json!({ "Tags": tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>() })
-}
-
-pub fn discover_response(d: &DiscoveredSchema) -> Value {
-    json!({
-        "InputSchema": schema_json(&d.schema),
-        "ParsedInputRecords": d.parsed,
-        "ProcessedInputRecords": d.raw,
-        "RawInputRecords": d.raw,
-    })
-}
-
-pub fn create_response(s: &ApplicationSummary) -> Value {
-    json!({ "ApplicationSummary": summary_json(s) })
-}
-
-pub fn list_response(apps: &[ApplicationSummary], more: bool) -> Value {
-    json!({
-        "ApplicationSummaries": apps.iter().map(summary_json).collect::<Vec<_>>(),
-        "HasMoreApplications": more,
-    })
-}
-
-pub fn describe_response(m: &ApplicationMeta, arn: &str) -> Value {
-    let inputs: Vec<Value> = m
-        .inputs
-        .iter()
-        .map(|i| {
-            let (kind, res) = resource_json(&i.source);
-            let mut o = json!({
-                "InputId": i.id,
-                "NamePrefix": i.name_prefix,
-                "InAppStreamNames": [i.stream_name()],
-                "InputSchema": schema_json(&i.schema),
-                "InputParallelism": { "Count": i.parallelism },
-            });
-            o[if kind == "Kinesis" {
-                "KinesisStreamsInputDescription"
-            } else {
-                "KinesisFirehoseInputDescription"
-            }] = res;
-            if let Some(p) = &i.starting_position {
-                o["InputStartingPositionConfiguration"] = json!({ "InputStartingPosition": p });
-            }
-            o
-        })
-        .collect();
-    let outputs: Vec<Value> = m
-        .outputs
-        .iter()
-        .map(|o| {
-            let (kind, res) = resource_json(&o.destination);
-            let mut out = json!({
-                "OutputId": o.id,
-                "Name": o.name,
-                "DestinationSchema": { "RecordFormatType": match o.format {
-                    OutputFormat::Json => "JSON",
-                    OutputFormat::Csv => "CSV",
-                } },
-            });
-            out[if kind == "Kinesis" {
-                "KinesisStreamsOutputDescription"
-            } else {
-                "KinesisFirehoseOutputDescription"
-            }] = res;
-            out
-        })
-        .collect();
-    let mut detail = json!({
-        "ApplicationName": m.name,
-        "ApplicationARN": arn,
-        "ApplicationStatus": m.status.as_str(),
-        "CreateTimestamp": Timestamp(m.created_ms),
-        "LastUpdateTimestamp": Timestamp(m.updated_ms),
-        "InputDescriptions": inputs,
-        "OutputDescriptions": outputs,
-        "ReferenceDataSourceDescriptions": [],
-        "CloudWatchLoggingOptionDescriptions": [],
-        "ApplicationCode": m.code,
-        "ApplicationVersionId": m.version_id,
-    });
-    if let Some(d) = &m.description {
-        detail["ApplicationDescription"] = d.clone().into();
-    }
-    json!({ "ApplicationDetail": detail })
-}
 
 impl From<AnalyticsError> for WireError {
     fn from(e: AnalyticsError) -> Self {
@@ -1197,6 +603,7 @@ impl From<AnalyticsError> for WireError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn targets_name_operations() {

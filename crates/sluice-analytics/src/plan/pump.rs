@@ -1,0 +1,441 @@
+//! A pump: one compiled `INSERT INTO … SELECT STREAM …`, taking rows and giving rows.
+
+use super::Row;
+use super::agg::PartitionKey;
+use super::agg::{Agg, AggState};
+use super::join::{StreamJoin, TableJoin};
+use super::window::Sliding;
+use crate::eval::Expr;
+use crate::value::{SqlType, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// One group of a window: its key values and its aggregates so far.
+pub(super) type Group = (Vec<Value>, Vec<AggState>);
+
+#[derive(Debug, Clone)]
+pub(super) enum PumpKind {
+    Map {
+        filter: Option<Expr>,
+        project: Vec<Expr>,
+    },
+    Sliding {
+        filter: Option<Expr>,
+        windows: Vec<Sliding>,
+        /// Over `[input row…, windowed aggregates…]`.
+        project: Vec<Expr>,
+    },
+    Tumbling {
+        filter: Option<Expr>,
+        /// Group keys over the input row (the window's start among them).
+        keys: Vec<Expr>,
+        window_key: usize,
+        size_ms: i64,
+        aggs: Vec<Agg>,
+        /// Over `[keys…, aggregates…]`.
+        project: Vec<Expr>,
+        /// Window start → groups in arrival order.
+        open: BTreeMap<i64, Vec<Group>>,
+    },
+    Stagger {
+        filter: Option<Expr>,
+        /// The partition keys, over the input row.
+        keys: Vec<Expr>,
+        size_ms: i64,
+        aggs: Vec<Agg>,
+        /// Over `[keys…, aggregates…]`.
+        project: Vec<Expr>,
+        windows: StaggerWindows,
+    },
+    /// `TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(…), 'col', k, seconds))` and
+    /// `TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(…), 'col', seconds))`: per tumbling window
+    /// of ROWTIME, the k most frequent values of a column with their counts (most frequent
+    /// first), or the number of distinct values. Counts are exact.
+    Items {
+        /// The cursor query's WHERE, over the input row.
+        cursor_filter: Option<Expr>,
+        /// The column counted, over the input row.
+        item: Expr,
+        /// `Some(k)` for the top k; `None` for the distinct count.
+        top: Option<usize>,
+        size_ms: i64,
+        /// The outer query's WHERE and items, over the function's row
+        /// `[ROWTIME, value, count]` or `[ROWTIME, distinct count]`.
+        filter: Option<Expr>,
+        project: Vec<Expr>,
+        /// Window start → value → (count, first seen as the n-th, the value).
+        open: BTreeMap<i64, HashMap<PartitionKey, (i64, usize, Value)>>,
+    },
+}
+
+/// The open windows of a stagger pump: one per partition key, each opened by the first row
+/// of its key and closed `size` after that row's ROWTIME.
+#[derive(Debug, Clone, Default)]
+pub(super) struct StaggerWindows {
+    open: HashMap<Vec<PartitionKey>, (i64, Group)>,
+    /// (closes at, opened as the n-th) → key, to close in order.
+    closing: BTreeMap<(i64, u64), Vec<PartitionKey>>,
+    opened: u64,
+}
+
+/// Adds a row's aggregate inputs to a group's states.
+fn accumulate(aggs: &[Agg], states: &mut [AggState], row: &Row) -> Result<(), String> {
+    for (a, st) in aggs.iter().zip(states.iter_mut()) {
+        let v = a.arg.as_ref().map(|e| e.eval(row)).transpose()?;
+        st.add(a.kind, v)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Pump {
+    pub name: String,
+    pub source: String,
+    pub target: String,
+    /// For each target column (after ROWTIME), which projected value goes there.
+    pub(super) slots: Vec<Option<usize>>,
+    pub(super) target_types: Vec<SqlType>,
+    pub(super) kind: PumpKind,
+    /// A reference table or another stream each row is joined with before the rest of the
+    /// pump.
+    pub(super) join: Option<Join>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum Join {
+    Table(TableJoin),
+    Stream(StreamJoin),
+}
+
+/// The outcome of pushing a row somewhere: rows for other streams, and errors for the error
+/// stream.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    pub rows: Vec<(String, Row)>,
+    pub errors: Vec<(String, String, Row)>,
+}
+
+impl Pump {
+    /// Whether rows of `stream` come into this pump.
+    pub(super) fn reads(&self, stream: &str) -> bool {
+        self.source == stream
+            || matches!(&self.join, Some(Join::Stream(j)) if j.right.stream == stream)
+    }
+
+    /// One input row, of `stream`.
+    pub(super) fn push(&mut self, stream: &str, row: &Row, out: &mut Emitted) {
+        let rows = match &mut self.join {
+            None => return self.push_joined(row, out),
+            Some(Join::Table(join)) => join.join(row),
+            Some(Join::Stream(join)) => {
+                let mut rows = Vec::new();
+                join.push(stream, row, &mut rows).map(|()| rows)
+            }
+        };
+        match rows {
+            Ok(rows) => {
+                for r in &rows {
+                    self.push_joined(r, out);
+                }
+                // A row that joins nothing still moves the pump's time on.
+                if rows.is_empty()
+                    && let Some(Value::Timestamp(t)) = row.first()
+                {
+                    self.close_before(*t, out);
+                }
+            }
+            Err(e) => out.errors.push((self.name.clone(), e, row.clone())),
+        }
+    }
+
+    /// The clock says `now_ms`: rows of a stream join that left their windows unmatched come
+    /// out, and windows that have ended close.
+    pub(super) fn tick(&mut self, now_ms: i64, out: &mut Emitted) {
+        if let Some(Join::Stream(join)) = &mut self.join {
+            let mut rows = Vec::new();
+            join.expire(now_ms, &mut rows);
+            for r in &rows {
+                self.push_joined(r, out);
+            }
+        }
+        self.close_before(now_ms, out);
+    }
+
+    /// One row after the join, if any.
+    fn push_joined(&mut self, row: &Row, out: &mut Emitted) {
+        let rowtime = match row.first() {
+            Some(Value::Timestamp(t)) => *t,
+            _ => 0,
+        };
+        // A stagger window that has reached its age closes before the row is placed, so a row
+        // of its key then opens a new one.
+        if let PumpKind::Stagger { .. } = self.kind {
+            self.close_before(rowtime, out);
+        }
+        let passes = |filter: &Option<Expr>| -> Result<bool, String> {
+            Ok(match filter {
+                None => true,
+                Some(f) => f.eval(row)? == Value::Bool(true),
+            })
+        };
+        let result = (|| -> Result<Option<Row>, String> {
+            match &mut self.kind {
+                PumpKind::Map { filter, project } => {
+                    if !passes(filter)? {
+                        return Ok(None);
+                    }
+                    let vals = project
+                        .iter()
+                        .map(|e| e.eval(row))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Some(vals))
+                }
+                PumpKind::Sliding {
+                    filter,
+                    windows,
+                    project,
+                } => {
+                    if !passes(filter)? {
+                        return Ok(None);
+                    }
+                    let mut virt = row.clone();
+                    for w in windows.iter_mut() {
+                        virt.push(w.add(row, rowtime)?);
+                    }
+                    let vals = project
+                        .iter()
+                        .map(|e| e.eval(&virt))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Some(vals))
+                }
+                PumpKind::Tumbling {
+                    filter,
+                    keys,
+                    window_key,
+                    aggs,
+                    open,
+                    ..
+                } => {
+                    if !passes(filter)? {
+                        return Ok(None);
+                    }
+                    let key_vals = keys
+                        .iter()
+                        .map(|e| e.eval(row))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let start = match key_vals.get(*window_key) {
+                        Some(Value::Timestamp(t)) => *t,
+                        other => return Err(format!("window start {other:?} is not a timestamp")),
+                    };
+                    let mut inputs = Vec::with_capacity(aggs.len());
+                    for a in aggs.iter() {
+                        inputs.push(a.arg.as_ref().map(|e| e.eval(row)).transpose()?);
+                    }
+                    let groups = open.entry(start).or_default();
+                    let idx = match groups.iter().position(|(k, _)| *k == key_vals) {
+                        Some(i) => i,
+                        None => {
+                            groups.push((
+                                key_vals,
+                                aggs.iter().map(|a| AggState::new(a.kind)).collect(),
+                            ));
+                            groups.len() - 1
+                        }
+                    };
+                    for ((a, st), v) in aggs.iter().zip(groups[idx].1.iter_mut()).zip(inputs) {
+                        st.add(a.kind, v)?;
+                    }
+                    Ok(None)
+                }
+                PumpKind::Items {
+                    cursor_filter,
+                    item,
+                    size_ms,
+                    open,
+                    ..
+                } => {
+                    if !passes(cursor_filter)? {
+                        return Ok(None);
+                    }
+                    let v = item.eval(row)?;
+                    if v == Value::Null {
+                        return Ok(None);
+                    }
+                    let start = rowtime - rowtime.rem_euclid(*size_ms);
+                    let counts = open.entry(start).or_default();
+                    let seen = counts.len();
+                    counts
+                        .entry(PartitionKey::from(v.clone()))
+                        .or_insert((0, seen, v))
+                        .0 += 1;
+                    Ok(None)
+                }
+                PumpKind::Stagger {
+                    filter,
+                    keys,
+                    size_ms,
+                    aggs,
+                    windows,
+                    ..
+                } => {
+                    if !passes(filter)? {
+                        return Ok(None);
+                    }
+                    let key_vals = keys
+                        .iter()
+                        .map(|e| e.eval(row))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let key: Vec<PartitionKey> =
+                        key_vals.iter().cloned().map(PartitionKey::from).collect();
+                    let (_, (_, states)) = match windows.open.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            let closes = rowtime.saturating_add(*size_ms);
+                            windows.opened += 1;
+                            windows
+                                .closing
+                                .insert((closes, windows.opened), v.key().clone());
+                            v.insert((
+                                closes,
+                                (
+                                    key_vals,
+                                    aggs.iter().map(|a| AggState::new(a.kind)).collect(),
+                                ),
+                            ))
+                        }
+                    };
+                    accumulate(aggs, states, row)?;
+                    Ok(None)
+                }
+            }
+        })();
+        match result {
+            Ok(Some(vals)) => match self_finish(&self.slots, &self.target_types, rowtime, vals) {
+                Ok(r) => out.rows.push((self.target.clone(), r)),
+                Err(e) => out.errors.push((self.name.clone(), e, row.clone())),
+            },
+            Ok(None) => {}
+            Err(e) => out.errors.push((self.name.clone(), e, row.clone())),
+        }
+        // A row of a later window closes the earlier ones.
+        if let PumpKind::Tumbling { .. } | PumpKind::Items { .. } = self.kind {
+            self.close_before(rowtime, out);
+        }
+    }
+
+    /// Emits every window whose end is at or before `now_ms`.
+    pub(super) fn close_before(&mut self, now_ms: i64, out: &mut Emitted) {
+        let mut closed: Vec<(i64, Group)> = Vec::new();
+        let project = match &mut self.kind {
+            PumpKind::Tumbling {
+                size_ms,
+                project,
+                open,
+                ..
+            } => {
+                let size = *size_ms;
+                while let Some(entry) = open.first_entry() {
+                    if entry.key() + size > now_ms {
+                        break;
+                    }
+                    let start = *entry.key();
+                    closed.extend(entry.remove().into_iter().map(|g| (start + size, g)));
+                }
+                &*project
+            }
+            PumpKind::Stagger {
+                project, windows, ..
+            } => {
+                while let Some(entry) = windows.closing.first_entry() {
+                    if entry.key().0 > now_ms {
+                        break;
+                    }
+                    let key = entry.remove();
+                    if let Some(w) = windows.open.remove(&key) {
+                        closed.push(w);
+                    }
+                }
+                &*project
+            }
+            PumpKind::Items {
+                top,
+                size_ms,
+                filter,
+                project,
+                open,
+                ..
+            } => {
+                let size = *size_ms;
+                while let Some(entry) = open.first_entry() {
+                    if entry.key() + size > now_ms {
+                        break;
+                    }
+                    let end = entry.key() + size;
+                    let counts = entry.remove();
+                    let rows: Vec<Row> = match top {
+                        None => vec![vec![Value::Timestamp(end), Value::Int(counts.len() as i64)]],
+                        Some(k) => {
+                            let mut items: Vec<_> = counts.into_values().collect();
+                            items.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                            items
+                                .into_iter()
+                                .take(*k)
+                                .map(|(n, _, v)| vec![Value::Timestamp(end), v, Value::Int(n)])
+                                .collect()
+                        }
+                    };
+                    for r in rows {
+                        let vals = (|| -> Result<Option<Row>, String> {
+                            if let Some(f) = filter
+                                && f.eval(&r)? != Value::Bool(true)
+                            {
+                                return Ok(None);
+                            }
+                            let vals = project
+                                .iter()
+                                .map(|e| e.eval(&r))
+                                .collect::<Result<Vec<_>, _>>()?;
+                            self_finish(&self.slots, &self.target_types, end, vals).map(Some)
+                        })();
+                        match vals {
+                            Ok(Some(row)) => out.rows.push((self.target.clone(), row)),
+                            Ok(None) => {}
+                            Err(e) => out.errors.push((self.name.clone(), e, r)),
+                        }
+                    }
+                }
+                return;
+            }
+            _ => return,
+        };
+        for (rowtime, (keys, states)) in closed {
+            let mut virt = keys;
+            virt.extend(states.iter().map(AggState::result));
+            let vals = project
+                .iter()
+                .map(|e| e.eval(&virt))
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|vals| self_finish(&self.slots, &self.target_types, rowtime, vals));
+            match vals {
+                Ok(r) => out.rows.push((self.target.clone(), r)),
+                Err(e) => out.errors.push((self.name.clone(), e, virt)),
+            }
+        }
+    }
+}
+
+pub(super) fn self_finish(
+    slots: &[Option<usize>],
+    types: &[SqlType],
+    rowtime: i64,
+    projected: Vec<Value>,
+) -> Result<Row, String> {
+    let mut row = Vec::with_capacity(slots.len() + 1);
+    row.push(Value::Timestamp(rowtime));
+    for (slot, t) in slots.iter().zip(types) {
+        let v = slot
+            .and_then(|i| projected.get(i).cloned())
+            .unwrap_or(Value::Null);
+        row.push(t.coerce(v)?);
+    }
+    Ok(row)
+}
