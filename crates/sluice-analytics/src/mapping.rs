@@ -177,34 +177,44 @@ impl Mapper {
     }
 
     /// A reference table's rows from a whole object: CSV lines, or JSON documents one after
-    /// another. Rows that do not map are errors; the table loads whole or not at all.
-    pub fn table_rows(&self, data: &[u8]) -> Result<Vec<Row>, MappingError> {
+    /// another; and the rows that do not map (a header line, say), which are left out.
+    pub fn table_rows(&self, data: &[u8]) -> (Vec<Row>, Vec<MappingError>) {
         let mut out = Vec::new();
-        let mut take = |rows: Vec<Result<Row, MappingError>>| -> Result<(), MappingError> {
+        let mut skipped = Vec::new();
+        let mut take = |rows: Vec<Result<Row, MappingError>>| {
             for r in rows {
-                let mut r = r?;
-                r.pop();
-                r.remove(0);
-                out.push(r);
+                match r {
+                    Ok(mut r) => {
+                        r.pop();
+                        r.remove(0);
+                        out.push(r);
+                    }
+                    Err(e) => skipped.push(e),
+                }
             }
-            Ok(())
         };
         match &self.schema.format {
             RecordFormat::Json { .. } => {
                 let text = String::from_utf8_lossy(data);
-                for doc in
-                    serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>()
-                {
-                    let doc = doc.map_err(|e| MappingError {
-                        message: format!("not JSON: {e}"),
-                        data: String::new(),
-                    })?;
-                    take(self.rows(doc.to_string().as_bytes(), 0, 0))?;
+                let mut docs =
+                    serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>();
+                loop {
+                    match docs.next() {
+                        None => break,
+                        Some(Ok(doc)) => take(self.rows(doc.to_string().as_bytes(), 0, 0)),
+                        Some(Err(e)) => {
+                            take(vec![Err(MappingError {
+                                message: format!("not JSON: {e}"),
+                                data: String::new(),
+                            })]);
+                            break;
+                        }
+                    }
                 }
             }
-            RecordFormat::Csv { .. } => take(self.rows(data, 0, 0))?,
+            RecordFormat::Csv { .. } => take(self.rows(data, 0, 0)),
         }
-        Ok(out)
+        (out, skipped)
     }
 
     pub fn rows(

@@ -64,12 +64,16 @@ impl Analytics {
             .await
             .map_err(|e| e.to_string())?;
         let mapper = Mapper::new(&r.schema)?;
-        mapper.table_rows(&data).map_err(|e| {
-            format!(
-                "s3://{bucket}/{}: a row does not map: {} ({})",
-                r.file_key, e.message, e.data
-            )
-        })
+        let (rows, skipped) = mapper.table_rows(&data);
+        if let Some(e) = skipped.first() {
+            tracing::warn!(
+                table = %r.table_name,
+                skipped = skipped.len(),
+                first = %format!("{} ({})", e.message, e.data),
+                "rows of the reference data that do not map were left out"
+            );
+        }
+        Ok(rows)
     }
 
     pub(crate) async fn run(

@@ -767,8 +767,9 @@ impl Analytics {
         check_bucket(&r.bucket_arn)?;
         self.modify(name, version, |m| {
             if m.references.len() >= MAX_REFERENCES {
-                return Err(AnalyticsError::LimitExceeded(format!(
-                    "An application can have at most {MAX_REFERENCES} reference data sources."
+                return Err(AnalyticsError::InvalidArgument(format!(
+                    "Application {} already has a reference data source; an application has at most {MAX_REFERENCES}.",
+                    m.name
                 )));
             }
             if m.references.iter().any(|x| x.table_name == r.table_name)

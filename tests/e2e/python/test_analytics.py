@@ -208,13 +208,11 @@ def test_errors_are_aws_shaped(ka, stream_factory):
     refused("ResourceInUseException", ka.create_application, ApplicationName=name)
     refused("InvalidArgumentException", ka.start_application, ApplicationName=name, InputConfigurations=[
         {"Id": "9.9", "InputStartingPositionConfiguration": {"InputStartingPosition": "NOW"}}])
-    msg = refused("UnsupportedOperationException", ka.add_application_reference_data_source,
-                  ApplicationName=name, CurrentApplicationVersionId=1, ReferenceDataSource={
-                      "TableName": "t", "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::b",
-                                                                  "FileKey": "k", "ReferenceRoleARN": ROLE},
-                      "ReferenceSchema": {"RecordFormat": {"RecordFormatType": "CSV"},
-                                          "RecordColumns": [{"Name": "a", "SqlType": "INT"}]}})
-    assert "AddApplicationReferenceDataSource" in msg
+    msg = refused("UnsupportedOperationException", ka.add_application_input_processing_configuration,
+                  ApplicationName=name, CurrentApplicationVersionId=1, InputId="1.1",
+                  InputProcessingConfiguration={"InputLambdaProcessor": {
+                      "ResourceARN": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:f", "RoleARN": ROLE}})
+    assert "AddApplicationInputProcessingConfiguration" in msg
 
 
 def test_a_running_application_survives_kill_9(sluice_factory):
