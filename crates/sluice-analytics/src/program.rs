@@ -62,12 +62,22 @@ pub struct ColumnDef {
     pub sql_type: String,
 }
 
+/// An event-time column and how far behind the latest time seen rows may still come
+/// (Flink's `WATERMARK FOR ts AS ts - INTERVAL '5' SECOND`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    pub column: Ident,
+    pub delay_ms: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
     /// `CREATE [OR REPLACE] STREAM name (column type, ...)`.
     CreateStream {
         name: Ident,
         columns: Vec<ColumnDef>,
+        /// `WATERMARK FOR column AS column [- INTERVAL …]` among the columns.
+        watermark: Option<Watermark>,
         at: Location,
     },
     /// `CREATE [OR REPLACE] PUMP name AS INSERT INTO stream [(columns)] SELECT STREAM ...`.
@@ -286,9 +296,25 @@ fn create_stream(mut c: Cursor, at: Location) -> Result<Statement, ParseError> {
     let name = c.ident("a stream name")?;
     c.expect_token(&Token::LParen)?;
     let mut columns = Vec::new();
+    let mut watermark = None;
     loop {
         let col = c.ident("a column name")?;
         let type_at = c.at();
+        if !col.quoted
+            && col.value.eq_ignore_ascii_case("WATERMARK")
+            && c.peek().is_some_and(|t| is_word(t, "FOR"))
+        {
+            if watermark.is_some() {
+                return Err(error_at(type_at, "a stream has at most one WATERMARK"));
+            }
+            c.pos += 1;
+            watermark = Some(read_watermark(&mut c)?);
+            if c.token(&Token::Comma) {
+                continue;
+            }
+            c.expect_token(&Token::RParen)?;
+            break;
+        }
         // The type runs to the next comma or closing parenthesis outside parentheses.
         let mut depth = 0usize;
         let mut parts: Vec<String> = Vec::new();
@@ -324,7 +350,77 @@ fn create_stream(mut c: Cursor, at: Location) -> Result<Statement, ParseError> {
             format!("expected ; after the stream's columns, {}", c.shown()),
         ));
     }
-    Ok(Statement::CreateStream { name, columns, at })
+    if let Some(w) = &watermark
+        && !columns.iter().any(|c| c.name.name() == w.column.name())
+    {
+        return Err(error_at(
+            at,
+            format!(
+                "the WATERMARK's column {} is not a column of the stream",
+                w.column
+            ),
+        ));
+    }
+    Ok(Statement::CreateStream {
+        name,
+        columns,
+        watermark,
+        at,
+    })
+}
+
+/// `column AS column [- INTERVAL 'n' UNIT]`, after `WATERMARK FOR`.
+fn read_watermark(c: &mut Cursor) -> Result<Watermark, ParseError> {
+    let column = c.ident("the WATERMARK's column")?;
+    c.expect_keyword(Keyword::AS, "AS")?;
+    let at = c.at();
+    let mut depth = 0usize;
+    let mut tokens = Vec::new();
+    while let Some(t) = c.peek() {
+        match &t.token {
+            Token::Comma | Token::RParen if depth == 0 => break,
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        tokens.push(t.clone());
+        c.pos += 1;
+    }
+    let dialect = GenericDialect {};
+    let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .with_tokens_with_locations(tokens);
+    let expr = parser
+        .parse_expr()
+        .map_err(|e| error_at(at, parser_message(&e)))?;
+    let same = |e: &sqlparser::ast::Expr| match e {
+        sqlparser::ast::Expr::Identifier(i) => crate::eval::fold(i) == column.name(),
+        _ => false,
+    };
+    let bad = || {
+        error_at(
+            at,
+            format!("a WATERMARK is {column} or {column} - INTERVAL '<n>' <unit>"),
+        )
+    };
+    let delay_ms = match &expr {
+        e if same(e) => 0,
+        sqlparser::ast::Expr::BinaryOp {
+            left,
+            op: sqlparser::ast::BinaryOperator::Minus,
+            right,
+        } if same(left) => match right.as_ref() {
+            sqlparser::ast::Expr::Interval(i) => {
+                crate::eval::interval_ms(i).map_err(|m| error_at(at, m))?
+            }
+            _ => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    };
+    if delay_ms < 0 {
+        return Err(bad());
+    }
+    Ok(Watermark { column, delay_ms })
 }
 
 /// `VARCHAR ( 4 )` → `VARCHAR(4)`, `DOUBLE PRECISION` stays two words.
@@ -587,6 +683,16 @@ fn rewrite_query(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>, Parse
         if is_kw(&t, Keyword::STREAM) && out.last().is_some_and(|p| is_kw(p, Keyword::SELECT)) {
             continue;
         }
+        // Flink's `TUMBLE(TABLE s, …)`: the stream is named without TABLE for sqlparser.
+        if is_kw(&t, Keyword::TABLE)
+            && out.last().is_some_and(|p| p.token == Token::LParen)
+            && out.len() >= 2
+            && ["TUMBLE", "HOP", "CUMULATE", "SESSION"]
+                .iter()
+                .any(|f| is_word(&out[out.len() - 2], f))
+        {
+            continue;
+        }
         match &t.token {
             Token::LParen => {
                 let after = |name: &str| {
@@ -643,7 +749,10 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS
     fn streams_and_pumps_are_read() {
         let p = parse(TUMBLING).unwrap();
         assert_eq!(p.statements.len(), 2);
-        let Statement::CreateStream { name, columns, at } = &p.statements[0] else {
+        let Statement::CreateStream {
+            name, columns, at, ..
+        } = &p.statements[0]
+        else {
             panic!("{:?}", p.statements[0]);
         };
         assert_eq!(name.name(), "DESTINATION_SQL_STREAM");

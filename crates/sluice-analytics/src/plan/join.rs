@@ -130,9 +130,12 @@ struct Held {
     rowtime: i64,
     row: Row,
     matched: bool,
+    /// Its equality key (none if a part is NULL: it equals nothing).
+    key: Option<Vec<PartitionKey>>,
 }
 
-/// One side of a stream-to-stream join: its window and the rows in it.
+/// One side of a stream-to-stream join: its window and the rows in it, indexed by the
+/// equality conditions' expressions on this side.
 #[derive(Debug, Clone)]
 pub(super) struct Side {
     pub(super) stream: String,
@@ -140,27 +143,86 @@ pub(super) struct Side {
     pub(super) width: usize,
     /// An outer join keeps this side's rows that match nothing (NULLs for the other side).
     pub(super) preserved: bool,
+    /// This side's expressions of the condition's `left = right` conjuncts, over its own row.
+    keys: Vec<Expr>,
     held: std::collections::VecDeque<Held>,
+    /// The sequence number of `held[0]`.
+    base: u64,
+    /// Key → the sequence numbers of the held rows with that key, oldest first.
+    index: HashMap<Vec<PartitionKey>, std::collections::VecDeque<u64>>,
 }
 
 impl Side {
-    pub(super) fn new(stream: String, window: SideWindow, width: usize, preserved: bool) -> Self {
+    pub(super) fn new(
+        stream: String,
+        window: SideWindow,
+        width: usize,
+        preserved: bool,
+        keys: Vec<Expr>,
+    ) -> Self {
         Self {
             stream,
             window,
             width,
             preserved,
+            keys,
             held: Default::default(),
+            base: 0,
+            index: HashMap::new(),
+        }
+    }
+
+    fn key(&self, row: &Row) -> Result<Option<Vec<PartitionKey>>, String> {
+        Ok(self
+            .keys
+            .iter()
+            .map(|e| e.eval(row).map(key_of))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .collect())
+    }
+
+    fn hold(&mut self, h: Held) {
+        if let Some(k) = &h.key {
+            let seq = self.base + self.held.len() as u64;
+            self.index.entry(k.clone()).or_default().push_back(seq);
+        }
+        self.held.push_back(h);
+    }
+
+    fn pop(&mut self) -> Option<Held> {
+        let h = self.held.pop_front()?;
+        self.base += 1;
+        if let Some(k) = &h.key
+            && let Some(seqs) = self.index.get_mut(k)
+        {
+            seqs.pop_front();
+            if seqs.is_empty() {
+                self.index.remove(k);
+            }
+        }
+        Some(h)
+    }
+
+    /// Positions in `held` of the rows that may match a row of the other side with `key`
+    /// (every row when the condition has no equalities).
+    fn candidates(&self, key: &Option<Vec<PartitionKey>>, unkeyed: bool) -> Vec<usize> {
+        if unkeyed {
+            return (0..self.held.len()).collect();
+        }
+        match key.as_ref().and_then(|k| self.index.get(k)) {
+            None => Vec::new(),
+            Some(seqs) => seqs.iter().map(|s| (s - self.base) as usize).collect(),
         }
     }
 }
 
 /// A join of two streams, `FROM a [OVER (…)] JOIN b [OVER (…)] ON …` (inner, LEFT, RIGHT or
-/// FULL [OUTER]). A row arriving on one side joins the rows of the other side's window; it
-/// then stays in its own side's window, joinable by rows that arrive later. A joined row's
-/// ROWTIME is the later of the two; a kept row that matched nothing comes out when it leaves
-/// its window (at once if its side has none), at the time it could last have matched.
-/// Rows are `[ROWTIME, left row…, right row…]`.
+/// FULL [OUTER]). A row arriving on one side joins the rows of the other side's window (found
+/// through a hash index on the condition's equalities); it then stays in its own side's window,
+/// joinable by rows that arrive later. A joined row's ROWTIME is the later of the two; a kept
+/// row that matched nothing comes out when it leaves its window (at once if its side has none),
+/// at the time it could last have matched. Rows are `[ROWTIME, left row…, right row…]`.
 #[derive(Debug, Clone)]
 pub(super) struct StreamJoin {
     pub(super) left: Side,
@@ -207,20 +269,16 @@ impl StreamJoin {
             let SideWindow::Range(ms) = side.window else {
                 continue;
             };
-            let mut dropped = Vec::new();
             while side.held.front().is_some_and(|h| h.rowtime < now - ms) {
-                if let Some(h) = side.held.pop_front()
+                if let Some(h) = side.pop()
                     && side.preserved
                     && !h.matched
                 {
-                    dropped.push(h);
+                    gone.push((
+                        h.rowtime + ms,
+                        Self::unmatched(widths, h.rowtime + ms, &h.row, is_left),
+                    ));
                 }
-            }
-            for h in dropped {
-                gone.push((
-                    h.rowtime + ms,
-                    Self::unmatched(widths, h.rowtime + ms, &h.row, is_left),
-                ));
             }
         }
         gone.sort_by_key(|(t, _)| *t);
@@ -241,51 +299,48 @@ impl StreamJoin {
         self.expire(now, out);
         let widths = (self.left.width, self.right.width);
         let is_left = stream == self.left.stream;
+        let unkeyed = self.left.keys.is_empty();
+        let (own, other) = if is_left {
+            (&mut self.left, &mut self.right)
+        } else {
+            (&mut self.right, &mut self.left)
+        };
+        let key = own.key(row)?;
         let mut matched = false;
-        {
-            let (other, on) = if is_left {
-                (&mut self.right, &self.on)
+        for i in other.candidates(&key, unkeyed) {
+            let h = &mut other.held[i];
+            let j = if is_left {
+                Self::joined(now, row, &h.row)
             } else {
-                (&mut self.left, &self.on)
+                Self::joined(now, &h.row, row)
             };
-            for h in other.held.iter_mut() {
-                let j = if is_left {
-                    Self::joined(now, row, &h.row)
-                } else {
-                    Self::joined(now, &h.row, row)
-                };
-                let ok = match on {
-                    None => true,
-                    Some(e) => e.eval(&j)? == Value::Bool(true),
-                };
-                if ok {
-                    matched = true;
-                    h.matched = true;
-                    out.push(j);
-                }
+            let ok = match &self.on {
+                None => true,
+                Some(e) => e.eval(&j)? == Value::Bool(true),
+            };
+            if ok {
+                matched = true;
+                h.matched = true;
+                out.push(j);
             }
         }
-        let side = if is_left {
-            &mut self.left
-        } else {
-            &mut self.right
-        };
-        match side.window {
+        match own.window {
             SideWindow::Current => {
-                if side.preserved && !matched {
+                if own.preserved && !matched {
                     out.push(Self::unmatched(widths, now, row, is_left));
                 }
             }
             SideWindow::Range(_) | SideWindow::Rows(_) => {
-                side.held.push_back(Held {
+                own.hold(Held {
                     rowtime: now,
                     row: row.clone(),
                     matched,
+                    key,
                 });
-                if let SideWindow::Rows(n) = side.window
-                    && side.held.len() > n.max(1)
-                    && let Some(h) = side.held.pop_front()
-                    && side.preserved
+                if let SideWindow::Rows(n) = own.window
+                    && own.held.len() > n.max(1)
+                    && let Some(h) = own.pop()
+                    && own.preserved
                     && !h.matched
                 {
                     out.push(Self::unmatched(widths, now, &h.row, is_left));

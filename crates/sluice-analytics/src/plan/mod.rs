@@ -45,6 +45,7 @@ fn code_error(at: &sqlparser::tokenizer::Location, m: impl std::fmt::Display) ->
 }
 
 mod agg;
+mod event;
 mod items;
 mod join;
 mod pump;
@@ -94,9 +95,19 @@ impl AppPlan {
             streams.insert(s.name.clone(), s);
         }
         let mut pumps = Vec::new();
+        // Stream → its event-time column and watermark delay.
+        let mut watermarks: HashMap<String, (String, i64)> = HashMap::new();
         for st in &program.statements {
             match st {
-                Statement::CreateStream { name, columns, at } => {
+                Statement::CreateStream {
+                    name,
+                    columns,
+                    watermark,
+                    at,
+                } => {
+                    if let Some(w) = watermark {
+                        watermarks.insert(name.name(), (w.column.name(), w.delay_ms));
+                    }
                     let mut cols = Vec::new();
                     for c in columns {
                         let t = SqlType::parse(&c.sql_type).ok_or_else(|| {
@@ -132,6 +143,7 @@ impl AppPlan {
                         query,
                         &streams,
                         &tables,
+                        &watermarks,
                     )
                     .map_err(|m| code_error(at, m))?;
                     pumps.push(pump);
@@ -227,6 +239,7 @@ fn compile_pump(
     query: &ast::Query,
     streams: &HashMap<String, StreamDef>,
     tables: &HashMap<String, StreamDef>,
+    watermarks: &HashMap<String, (String, i64)>,
 ) -> Result<Pump, String> {
     if query.with.is_some() || query.order_by.is_some() || query.limit_clause.is_some() {
         return Err("WITH, ORDER BY and LIMIT are not supported in a pump's query".into());
@@ -240,6 +253,7 @@ fn compile_pump(
     // `FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(…), …))`: the function's rows are what the
     // query reads.
     let mut items_stage = None;
+    let mut event_stage = None;
     let mut left_window = None;
     let (source, def, mut scope) = match &from.relation {
         TableFactor::TableFunction { expr, alias } if items::is_items_function(expr) => {
@@ -248,6 +262,19 @@ fn compile_pump(
             let def = st.output.clone();
             let source = st.source.clone();
             items_stage = Some(st);
+            (source, def, scope)
+        }
+        TableFactor::TableFunction { expr, alias } if event::is_window_function(expr) => {
+            let st = event::event_function(
+                expr,
+                alias.as_ref().map(|a| fold(&a.name)),
+                streams,
+                watermarks,
+            )?;
+            let def = streams[&st.source].clone();
+            let scope = st.scope.clone();
+            let source = st.source.clone();
+            event_stage = Some(st);
             (source, def, scope)
         }
         other => {
@@ -269,6 +296,11 @@ fn compile_pump(
         .filter(|(c, _)| c != crate::mapping::APPROXIMATE_ARRIVAL_TIME)
         .map(|(c, _)| (def.name.clone(), c.clone()))
         .collect();
+    if event_stage.is_some() {
+        for w in [event::WINDOW_START, event::WINDOW_END, event::WINDOW_TIME] {
+            star.push((def.name.clone(), w.into()));
+        }
+    }
     let join = match from.joins.as_slice() {
         [] => None,
         [j] => {
@@ -303,11 +335,15 @@ fn compile_pump(
                 };
                 joined.columns.extend(scope.columns.iter().cloned());
                 joined.columns.extend(right_scope.columns.iter().cloned());
-                let on = match constraint {
-                    ast::JoinConstraint::On(e) => Some(eval::compile(e, &joined)?),
-                    ast::JoinConstraint::None => None,
+                let (on, keys) = match constraint {
+                    ast::JoinConstraint::On(e) => (
+                        Some(eval::compile(e, &joined)?),
+                        join_keys(e, &scope, &right_scope),
+                    ),
+                    ast::JoinConstraint::None => (None, Vec::new()),
                     other => return Err(format!("unsupported join condition {other:?}: use ON")),
                 };
+                let (left_keys, right_keys): (Vec<Expr>, Vec<Expr>) = keys.into_iter().unzip();
                 star.extend(
                     odef.columns
                         .iter()
@@ -321,12 +357,14 @@ fn compile_pump(
                         left_window.unwrap_or(join::SideWindow::Current),
                         def.columns.len() + 1,
                         left_kept,
+                        left_keys,
                     ),
                     right: join::Side::new(
                         other.clone(),
                         other_window.unwrap_or(join::SideWindow::Current),
                         odef.columns.len() + 1,
                         right_kept,
+                        right_keys,
                     ),
                     on,
                 }))
@@ -442,7 +480,41 @@ fn compile_pump(
         GroupByExpr::All(_) => return Err("GROUP BY ALL is not supported".into()),
     };
     let windowed = items.iter().any(|(e, _)| has_windowed(e));
-    let kind = if let Some(st) = items_stage {
+    let kind = if let Some(st) = event_stage {
+        if windowed || join.is_some() {
+            return Err("a query over a window function has no OVER windows or joins".into());
+        }
+        let keys: Vec<Expr> = group_exprs
+            .iter()
+            .map(|g| eval::compile(g, &scope))
+            .collect::<Result<_, _>>()?;
+        let width = scope.columns.len();
+        let has = |col: usize| {
+            keys.iter()
+                .any(|k| matches!(k, Expr::Column(c) if *c == col))
+        };
+        if !(has(width - 3) && has(width - 2)) {
+            return Err(
+                "a query over TUMBLE, HOP or CUMULATE groups by window_start and window_end".into(),
+            );
+        }
+        let mut aggs = Vec::new();
+        let project = items
+            .iter()
+            .map(|(e, _)| compile_over_groups(e, &group_exprs, &mut aggs, &scope))
+            .collect::<Result<_, _>>()?;
+        PumpKind::Event {
+            filter,
+            time: st.time,
+            windows: st.windows,
+            delay_ms: st.delay_ms,
+            keys,
+            aggs,
+            project,
+            watermark: i64::MIN,
+            open: BTreeMap::new(),
+        }
+    } else if let Some(st) = items_stage {
         if windowed || !group_exprs.is_empty() || join.is_some() {
             return Err(format!(
                 "a query over TABLE({}(…)) selects from its rows: no windows, GROUP BY or joins",

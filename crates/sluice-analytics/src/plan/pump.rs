@@ -3,6 +3,7 @@
 use super::Row;
 use super::agg::PartitionKey;
 use super::agg::{Agg, AggState};
+use super::event::EventWindows;
 use super::join::{StreamJoin, TableJoin};
 use super::window::Sliding;
 use crate::eval::Expr;
@@ -34,7 +35,7 @@ pub(super) enum PumpKind {
         /// Over `[keys…, aggregates…]`.
         project: Vec<Expr>,
         /// Window start → groups in arrival order.
-        open: BTreeMap<i64, Vec<Group>>,
+        open: BTreeMap<i64, IndexedGroups>,
     },
     Stagger {
         filter: Option<Expr>,
@@ -45,6 +46,22 @@ pub(super) enum PumpKind {
         /// Over `[keys…, aggregates…]`.
         project: Vec<Expr>,
         windows: StaggerWindows,
+    },
+    /// `TABLE(TUMBLE|HOP|CUMULATE(TABLE s, DESCRIPTOR(ts), …))` grouped by window and keys.
+    Event {
+        /// Over the windowed row `[row…, window_start, window_end, window_time]`.
+        filter: Option<Expr>,
+        time: usize,
+        windows: EventWindows,
+        delay_ms: i64,
+        /// Group keys (window_start and window_end among them), over the windowed row.
+        keys: Vec<Expr>,
+        aggs: Vec<Agg>,
+        /// Over `[keys…, aggregates…]`.
+        project: Vec<Expr>,
+        watermark: i64,
+        /// (end, start) → the window's groups in arrival order, and their index.
+        open: BTreeMap<(i64, i64), IndexedGroups>,
     },
     /// `TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(…), 'col', k, seconds))` and
     /// `TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(…), 'col', seconds))`: per tumbling window
@@ -75,6 +92,28 @@ pub(super) struct StaggerWindows {
     /// (closes at, opened as the n-th) → key, to close in order.
     closing: BTreeMap<(i64, u64), Vec<PartitionKey>>,
     opened: u64,
+}
+
+/// A window's groups in arrival order, found by key.
+#[derive(Debug, Clone, Default)]
+pub(super) struct IndexedGroups {
+    index: HashMap<Vec<PartitionKey>, usize>,
+    groups: Vec<Group>,
+}
+
+impl IndexedGroups {
+    fn group(&mut self, key_vals: Vec<Value>, aggs: &[Agg]) -> &mut Group {
+        let key: Vec<PartitionKey> = key_vals.iter().cloned().map(PartitionKey::from).collect();
+        let next = self.groups.len();
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.groups.push((
+                key_vals,
+                aggs.iter().map(|a| AggState::new(a.kind)).collect(),
+            ));
+        }
+        &mut self.groups[i]
+    }
 }
 
 /// Adds a row's aggregate inputs to a group's states.
@@ -226,24 +265,54 @@ impl Pump {
                         Some(Value::Timestamp(t)) => *t,
                         other => return Err(format!("window start {other:?} is not a timestamp")),
                     };
-                    let mut inputs = Vec::with_capacity(aggs.len());
-                    for a in aggs.iter() {
-                        inputs.push(a.arg.as_ref().map(|e| e.eval(row)).transpose()?);
-                    }
-                    let groups = open.entry(start).or_default();
-                    let idx = match groups.iter().position(|(k, _)| *k == key_vals) {
-                        Some(i) => i,
-                        None => {
-                            groups.push((
-                                key_vals,
-                                aggs.iter().map(|a| AggState::new(a.kind)).collect(),
-                            ));
-                            groups.len() - 1
-                        }
+                    let (_, states) = open.entry(start).or_default().group(key_vals, aggs);
+                    accumulate(aggs, states, row)?;
+                    Ok(None)
+                }
+                PumpKind::Event {
+                    filter,
+                    time,
+                    windows,
+                    delay_ms,
+                    keys,
+                    aggs,
+                    watermark,
+                    open,
+                    ..
+                } => {
+                    let ts = match row.get(*time) {
+                        Some(Value::Timestamp(t)) => *t,
+                        Some(Value::Null) => return Err("the row's event time is NULL".into()),
+                        other => return Err(format!("event time {other:?} is not a timestamp")),
                     };
-                    for ((a, st), v) in aggs.iter().zip(groups[idx].1.iter_mut()).zip(inputs) {
-                        st.add(a.kind, v)?;
+                    let mut assigned = Vec::new();
+                    windows.assign(ts, &mut assigned);
+                    let mut wide = row.clone();
+                    for &(start, end) in &assigned {
+                        // Late: this window has come out already.
+                        if end <= *watermark {
+                            continue;
+                        }
+                        wide.truncate(row.len());
+                        wide.extend([
+                            Value::Timestamp(start),
+                            Value::Timestamp(end),
+                            Value::Timestamp(end - 1),
+                        ]);
+                        if let Some(f) = filter
+                            && f.eval(&wide)? != Value::Bool(true)
+                        {
+                            continue;
+                        }
+                        let key_vals = keys
+                            .iter()
+                            .map(|e| e.eval(&wide))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let (_, states) =
+                            open.entry((end, start)).or_default().group(key_vals, aggs);
+                        accumulate(aggs, states, &wide)?;
                     }
+                    *watermark = (*watermark).max(ts.saturating_sub(*delay_ms));
                     Ok(None)
                 }
                 PumpKind::Items {
@@ -317,7 +386,9 @@ impl Pump {
             Err(e) => out.errors.push((self.name.clone(), e, row.clone())),
         }
         // A row of a later window closes the earlier ones.
-        if let PumpKind::Tumbling { .. } | PumpKind::Items { .. } = self.kind {
+        if let PumpKind::Tumbling { .. } | PumpKind::Items { .. } | PumpKind::Event { .. } =
+            self.kind
+        {
             self.close_before(rowtime, out);
         }
     }
@@ -338,7 +409,7 @@ impl Pump {
                         break;
                     }
                     let start = *entry.key();
-                    closed.extend(entry.remove().into_iter().map(|g| (start + size, g)));
+                    closed.extend(entry.remove().groups.into_iter().map(|g| (start + size, g)));
                 }
                 &*project
             }
@@ -353,6 +424,20 @@ impl Pump {
                     if let Some(w) = windows.open.remove(&key) {
                         closed.push(w);
                     }
+                }
+                &*project
+            }
+            PumpKind::Event {
+                project,
+                open,
+                watermark,
+                ..
+            } => {
+                while let Some(entry) = open.first_entry() {
+                    if entry.key().0 > *watermark {
+                        break;
+                    }
+                    closed.extend(entry.remove().groups.into_iter().map(|g| (now_ms, g)));
                 }
                 &*project
             }
