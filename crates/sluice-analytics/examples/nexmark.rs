@@ -1,6 +1,8 @@
-//! Nexmark over the Analytics engine, on one thread: bids from the `nexmark` generator (fixed
-//! seed and base time), already decoded into rows of an in-application stream whose ROWTIME is
-//! the bid's event time, pushed through each query's compiled plan. Prints events/s per query.
+//! Nexmark over the Analytics engine, on one thread: events from the `nexmark` generator (fixed
+//! seed and base time), already decoded into rows of the in-application streams `PERSON`,
+//! `AUCTION` and `BID` (ROWTIME is the event's time), pushed through each query's compiled plan.
+//! Prints events/s per query. q0–q2, q5 and q7 read the bids; q8 reads persons and auctions
+//! (the figure counts the events the query reads).
 //!
 //! `cargo run --release -p sluice-analytics --example nexmark -- [EVENTS] [QUERY...]`
 
@@ -34,41 +36,123 @@ const QUERIES: &[(&str, &str)] = &[
     ),
     (
         "q5",
-        r#"CREATE STREAM "OUT" (auction BIGINT, bids BIGINT);
+        // Hot items: bids per auction in 10-second windows every 2 seconds, the most bids of each
+        // window, and the auctions that had them.
+        r#"CREATE STREAM "COUNTS" (auction BIGINT, num BIGINT, starttime TIMESTAMP, endtime TIMESTAMP);
+           CREATE PUMP "C" AS INSERT INTO "COUNTS"
+             SELECT STREAM auction, COUNT(*), window_start, window_end
+             FROM TABLE(HOP(TABLE "BID", DESCRIPTOR(date_time), INTERVAL '2' SECOND, INTERVAL '10' SECOND))
+             GROUP BY auction, window_start, window_end;
+           CREATE STREAM "MAXES" (maxnum BIGINT, endtime TIMESTAMP);
+           CREATE PUMP "M" AS INSERT INTO "MAXES"
+             SELECT STREAM MAX(num), endtime
+             FROM TABLE(TUMBLE(TABLE "COUNTS", DESCRIPTOR(endtime), INTERVAL '2' SECOND))
+             GROUP BY endtime, window_start, window_end;
+           CREATE STREAM "OUT" (auction BIGINT, num BIGINT);
            CREATE PUMP "P" AS INSERT INTO "OUT"
-             SELECT STREAM auction, COUNT(*) OVER (PARTITION BY auction RANGE INTERVAL '10' SECOND PRECEDING)
-             FROM "BID";"#,
+             SELECT STREAM c.auction, c.num
+             FROM "MAXES" AS m JOIN "COUNTS" OVER (RANGE INTERVAL '10' SECOND PRECEDING) AS c
+             ON c.endtime = m.endtime AND c.num = m.maxnum;"#,
     ),
     (
         "q7",
-        r#"CREATE STREAM "OUT" (max_price BIGINT, bids BIGINT);
+        // Highest bid: the maximum price of each 10-second window, joined back to the bids of
+        // that window that had it.
+        r#"CREATE STREAM "MAXES" (maxprice BIGINT, endtime TIMESTAMP);
+           CREATE PUMP "M" AS INSERT INTO "MAXES"
+             SELECT STREAM MAX(price), window_end
+             FROM TABLE(TUMBLE(TABLE "BID", DESCRIPTOR(date_time), INTERVAL '10' SECOND))
+             GROUP BY window_start, window_end;
+           CREATE STREAM "OUT" (auction BIGINT, price BIGINT, bidder BIGINT, date_time TIMESTAMP);
            CREATE PUMP "P" AS INSERT INTO "OUT"
-             SELECT STREAM MAX(price), COUNT(*) FROM "BID"
-             GROUP BY STEP("BID".ROWTIME BY INTERVAL '10' SECOND);"#,
+             SELECT STREAM b.auction, b.price, b.bidder, b.date_time
+             FROM "MAXES" AS m JOIN "BID" OVER (RANGE INTERVAL '10' SECOND PRECEDING) AS b
+             ON b.price = m.maxprice
+             AND b.date_time >= m.endtime - INTERVAL '10' SECOND AND b.date_time < m.endtime;"#,
+    ),
+    (
+        "q8",
+        // New users: persons who opened an auction in the same 10-second window they joined.
+        r#"CREATE STREAM "P" (id BIGINT, name VARCHAR(64), starttime TIMESTAMP);
+           CREATE PUMP "PP" AS INSERT INTO "P"
+             SELECT STREAM id, name, window_start
+             FROM TABLE(TUMBLE(TABLE "PERSON", DESCRIPTOR(date_time), INTERVAL '10' SECOND))
+             GROUP BY id, name, window_start, window_end;
+           CREATE STREAM "A" (seller BIGINT, starttime TIMESTAMP);
+           CREATE PUMP "AP" AS INSERT INTO "A"
+             SELECT STREAM seller, window_start
+             FROM TABLE(TUMBLE(TABLE "AUCTION", DESCRIPTOR(date_time), INTERVAL '10' SECOND))
+             GROUP BY seller, window_start, window_end;
+           CREATE STREAM "OUT" (id BIGINT, name VARCHAR(64), starttime TIMESTAMP);
+           CREATE PUMP "J" AS INSERT INTO "OUT"
+             SELECT STREAM p.id, p.name, p.starttime
+             FROM "P" OVER (RANGE INTERVAL '10' SECOND PRECEDING) AS p
+             JOIN "A" OVER (RANGE INTERVAL '10' SECOND PRECEDING) AS a
+             ON p.id = a.seller AND p.starttime = a.starttime;"#,
     ),
 ];
 
-fn bids(n: usize) -> Vec<Row> {
+/// The first `n` events, each as (stream, row).
+fn events(n: usize) -> Vec<(&'static str, Row)> {
     let config = NexmarkConfig {
         base_time: BASE_TIME,
         ..NexmarkConfig::default()
     };
+    let ts = |t: u64| Value::Timestamp(t as i64);
     EventGenerator::new(config)
-        .filter_map(|e| match e {
-            Event::Bid(b) => Some(vec![
-                Value::Timestamp(b.date_time as i64),
-                Value::Int(b.auction as i64),
-                Value::Int(b.bidder as i64),
-                Value::Int(b.price as i64),
-                Value::Str(b.channel),
-                Value::Str(b.url),
-                Value::Timestamp(b.date_time as i64),
-                Value::Str(b.extra),
-            ]),
-            _ => None,
-        })
         .take(n)
+        .map(|e| match e {
+            Event::Person(p) => (
+                "PERSON",
+                vec![
+                    ts(p.date_time),
+                    Value::Int(p.id as i64),
+                    Value::Str(p.name),
+                    Value::Str(p.email_address),
+                    Value::Str(p.city),
+                    Value::Str(p.state),
+                    ts(p.date_time),
+                ],
+            ),
+            Event::Auction(a) => (
+                "AUCTION",
+                vec![
+                    ts(a.date_time),
+                    Value::Int(a.id as i64),
+                    Value::Str(a.item_name),
+                    Value::Int(a.initial_bid as i64),
+                    Value::Int(a.reserve as i64),
+                    ts(a.date_time),
+                    ts(a.expires),
+                    Value::Int(a.seller as i64),
+                    Value::Int(a.category as i64),
+                ],
+            ),
+            Event::Bid(b) => (
+                "BID",
+                vec![
+                    ts(b.date_time),
+                    Value::Int(b.auction as i64),
+                    Value::Int(b.bidder as i64),
+                    Value::Int(b.price as i64),
+                    Value::Str(b.channel),
+                    Value::Str(b.url),
+                    ts(b.date_time),
+                    Value::Str(b.extra),
+                ],
+            ),
+        })
         .collect()
+}
+
+fn def(name: &str, columns: &[(&str, SqlType)]) -> StreamDef {
+    StreamDef {
+        name: name.into(),
+        columns: columns
+            .iter()
+            .map(|(c, t)| ((*c).to_owned(), t.clone()))
+            .collect(),
+    }
 }
 
 fn main() {
@@ -79,36 +163,68 @@ fn main() {
         .unwrap_or(2_000_000);
     let wanted: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let t = Instant::now();
-    let rows = bids(n);
+    let all = events(n);
     eprintln!(
-        "generated {} bids in {:.2} s",
-        rows.len(),
+        "generated {} events in {:.2} s",
+        all.len(),
         t.elapsed().as_secs_f64()
     );
-    let bid = StreamDef {
-        name: "BID".into(),
-        columns: vec![
-            ("AUCTION".into(), SqlType::BigInt),
-            ("BIDDER".into(), SqlType::BigInt),
-            ("PRICE".into(), SqlType::BigInt),
-            ("CHANNEL".into(), SqlType::Varchar(None)),
-            ("URL".into(), SqlType::Varchar(None)),
-            ("DATE_TIME".into(), SqlType::Timestamp),
-            ("EXTRA".into(), SqlType::Varchar(None)),
-        ],
-    };
+    use SqlType::*;
+    let inputs = [
+        def(
+            "PERSON",
+            &[
+                ("ID", BigInt),
+                ("NAME", Varchar(None)),
+                ("EMAIL_ADDRESS", Varchar(None)),
+                ("CITY", Varchar(None)),
+                ("STATE", Varchar(None)),
+                ("DATE_TIME", Timestamp),
+            ],
+        ),
+        def(
+            "AUCTION",
+            &[
+                ("ID", BigInt),
+                ("ITEM_NAME", Varchar(None)),
+                ("INITIAL_BID", BigInt),
+                ("RESERVE", BigInt),
+                ("DATE_TIME", Timestamp),
+                ("EXPIRES", Timestamp),
+                ("SELLER", BigInt),
+                ("CATEGORY", BigInt),
+            ],
+        ),
+        def(
+            "BID",
+            &[
+                ("AUCTION", BigInt),
+                ("BIDDER", BigInt),
+                ("PRICE", BigInt),
+                ("CHANNEL", Varchar(None)),
+                ("URL", Varchar(None)),
+                ("DATE_TIME", Timestamp),
+                ("EXTRA", Varchar(None)),
+            ],
+        ),
+    ];
     for (name, code) in QUERIES {
         if !wanted.is_empty() && !wanted.contains(name) {
             continue;
         }
+        let reads: &[&str] = if *name == "q8" {
+            &["PERSON", "AUCTION"]
+        } else {
+            &["BID"]
+        };
+        let rows: Vec<&(&str, Row)> = all.iter().filter(|(s, _)| reads.contains(s)).collect();
         let program = sluice_analytics::parse(code).expect("query parses");
-        let mut plan =
-            AppPlan::compile(&program, std::slice::from_ref(&bid), &[]).expect("query compiles");
+        let mut plan = AppPlan::compile(&program, &inputs, &[]).expect("query compiles");
         let mut out = Vec::with_capacity(1024);
         let mut produced = 0usize;
         let start = Instant::now();
-        for row in &rows {
-            plan.push("BID", row.clone(), &mut out);
+        for (stream, row) in &rows {
+            plan.push(stream, row.clone(), &mut out);
             produced += out.iter().filter(|(s, _)| s == "OUT").count();
             out.clear();
         }
