@@ -165,6 +165,8 @@ pub enum SqlType {
     Boolean,
     Timestamp,
     Date,
+    /// The columns of a subquery in FROM, which take whatever the subquery's items give.
+    Any,
 }
 
 impl fmt::Display for SqlType {
@@ -184,6 +186,7 @@ impl fmt::Display for SqlType {
             SqlType::Boolean => f.write_str("BOOLEAN"),
             SqlType::Timestamp => f.write_str("TIMESTAMP"),
             SqlType::Date => f.write_str("DATE"),
+            SqlType::Any => f.write_str("ANY"),
         }
     }
 }
@@ -216,7 +219,7 @@ impl SqlType {
 
     /// Converts `v` to this type; `Err` says why it cannot be.
     pub fn coerce(&self, v: Value) -> Result<Value, String> {
-        if v.is_null() {
+        if v.is_null() || *self == SqlType::Any {
             return Ok(v);
         }
         let bad = |v: &Value| format!("cannot convert {v} to {self}");
@@ -276,6 +279,7 @@ impl SqlType {
                     ms
                 }))
             }
+            SqlType::Any => Ok(v),
         }
     }
 }

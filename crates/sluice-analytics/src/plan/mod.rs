@@ -136,17 +136,16 @@ impl AppPlan {
                     let target_def = streams.get(&target.name()).cloned().ok_or_else(|| {
                         code_error(at, format!("Object '{}' not found", target.name()))
                     })?;
-                    let pump = compile_pump(
+                    let (compiled, _) = compile_pump(
                         &name.name(),
-                        &target_def,
-                        target_columns.as_deref(),
+                        Target::Stream(&target_def, target_columns.as_deref()),
                         query,
                         &streams,
                         &tables,
                         &watermarks,
                     )
                     .map_err(|m| code_error(at, m))?;
-                    pumps.push(pump);
+                    pumps.extend(compiled);
                 }
             }
         }
@@ -178,7 +177,10 @@ impl AppPlan {
                 p.push(&s, &r, &mut em);
             }
             self.route(em, &mut queue);
-            out.push((s, r));
+            // A subquery's stream is the query's own, not the application's.
+            if !s.starts_with('\u{1}') {
+                out.push((s, r));
+            }
         }
     }
 
@@ -232,15 +234,24 @@ fn stream_scope(def: &StreamDef, alias: Option<String>) -> Scope {
     Scope { columns }
 }
 
+/// Where a pump's rows go: a stream of the code (and the INSERT's column list), or, for a
+/// subquery in FROM, a stream of its own made from the subquery's items (its columns renamed by
+/// the FROM alias's column list, if any).
+enum Target<'a> {
+    Stream(&'a StreamDef, Option<&'a [crate::program::Ident]>),
+    Subquery(String, Vec<String>),
+}
+
+/// Compiles a pump, with the pumps of the subqueries of its FROM before it; and the stream it
+/// writes.
 fn compile_pump(
     name: &str,
-    target: &StreamDef,
-    target_columns: Option<&[crate::program::Ident]>,
+    target: Target<'_>,
     query: &ast::Query,
     streams: &HashMap<String, StreamDef>,
     tables: &HashMap<String, StreamDef>,
     watermarks: &HashMap<String, (String, i64)>,
-) -> Result<Pump, String> {
+) -> Result<(Vec<Pump>, StreamDef), String> {
     if query.with.is_some() || query.order_by.is_some() || query.limit_clause.is_some() {
         return Err("WITH, ORDER BY and LIMIT are not supported in a pump's query".into());
     }
@@ -255,6 +266,9 @@ fn compile_pump(
     let mut items_stage = None;
     let mut event_stage = None;
     let mut left_window = None;
+    let mut subqueries: Vec<Pump> = Vec::new();
+    // Columns known to grow with ROWTIME (ROWTIME itself, and a subquery's copies of it).
+    let mut monotonic: Vec<usize> = vec![0];
     let (source, def, mut scope) = match &from.relation {
         TableFactor::TableFunction { expr, alias } if items::is_items_function(expr) => {
             let st = items::items_function(expr, alias.as_ref().map(|a| fold(&a.name)), streams)?;
@@ -276,6 +290,39 @@ fn compile_pump(
             let source = st.source.clone();
             event_stage = Some(st);
             (source, def, scope)
+        }
+        TableFactor::Derived {
+            subquery, alias, ..
+        } => {
+            let sub = format!("\u{1}{name}.{}", subqueries.len() + 1);
+            let renames: Vec<String> = alias
+                .iter()
+                .flat_map(|a| a.columns.iter().map(|c| fold(&c.name)))
+                .collect();
+            let (inner, def) = compile_pump(
+                &format!("{name} (subquery {})", subqueries.len() + 1),
+                Target::Subquery(sub.clone(), renames),
+                subquery,
+                streams,
+                tables,
+                watermarks,
+            )?;
+            // A map's items that are its ROWTIME stay as monotonic as ROWTIME.
+            if let Some(Pump {
+                kind: PumpKind::Map { project, .. },
+                slots,
+                ..
+            }) = inner.last()
+            {
+                for (col, slot) in slots.iter().enumerate() {
+                    if slot.is_some_and(|i| matches!(project.get(i), Some(Expr::Column(0)))) {
+                        monotonic.push(col + 1);
+                    }
+                }
+            }
+            subqueries.extend(inner);
+            let scope = stream_scope(&def, alias.as_ref().map(|a| fold(&a.name)));
+            (sub, def, scope)
         }
         other => {
             let (source, sname_alias, window) = relation(other, &select.named_window)?;
@@ -412,9 +459,14 @@ fn compile_pump(
         .as_ref()
         .map(|w| eval::compile(w, &scope))
         .transpose()?;
-    if select.having.is_some() || select.distinct.is_some() {
-        return Err("HAVING and DISTINCT are not supported yet".into());
+    if select.having.is_some() {
+        return Err("HAVING is not supported yet".into());
     }
+    let distinct = match &select.distinct {
+        None | Some(ast::Distinct::All) => false,
+        Some(ast::Distinct::Distinct) => true,
+        Some(other) => return Err(format!("unsupported {other}")),
+    };
     // The projected items and their names.
     let mut items: Vec<(ast::Expr, String)> = Vec::new();
     for (i, item) in select.projection.iter().enumerate() {
@@ -442,6 +494,34 @@ fn compile_pump(
             other => return Err(format!("unsupported select item {other}")),
         }
     }
+    // Where the rows go: for a subquery, a stream of its items.
+    let made;
+    let (target, target_columns) = match target {
+        Target::Stream(def, cols) => (def, cols),
+        Target::Subquery(sub, renames) => {
+            if !renames.is_empty() && renames.len() != items.len() {
+                return Err(format!(
+                    "the subquery's alias names {} columns but it gives {}",
+                    renames.len(),
+                    items.len()
+                ));
+            }
+            made = StreamDef {
+                name: sub,
+                columns: items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, n))| {
+                        (
+                            renames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                            SqlType::Any,
+                        )
+                    })
+                    .collect(),
+            };
+            (&made, None)
+        }
+    };
     // Which projected item fills each target column.
     let slots: Vec<Option<usize>> = match target_columns {
         Some(cols) => {
@@ -480,6 +560,11 @@ fn compile_pump(
         GroupByExpr::All(_) => return Err("GROUP BY ALL is not supported".into()),
     };
     let windowed = items.iter().any(|(e, _)| has_windowed(e));
+    if distinct
+        && (windowed || !group_exprs.is_empty() || items.iter().any(|(e, _)| has_aggregate(e)))
+    {
+        return Err("SELECT STREAM DISTINCT is supported without windows and GROUP BY".into());
+    }
     let kind = if let Some(st) = event_stage {
         if windowed || join.is_some() {
             return Err("a query over a window function has no OVER windows or joins".into());
@@ -570,6 +655,7 @@ fn compile_pump(
                 .iter()
                 .map(|(e, _)| eval::compile(e, &scope))
                 .collect::<Result<_, _>>()?,
+            distinct: distinct.then(|| (i64::MIN, Default::default())),
         }
     } else if let Some(pos) = group_exprs.iter().position(is_stagger_marker) {
         let size_ms = stagger_interval(&group_exprs[pos])?;
@@ -608,7 +694,7 @@ fn compile_pump(
             // event time) is a plain key: a late row makes its own group in the window of
             // ROWTIME it arrives in.
             if let Expr::Floor(of, Some(size), false) = &k
-                && matches!(**of, Expr::Column(0))
+                && matches!(**of, Expr::Column(c) if monotonic.contains(&c))
             {
                 if window.is_some() {
                     return Err("a GROUP BY may have one STEP or FLOOR window of ROWTIME".into());
@@ -638,7 +724,7 @@ fn compile_pump(
             open: BTreeMap::new(),
         }
     };
-    Ok(Pump {
+    subqueries.push(Pump {
         name: name.to_owned(),
         source,
         target: target.name.clone(),
@@ -646,7 +732,8 @@ fn compile_pump(
         target_types,
         kind,
         join,
-    })
+    });
+    Ok((subqueries, target.clone()))
 }
 
 /// The call the statement reader puts in GROUP BY for `WINDOWED BY STAGGER (… RANGE …)`.

@@ -18,6 +18,9 @@ pub(super) enum PumpKind {
     Map {
         filter: Option<Expr>,
         project: Vec<Expr>,
+        /// `SELECT STREAM DISTINCT`: the rows given for the current ROWTIME, to leave out
+        /// repeats (a stream's duplicates are rows alike in every item at one ROWTIME).
+        distinct: Option<(i64, std::collections::HashSet<Vec<PartitionKey>>)>,
     },
     Sliding {
         filter: Option<Expr>,
@@ -218,7 +221,11 @@ impl Pump {
         };
         let result = (|| -> Result<Option<Row>, String> {
             match &mut self.kind {
-                PumpKind::Map { filter, project } => {
+                PumpKind::Map {
+                    filter,
+                    project,
+                    distinct,
+                } => {
                     if !passes(filter)? {
                         return Ok(None);
                     }
@@ -226,6 +233,15 @@ impl Pump {
                         .iter()
                         .map(|e| e.eval(row))
                         .collect::<Result<Vec<_>, _>>()?;
+                    if let Some((at, seen)) = distinct {
+                        if *at != rowtime {
+                            *at = rowtime;
+                            seen.clear();
+                        }
+                        if !seen.insert(vals.iter().cloned().map(PartitionKey::from).collect()) {
+                            return Ok(None);
+                        }
+                    }
                     Ok(Some(vals))
                 }
                 PumpKind::Sliding {
