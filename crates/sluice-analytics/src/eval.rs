@@ -42,6 +42,16 @@ impl Scope {
     }
 
     fn resolve(&self, parts: &[ast::Ident]) -> Result<usize, String> {
+        // `T.REC.COLUMN1` (or `REC.COLUMN1`): field COLUMN1 of item REC, a log parsing row.
+        if let [q, r, c] = parts {
+            return self.resolve_name(Some(fold(q)), format!("{}.{}", fold(r), fold(c)));
+        }
+        if let [r, c] = parts
+            && self.resolve_name(Some(fold(r)), fold(c)).is_err()
+            && let Ok(i) = self.resolve_name(None, format!("{}.{}", fold(r), fold(c)))
+        {
+            return Ok(i);
+        }
         let (qualifier, name) = match parts {
             [c] => (None, fold(c)),
             [q, c] => (Some(fold(q)), fold(c)),
@@ -56,6 +66,10 @@ impl Scope {
                 ));
             }
         };
+        self.resolve_name(qualifier, name)
+    }
+
+    fn resolve_name(&self, qualifier: Option<String>, name: String) -> Result<usize, String> {
         let found: Vec<usize> = self
             .columns
             .iter()
@@ -86,6 +100,41 @@ impl Scope {
             _ => Err(format!("Column '{name}' is ambiguous")),
         }
     }
+}
+
+/// The function name the plan gives field `n` of a log parsing call: `"\u{1}FIELD"(call, n)`.
+pub const FIELD_MARKER: &str = "\u{1}FIELD";
+
+/// A log parsing call's parser (its constant arguments read) and the line it parses.
+pub fn log_parser(
+    call: &ast::Function,
+    scope: &Scope,
+) -> Result<(crate::logparse::LogParser, Expr), String> {
+    let name = function_name(call);
+    let args = plain_args(call)?;
+    let Some((line, rest)) = args.split_first() else {
+        return Err(format!("{name} needs the line to parse"));
+    };
+    let consts = rest
+        .iter()
+        .map(|a| {
+            match compile(
+                a,
+                &Scope {
+                    columns: Vec::new(),
+                },
+            )? {
+                Expr::Literal(v) => Ok(v),
+                _ => Err(format!(
+                    "the arguments of {name} after the line are literals"
+                )),
+            }
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((
+        crate::logparse::LogParser::new(&name, &consts)?,
+        compile(line, scope)?,
+    ))
 }
 
 /// A compiled expression.
@@ -122,6 +171,8 @@ pub enum Expr {
     /// FLOOR/CEIL of a timestamp to a unit (milliseconds per unit), or of a number.
     Floor(Box<Expr>, Option<i64>, bool),
     Func(Func, Vec<Expr>),
+    /// Field `n` of a log parsing function's row for the line the expression gives.
+    LogField(std::sync::Arc<crate::logparse::LogParser>, Box<Expr>, usize),
     /// EXTRACT(field FROM timestamp).
     Extract(Box<Expr>, DateTimeField),
     /// REGEX_REPLACE(s, pattern, replacement[, start[, occurrence]]) with a constant pattern.
@@ -462,6 +513,30 @@ pub fn compile(e: &ast::Expr, scope: &Scope) -> Result<Expr, String> {
                 occurrence: args.get(4).map(|a| c(a)).transpose()?,
             }
         }
+        ast::Expr::Function(f) if function_name(f) == FIELD_MARKER => {
+            let args = plain_args(f)?;
+            let (Some(ast::Expr::Function(call)), Some(ast::Expr::Value(n))) =
+                (args.first(), args.get(1))
+            else {
+                return Err("malformed log field".into());
+            };
+            let k: usize = n
+                .value
+                .to_string()
+                .parse()
+                .map_err(|_| "malformed log field")?;
+            let (parser, input) = log_parser(call, scope)?;
+            Expr::LogField(std::sync::Arc::new(parser), Box::new(input), k)
+        }
+        ast::Expr::Function(f)
+            if crate::logparse::FUNCTIONS.contains(&function_name(f).as_str()) =>
+        {
+            return Err(format!(
+                "{} gives a row: select it as an item of its own (… {} AS r FROM s) and read its fields as r.COLUMN1, …",
+                function_name(f),
+                f
+            ));
+        }
         ast::Expr::Function(f) => {
             let name = function_name(f);
             let (func, min, max) = Func::of(&name)
@@ -693,6 +768,13 @@ impl Expr {
                 }
                 call(*f, vals)?
             }
+            Expr::LogField(p, e, k) => match e.eval(row)? {
+                Value::Null => Value::Null,
+                v => p
+                    .parse(&v.to_string())
+                    .and_then(|fields| fields.into_iter().nth(*k))
+                    .unwrap_or(Value::Null),
+            },
             Expr::Extract(e, field) => match e.eval(row)? {
                 Value::Null => Value::Null,
                 Value::Timestamp(ms) => Value::Int(extract(ms, field)),

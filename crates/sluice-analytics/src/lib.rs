@@ -7,6 +7,7 @@
 
 pub mod discover;
 pub mod eval;
+pub mod logparse;
 pub mod mapping;
 pub mod model;
 pub mod plan;

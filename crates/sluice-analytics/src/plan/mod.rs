@@ -494,28 +494,58 @@ fn compile_pump(
             other => return Err(format!("unsupported select item {other}")),
         }
     }
+    // A log parsing item is its fields, named ITEM.FIELD; `origins` keeps which item each
+    // came from, for an alias's column list to rename.
+    let named = items.len();
+    let mut origins: Vec<(usize, Option<String>)> = Vec::new();
+    let mut fields: Vec<(ast::Expr, String)> = Vec::new();
+    for (j, (e, n)) in std::mem::take(&mut items).into_iter().enumerate() {
+        match &e {
+            ast::Expr::Function(f)
+                if crate::logparse::FUNCTIONS.contains(&eval::function_name(f).as_str()) =>
+            {
+                let (parser, _) = eval::log_parser(f, &scope)?;
+                for (k, (col, _)) in parser.columns().iter().enumerate() {
+                    let text = format!("\"{}\"({e}, {k})", eval::FIELD_MARKER);
+                    let field =
+                        sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+                            .try_with_sql(&text)
+                            .and_then(|mut p| p.parse_expr())
+                            .map_err(|err| format!("{e}: {err}"))?;
+                    fields.push((field, format!("{n}.{col}")));
+                    origins.push((j, Some(col.clone())));
+                }
+            }
+            _ => {
+                fields.push((e, n));
+                origins.push((j, None));
+            }
+        }
+    }
+    items = fields;
     // Where the rows go: for a subquery, a stream of its items.
     let made;
     let (target, target_columns) = match target {
         Target::Stream(def, cols) => (def, cols),
         Target::Subquery(sub, renames) => {
-            if !renames.is_empty() && renames.len() != items.len() {
+            if !renames.is_empty() && renames.len() != named {
                 return Err(format!(
-                    "the subquery's alias names {} columns but it gives {}",
+                    "the subquery's alias names {} columns but it gives {named}",
                     renames.len(),
-                    items.len()
                 ));
             }
             made = StreamDef {
                 name: sub,
                 columns: items
                     .iter()
-                    .enumerate()
-                    .map(|(i, (_, n))| {
-                        (
-                            renames.get(i).cloned().unwrap_or_else(|| n.clone()),
-                            SqlType::Any,
-                        )
+                    .zip(&origins)
+                    .map(|((_, n), (j, field))| {
+                        let name = match (renames.get(*j), field) {
+                            (Some(r), Some(f)) => format!("{r}.{f}"),
+                            (Some(r), None) => r.clone(),
+                            (None, _) => n.clone(),
+                        };
+                        (name, SqlType::Any)
                     })
                     .collect(),
             };
