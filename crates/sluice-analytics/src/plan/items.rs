@@ -3,7 +3,7 @@
 //! [WHERE …]), 'column', [k,] window_seconds))`.
 
 use super::{StreamDef, stream_scope};
-use crate::eval::{self, Expr, fold};
+use crate::eval::{self, Expr, Scope, fold};
 use crate::value::SqlType;
 use sqlparser::ast::{self, SelectItem, SetExpr};
 use std::collections::HashMap;
@@ -70,45 +70,8 @@ pub(super) fn items_function(
             if top { ", K" } else { "" }
         ));
     }
-    // CURSOR(SELECT STREAM … FROM s [WHERE …]).
-    let cursor = match args[0] {
-        ast::Expr::Function(c) if eval::function_name(c) == "CURSOR" => match &c.args {
-            ast::FunctionArguments::Subquery(q) => q,
-            ast::FunctionArguments::List(l) => match l.args.as_slice() {
-                [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(ast::Expr::Subquery(q)))] => {
-                    q
-                }
-                _ => return Err("CURSOR takes a query: CURSOR(SELECT STREAM * FROM …)".into()),
-            },
-            _ => return Err("CURSOR takes a query: CURSOR(SELECT STREAM * FROM …)".into()),
-        },
-        other => {
-            return Err(format!(
-                "the first argument of {fname} must be CURSOR(SELECT STREAM …), not {other}"
-            ));
-        }
-    };
-    let SetExpr::Select(sel) = cursor.body.as_ref() else {
-        return Err("a CURSOR's query must be a single SELECT STREAM".into());
-    };
-    let [from] = sel.from.as_slice() else {
-        return Err("a CURSOR's query reads exactly one stream".into());
-    };
-    if !from.joins.is_empty()
-        || !matches!(&sel.group_by, ast::GroupByExpr::Expressions(g, _) if g.is_empty())
-    {
-        return Err("a CURSOR's query reads one stream, without joins or GROUP BY".into());
-    }
-    let (source, salias) = super::relation_name(&from.relation)?;
-    let def = streams
-        .get(&source)
-        .ok_or_else(|| format!("Object '{source}' not found"))?;
-    let scope = stream_scope(def, salias);
-    let cursor_filter = sel
-        .selection
-        .as_ref()
-        .map(|w| eval::compile(w, &scope))
-        .transpose()?;
+    let cur = cursor(args[0], &fname, streams)?;
+    let (source, def, scope, cursor_filter) = (cur.source, &cur.def, cur.scope, cur.filter);
     let column = match args[1] {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::SingleQuotedString(s) => s.clone(),
@@ -120,40 +83,18 @@ pub(super) fn items_function(
             ));
         }
     };
-    // The column among the cursor's items: `*` gives the stream's columns.
-    let mut found: Option<(ast::Expr, String)> = None;
-    for item in &sel.projection {
-        let (e, n) = match item {
-            SelectItem::Wildcard(_) => {
-                if let Some((c, _)) = def.columns.iter().find(|(c, _)| *c == column).or_else(|| {
-                    def.columns
-                        .iter()
-                        .find(|(c, _)| c.eq_ignore_ascii_case(&column))
-                }) {
-                    found.get_or_insert((
-                        ast::Expr::Identifier(ast::Ident::with_quote('"', c.clone())),
-                        c.clone(),
-                    ));
-                }
-                continue;
-            }
-            SelectItem::UnnamedExpr(e) => {
-                let n = match e {
-                    ast::Expr::Identifier(id) => fold(id),
-                    ast::Expr::CompoundIdentifier(p) => p.last().map(fold).unwrap_or_default(),
-                    _ => continue,
-                };
-                (e.clone(), n)
-            }
-            SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), fold(alias)),
-            other => return Err(format!("unsupported item {other} in a CURSOR's query")),
-        };
-        if n == column || (found.is_none() && n.eq_ignore_ascii_case(&column)) {
-            found = Some((e, n));
-        }
-    }
-    let (item_ast, item_name) =
-        found.ok_or_else(|| format!("Column '{column}' not found in the CURSOR's query"))?;
+    // The column among the cursor's items.
+    let (item_ast, item_name) = cur
+        .items
+        .iter()
+        .find(|(_, n)| *n == column)
+        .or_else(|| {
+            cur.items
+                .iter()
+                .find(|(_, n)| n.eq_ignore_ascii_case(&column))
+        })
+        .cloned()
+        .ok_or_else(|| format!("Column '{column}' not found in the CURSOR's query"))?;
     let item = eval::compile(&item_ast, &scope)?;
     let item_type = match &item {
         Expr::Column(i) if *i > 0 => def.columns[i - 1].1.clone(),
@@ -188,5 +129,95 @@ pub(super) fn items_function(
             name: alias.unwrap_or(fname),
             columns,
         },
+    })
+}
+
+/// A table function's `CURSOR(SELECT STREAM items FROM s [WHERE …])`.
+pub(super) struct Cursor {
+    pub(super) source: String,
+    pub(super) def: StreamDef,
+    pub(super) scope: Scope,
+    pub(super) filter: Option<Expr>,
+    /// The items, `*` as the stream's columns (but APPROXIMATE_ARRIVAL_TIME), and their names.
+    pub(super) items: Vec<(ast::Expr, String)>,
+}
+
+pub(super) fn cursor(
+    arg: &ast::Expr,
+    fname: &str,
+    streams: &HashMap<String, StreamDef>,
+) -> Result<Cursor, String> {
+    let query = match arg {
+        ast::Expr::Function(c) if eval::function_name(c) == "CURSOR" => match &c.args {
+            ast::FunctionArguments::Subquery(q) => q,
+            ast::FunctionArguments::List(l) => match l.args.as_slice() {
+                [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(ast::Expr::Subquery(q)))] => {
+                    q
+                }
+                _ => return Err("CURSOR takes a query: CURSOR(SELECT STREAM * FROM …)".into()),
+            },
+            _ => return Err("CURSOR takes a query: CURSOR(SELECT STREAM * FROM …)".into()),
+        },
+        other => {
+            return Err(format!(
+                "the first argument of {fname} must be CURSOR(SELECT STREAM …), not {other}"
+            ));
+        }
+    };
+    let SetExpr::Select(sel) = query.body.as_ref() else {
+        return Err("a CURSOR's query must be a single SELECT STREAM".into());
+    };
+    let [from] = sel.from.as_slice() else {
+        return Err("a CURSOR's query reads exactly one stream".into());
+    };
+    if !from.joins.is_empty()
+        || !matches!(&sel.group_by, ast::GroupByExpr::Expressions(g, _) if g.is_empty())
+    {
+        return Err("a CURSOR's query reads one stream, without joins or GROUP BY".into());
+    }
+    let (source, salias) = super::relation_name(&from.relation)?;
+    let def = streams
+        .get(&source)
+        .ok_or_else(|| format!("Object '{source}' not found"))?
+        .clone();
+    let scope = stream_scope(&def, salias);
+    let filter = sel
+        .selection
+        .as_ref()
+        .map(|w| eval::compile(w, &scope))
+        .transpose()?;
+    let mut items = Vec::new();
+    for (i, item) in sel.projection.iter().enumerate() {
+        match item {
+            SelectItem::Wildcard(_) => {
+                for (c, _) in def
+                    .columns
+                    .iter()
+                    .filter(|(c, _)| c != crate::mapping::APPROXIMATE_ARRIVAL_TIME)
+                {
+                    items.push((
+                        ast::Expr::Identifier(ast::Ident::with_quote('"', c.clone())),
+                        c.clone(),
+                    ));
+                }
+            }
+            SelectItem::UnnamedExpr(e) => {
+                let n = match e {
+                    ast::Expr::Identifier(id) => fold(id),
+                    ast::Expr::CompoundIdentifier(p) => p.last().map(fold).unwrap_or_default(),
+                    _ => format!("EXPR${i}"),
+                };
+                items.push((e.clone(), n));
+            }
+            SelectItem::ExprWithAlias { expr, alias } => items.push((expr.clone(), fold(alias))),
+            other => return Err(format!("unsupported item {other} in a CURSOR's query")),
+        }
+    }
+    Ok(Cursor {
+        source,
+        def,
+        scope,
+        filter,
+        items,
     })
 }

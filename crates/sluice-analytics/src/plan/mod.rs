@@ -46,6 +46,7 @@ fn code_error(at: &sqlparser::tokenizer::Location, m: impl std::fmt::Display) ->
 
 mod agg;
 mod event;
+mod forest;
 mod items;
 mod join;
 mod pump;
@@ -264,6 +265,7 @@ fn compile_pump(
     // `FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(…), …))`: the function's rows are what the
     // query reads.
     let mut items_stage = None;
+    let mut forest_stage = None;
     let mut event_stage = None;
     let mut left_window = None;
     let mut subqueries: Vec<Pump> = Vec::new();
@@ -276,6 +278,14 @@ fn compile_pump(
             let def = st.output.clone();
             let source = st.source.clone();
             items_stage = Some(st);
+            (source, def, scope)
+        }
+        TableFactor::TableFunction { expr, alias } if forest::is_forest_function(expr) => {
+            let st = forest::forest_function(expr, alias.as_ref().map(|a| fold(&a.name)), streams)?;
+            let scope = stream_scope(&st.output, None);
+            let def = st.output.clone();
+            let source = st.source.clone();
+            forest_stage = Some(st);
             (source, def, scope)
         }
         TableFactor::TableFunction { expr, alias } if event::is_window_function(expr) => {
@@ -595,7 +605,25 @@ fn compile_pump(
     {
         return Err("SELECT STREAM DISTINCT is supported without windows and GROUP BY".into());
     }
-    let kind = if let Some(st) = event_stage {
+    let kind = if let Some(st) = forest_stage {
+        if windowed || !group_exprs.is_empty() || join.is_some() {
+            return Err(
+                "a query over TABLE(RANDOM_CUT_FOREST(…)) selects from its rows: no windows, GROUP BY or joins"
+                    .into(),
+            );
+        }
+        PumpKind::Forest {
+            cursor_filter: st.cursor_filter,
+            items: st.items,
+            numeric: st.numeric,
+            forest: Box::new(st.forest),
+            filter,
+            project: items
+                .iter()
+                .map(|(e, _)| eval::compile(e, &scope))
+                .collect::<Result<_, _>>()?,
+        }
+    } else if let Some(st) = event_stage {
         if windowed || join.is_some() {
             return Err("a query over a window function has no OVER windows or joins".into());
         }
@@ -1100,6 +1128,45 @@ mod tests {
         assert!(
             errors[0][4].contains("longer than the 2 characters"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn random_cut_forest_scores_an_outlier_high() {
+        let mut p = plan(
+            r#"CREATE STREAM "DEST" (t VARCHAR(4), price DOUBLE, "ANOMALY_SCORE" DOUBLE);
+               CREATE PUMP "P" AS INSERT INTO "DEST"
+               SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(
+                   CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 50, 64));"#,
+        );
+        let mut out = Vec::new();
+        let src = "SOURCE_SQL_STREAM_001";
+        let mut push = |i: i64, price: f64, out: &mut Vec<(String, Row)>| {
+            let mut r = row("2026-01-01 00:00:00", "a", price);
+            r[0] = Value::Timestamp(1_767_225_600_000 + i);
+            p.push(src, r, out);
+        };
+        for i in 0..400 {
+            push(i, 100.0 + (i % 7) as f64 * 0.5, &mut out);
+        }
+        push(400, 1000.0, &mut out);
+        let scores: Vec<f64> = out
+            .iter()
+            .filter(|(s, _)| s == "DEST")
+            .map(|(_, r)| r[3].as_f64().unwrap())
+            .collect();
+        assert_eq!(scores.len(), 401);
+        // Nothing is scored until the forest has seen a quarter of its sample size.
+        assert!(
+            scores[..16].iter().all(|s| *s == 0.0),
+            "{:?}",
+            &scores[..16]
+        );
+        let normal = scores[200..400].iter().cloned().fold(0.0, f64::max);
+        assert!(
+            scores[400] > 2.0 * normal && scores[400] > 1.0,
+            "outlier {} vs normal {normal}",
+            scores[400]
         );
     }
 

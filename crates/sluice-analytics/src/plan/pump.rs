@@ -4,6 +4,7 @@ use super::Row;
 use super::agg::PartitionKey;
 use super::agg::{Agg, AggState};
 use super::event::EventWindows;
+use super::forest::Forest;
 use super::join::{StreamJoin, TableJoin};
 use super::window::Sliding;
 use crate::eval::Expr;
@@ -49,6 +50,17 @@ pub(super) enum PumpKind {
         /// Over `[keys…, aggregates…]`.
         project: Vec<Expr>,
         windows: StaggerWindows,
+    },
+    /// `TABLE(RANDOM_CUT_FOREST(CURSOR(…), …))`: each row with its anomaly score.
+    Forest {
+        cursor_filter: Option<Expr>,
+        /// The cursor's items, over the input row.
+        items: Vec<Expr>,
+        numeric: Vec<usize>,
+        forest: Box<Forest>,
+        /// The outer query's WHERE and items over `[ROWTIME, items…, ANOMALY_SCORE]`.
+        filter: Option<Expr>,
+        project: Vec<Expr>,
     },
     /// `TABLE(TUMBLE|HOP|CUMULATE(TABLE s, DESCRIPTOR(ts), …))` grouped by window and keys.
     Event {
@@ -284,6 +296,44 @@ impl Pump {
                     let (_, states) = open.entry(start).or_default().group(key_vals, aggs);
                     accumulate(aggs, states, row)?;
                     Ok(None)
+                }
+                PumpKind::Forest {
+                    cursor_filter,
+                    items,
+                    numeric,
+                    forest,
+                    filter,
+                    project,
+                } => {
+                    if !passes(cursor_filter)? {
+                        return Ok(None);
+                    }
+                    let mut frow = Vec::with_capacity(items.len() + 2);
+                    frow.push(Value::Timestamp(rowtime));
+                    for e in items.iter() {
+                        frow.push(e.eval(row)?);
+                    }
+                    let point = numeric
+                        .iter()
+                        .map(|&i| match &frow[i + 1] {
+                            Value::Null => Ok(0.0),
+                            v => v
+                                .as_f64()
+                                .map(|x| x as f32)
+                                .ok_or_else(|| format!("{v} is not a number to score")),
+                        })
+                        .collect::<Result<Vec<f32>, String>>()?;
+                    frow.push(Value::Double(forest.score_and_learn(&point)?));
+                    if let Some(f) = filter
+                        && f.eval(&frow)? != Value::Bool(true)
+                    {
+                        return Ok(None);
+                    }
+                    let vals = project
+                        .iter()
+                        .map(|e| e.eval(&frow))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Some(vals))
                 }
                 PumpKind::Event {
                     filter,

@@ -1,0 +1,191 @@
+//! `RANDOM_CUT_FOREST`: an anomaly score per row, from AWS's Random Cut Forest (the `krcflib`
+//! crate) over the numeric columns of a cursor.
+//!
+//! `TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM … FROM s [WHERE …]) [, numberOfTrees
+//! [, subSampleSize [, timeDecay [, shingleSize]]]]))` gives the cursor's columns and
+//! `ANOMALY_SCORE` (DOUBLE). Each row is scored, then learned; the forest scores 0 until it has
+//! seen `subSampleSize / 4` rows. The defaults are AWS's: 100 trees, 256 samples, a time decay of
+//! 100,000 rows, shingles of 1. The seed is fixed, so the same rows give the same scores.
+
+use super::StreamDef;
+use super::items::cursor;
+use crate::eval::{self, Expr, Scope};
+use crate::value::SqlType;
+use rcflib::rcf::{RCF, RCFBuilder, RCFOptionsBuilder};
+use sqlparser::ast;
+use std::collections::HashMap;
+
+pub(super) const ANOMALY_SCORE: &str = "ANOMALY_SCORE";
+const SEED: u64 = 17;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct ForestParams {
+    trees: usize,
+    samples: usize,
+    time_decay: f64,
+    shingle: usize,
+    dimensions: usize,
+}
+
+/// A forest and how it was made (a copy of the plan starts a fresh forest).
+pub(super) struct Forest {
+    params: ForestParams,
+    model: Box<dyn RCF + Send + Sync>,
+}
+
+impl Forest {
+    fn new(params: ForestParams) -> Result<Forest, String> {
+        let model = RCFBuilder::new(params.dimensions, params.shingle)
+            .tree_capacity(params.samples)
+            .number_of_trees(params.trees)
+            .random_seed(SEED)
+            .parallel_enabled(false)
+            .internal_shingling(true)
+            .time_decay(1.0 / params.time_decay)
+            .output_after(params.samples / 4)
+            .build_default()
+            .map_err(|e| format!("RANDOM_CUT_FOREST: {e:?}"))?;
+        Ok(Forest { params, model })
+    }
+
+    /// The point's score, before the forest learns it.
+    pub(super) fn score_and_learn(&mut self, point: &[f32]) -> Result<f64, String> {
+        let score = self
+            .model
+            .score(point)
+            .map_err(|e| format!("RANDOM_CUT_FOREST: {e:?}"))?;
+        self.model
+            .update(point, 0)
+            .map_err(|e| format!("RANDOM_CUT_FOREST: {e:?}"))?;
+        Ok(score)
+    }
+}
+
+impl Clone for Forest {
+    fn clone(&self) -> Self {
+        Forest::new(self.params).expect("parameters that built a forest build another")
+    }
+}
+
+impl std::fmt::Debug for Forest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forest")
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+pub(super) struct ForestStage {
+    pub(super) source: String,
+    pub(super) cursor_filter: Option<Expr>,
+    /// The cursor's items, over the source row.
+    pub(super) items: Vec<Expr>,
+    /// Which items are the point's dimensions (the numeric ones).
+    pub(super) numeric: Vec<usize>,
+    pub(super) forest: Forest,
+    /// The function's rows: the cursor's columns, then ANOMALY_SCORE.
+    pub(super) output: StreamDef,
+}
+
+pub(super) fn is_forest_function(expr: &ast::Expr) -> bool {
+    matches!(expr, ast::Expr::Function(f)
+        if matches!(eval::function_name(f).as_str(), "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION"))
+}
+
+fn numeric(t: &SqlType) -> bool {
+    matches!(
+        t,
+        SqlType::TinyInt
+            | SqlType::SmallInt
+            | SqlType::Integer
+            | SqlType::BigInt
+            | SqlType::Real
+            | SqlType::Double
+            | SqlType::Decimal
+    )
+}
+
+pub(super) fn forest_function(
+    expr: &ast::Expr,
+    alias: Option<String>,
+    streams: &HashMap<String, StreamDef>,
+) -> Result<ForestStage, String> {
+    let ast::Expr::Function(f) = expr else {
+        return Err(format!("unsupported table function {expr}"));
+    };
+    let fname = eval::function_name(f);
+    if fname == "RANDOM_CUT_FOREST_WITH_EXPLANATION" {
+        return Err(
+            "RANDOM_CUT_FOREST_WITH_EXPLANATION is not supported yet; use RANDOM_CUT_FOREST".into(),
+        );
+    }
+    let args = eval::plain_args(f)?;
+    if args.is_empty() || args.len() > 5 {
+        return Err(
+            "RANDOM_CUT_FOREST takes CURSOR(SELECT STREAM …) and up to four numbers: numberOfTrees, subSampleSize, timeDecay, shingleSize"
+                .into(),
+        );
+    }
+    let cur = cursor(args[0], &fname, streams)?;
+    let number = |i: usize, default: i64, lo: i64, hi: i64, what: &str| -> Result<i64, String> {
+        let Some(e) = args.get(i) else {
+            return Ok(default);
+        };
+        let n = match eval::compile(
+            e,
+            &Scope {
+                columns: Vec::new(),
+            },
+        )? {
+            Expr::Literal(crate::value::Value::Int(n)) => n,
+            _ => return Err(format!("{what} of RANDOM_CUT_FOREST is a whole number")),
+        };
+        if !(lo..=hi).contains(&n) {
+            return Err(format!(
+                "{what} of RANDOM_CUT_FOREST must be between {lo} and {hi}, not {n}"
+            ));
+        }
+        Ok(n)
+    };
+    let trees = number(1, 100, 1, 1000, "numberOfTrees")? as usize;
+    let samples = number(2, 256, 10, 1000, "subSampleSize")? as usize;
+    let time_decay = number(3, 100_000, 1, i64::MAX, "timeDecay")? as f64;
+    let shingle = number(4, 1, 1, 30, "shingleSize")? as usize;
+    let mut items = Vec::new();
+    let mut columns = Vec::new();
+    let mut dims = Vec::new();
+    for (i, (e, n)) in cur.items.iter().enumerate() {
+        let c = eval::compile(e, &cur.scope)?;
+        let t = match &c {
+            Expr::Column(j) if *j > 0 => cur.def.columns[j - 1].1.clone(),
+            _ => SqlType::Any,
+        };
+        if numeric(&t) {
+            dims.push(i);
+        }
+        items.push(c);
+        columns.push((n.clone(), t));
+    }
+    if dims.is_empty() {
+        return Err("RANDOM_CUT_FOREST's cursor has no numeric column to score".into());
+    }
+    columns.push((ANOMALY_SCORE.into(), SqlType::Double));
+    let forest = Forest::new(ForestParams {
+        trees,
+        samples,
+        time_decay,
+        shingle,
+        dimensions: dims.len(),
+    })?;
+    Ok(ForestStage {
+        source: cur.source,
+        cursor_filter: cur.filter,
+        items,
+        numeric: dims,
+        forest,
+        output: StreamDef {
+            name: alias.unwrap_or(fname),
+            columns,
+        },
+    })
+}
