@@ -242,6 +242,20 @@ CREATE OR REPLACE PUMP "JOIN_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
 """
 
 
+LOG_CODE = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (sector VARCHAR(16), head VARCHAR(8), tail VARCHAR(8));
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM T.SECTOR, T.REC.COLUMN1, T.REC.COLUMN2
+    FROM (SELECT STREAM SECTOR, REGEX_LOG_PARSE(SECTOR, '(\\w{4})(\\w*)') AS REC
+          FROM "SOURCE_SQL_STREAM_001") AS T;
+"""
+
+FOREST_CODE = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), price REAL, "ANOMALY_SCORE" DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM TICKER_SYMBOL, PRICE, ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(
+        CURSOR(SELECT STREAM TICKER_SYMBOL, PRICE FROM "SOURCE_SQL_STREAM_001")));
+"""
+
+
 @pytest.mark.parametrize("code,rows,want", [
     (STAGGER_CODE, [trade("AMZN", 1), trade("AMZN", 2), trade("IBM", 3)],
      [{"TICKER_SYMBOL": "AMZN", "TICKER_COUNT": 2}, {"TICKER_SYMBOL": "IBM", "TICKER_COUNT": 1}]),
@@ -249,7 +263,13 @@ CREATE OR REPLACE PUMP "JOIN_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
      [{"TICKER_SYMBOL": "AMZN", "MOST_FREQUENT_VALUES": 2}]),
     (JOIN_CODE, [trade("AMZN", 150), trade("IBM", 10), trade("AMZN", 20)],
      [{"TICKER": "AMZN", "BIG": 150.0, "SMALL": 20.0}]),
-], ids=["stagger", "top-k", "stream-join"])
+    (LOG_CODE, [trade("AMZN", 1)],
+     [{"SECTOR": "TECHNOLOGY", "HEAD": "TECH", "TAIL": "NOLOGY"}]),
+    # The forest scores nothing before it has seen 64 rows (a quarter of its 256 samples).
+    (FOREST_CODE, [trade("AMZN", 1), trade("IBM", 2)],
+     [{"TICKER_SYMBOL": "AMZN", "PRICE": 1.0, "ANOMALY_SCORE": 0.0},
+      {"TICKER_SYMBOL": "IBM", "PRICE": 2.0, "ANOMALY_SCORE": 0.0}]),
+], ids=["stagger", "top-k", "stream-join", "regex-log-parse", "random-cut-forest"])
 def test_windowed_sql_end_to_end(sluice, kinesis, stream_factory, code, rows, want):
     ka = make_analytics(sluice.endpoint)
     src, dst = stream_factory(prefix="win-in"), stream_factory(prefix="win-out")
