@@ -201,8 +201,14 @@ impl Analytics {
                 }
             }
             plan.tick(self.now(), &mut produced);
-            self.write_outputs(&name, &m, &plan, produced, &mut partition)
-                .await;
+            let stopping = || state.stop.load(Ordering::SeqCst) || *shutdown.borrow();
+            if !self
+                .write_outputs(&name, &m, &plan, produced, &mut partition, &stopping)
+                .await
+            {
+                // Stopping with rows unwritten: no checkpoint, so they are read again.
+                return;
+            }
             if !checkpoints.is_empty()
                 && let Err(e) = self.meta.commit(checkpoints)
             {
@@ -282,6 +288,10 @@ impl Analytics {
         Ok(())
     }
 
+    /// Writes each output's rows, retrying what a destination refuses (doubling the wait up to
+    /// 5 s) until it takes them, as AWS does: a destination that is away holds the application
+    /// back, and nothing is dropped. Answers false if it gave up because the application is
+    /// stopping; the caller then does not checkpoint, so the input is read again.
     async fn write_outputs(
         &self,
         name: &str,
@@ -289,76 +299,128 @@ impl Analytics {
         plan: &AppPlan,
         produced: Vec<(String, Row)>,
         partition: &mut u64,
-    ) {
+        stopping: &(dyn Fn() -> bool + Sync),
+    ) -> bool {
         for o in &m.outputs {
             let Some(def) = plan.streams.get(&o.name) else {
                 continue;
             };
-            let records: Vec<bytes::Bytes> = produced
+            let mut pending: Vec<bytes::Bytes> = produced
                 .iter()
                 .filter(|(s, _)| *s == o.name)
                 .map(|(_, r)| bytes::Bytes::from(encode_row(def, r, o.format)))
                 .collect();
-            if records.is_empty() {
-                continue;
-            }
-            let result = match &o.destination {
-                Resource::KinesisStream { arn, .. } => {
-                    let Some(stream) = stream_name(arn) else {
-                        continue;
-                    };
-                    let mut failed = 0usize;
-                    let mut error = None;
-                    for chunk in records.chunks(500) {
-                        let batch = chunk
-                            .iter()
-                            .map(|data| {
-                                *partition += 1;
-                                PutRecordInput {
-                                    partition_key: format!("{name}-{}", *partition),
-                                    data: data.clone(),
-                                    explicit_hash_key: None,
-                                }
-                            })
-                            .collect();
-                        match self.streams.put_records(&stream, batch).await {
-                            Ok(entries) => {
-                                failed += entries
-                                    .iter()
-                                    .filter(|e| {
-                                        matches!(
-                                            e,
-                                            sluice_streams::model::PutRecordsEntry::Failed { .. }
-                                        )
-                                    })
-                                    .count()
-                            }
-                            Err(e) => error = Some(e.to_string()),
-                        }
-                    }
-                    match (error, failed) {
-                        (Some(e), _) => Err(e),
-                        (None, 0) => Ok(()),
-                        (None, n) => Err(format!("{n} records refused")),
-                    }
+            let mut wait = Duration::from_millis(100);
+            let mut attempts = 0u32;
+            while !pending.is_empty() {
+                let (refused, error) = self.try_write(name, o, pending, partition).await;
+                if refused.is_empty() {
+                    break;
                 }
-                Resource::DeliveryStream { arn, .. } => {
-                    let (Some(f), Some(ds)) = (&self.firehose, delivery_stream_name(arn)) else {
-                        continue;
-                    };
-                    let mut error = None;
-                    for chunk in records.chunks(500) {
-                        if let Err(e) = f.put_record_batch(&ds, chunk.to_vec()).await {
-                            error = Some(e.to_string());
-                        }
-                    }
-                    error.map_or(Ok(()), Err)
+                attempts += 1;
+                if attempts == 1 || attempts.is_power_of_two() {
+                    tracing::warn!(application = %name, output = %o.id, records = refused.len(), attempts, error = %error.unwrap_or_default(), "the destination refused output records; retrying");
                 }
-            };
-            if let Err(e) = result {
-                tracing::warn!(application = %name, output = %o.id, error = %e, "writing output failed; those rows are lost");
+                pending = refused;
+                if stopping() {
+                    return false;
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
             }
         }
+        true
+    }
+
+    /// One attempt at writing `records` to an output: the records refused, and why.
+    async fn try_write(
+        &self,
+        name: &str,
+        o: &Output,
+        records: Vec<bytes::Bytes>,
+        partition: &mut u64,
+    ) -> (Vec<bytes::Bytes>, Option<String>) {
+        let mut refused = Vec::new();
+        let mut error = None;
+        // Batches of at most 500 records and 4 MiB (PutRecords' and PutRecordBatch's limits).
+        let mut batches: Vec<Vec<bytes::Bytes>> = Vec::new();
+        let mut size = 0usize;
+        for r in records {
+            if batches
+                .last()
+                .is_none_or(|b| b.len() == 500 || size + r.len() > 4 << 20)
+            {
+                batches.push(Vec::new());
+                size = 0;
+            }
+            size += r.len();
+            if let Some(b) = batches.last_mut() {
+                b.push(r);
+            }
+        }
+        match &o.destination {
+            Resource::KinesisStream { arn, .. } => {
+                let Some(stream) = stream_name(arn) else {
+                    return (Vec::new(), None);
+                };
+                for chunk in batches {
+                    let batch = chunk
+                        .iter()
+                        .map(|data| {
+                            *partition += 1;
+                            PutRecordInput {
+                                partition_key: format!("{name}-{}", *partition),
+                                data: data.clone(),
+                                explicit_hash_key: None,
+                            }
+                        })
+                        .collect();
+                    match self.streams.put_records(&stream, batch).await {
+                        Ok(entries) => {
+                            for (e, data) in entries.iter().zip(chunk) {
+                                if let sluice_streams::model::PutRecordsEntry::Failed {
+                                    message,
+                                    ..
+                                } = e
+                                {
+                                    error.get_or_insert_with(|| message.clone());
+                                    refused.push(data);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            error = Some(e.to_string());
+                            refused.extend(chunk);
+                        }
+                    }
+                }
+            }
+            Resource::DeliveryStream { arn, .. } => {
+                let (Some(f), Some(ds)) = (&self.firehose, delivery_stream_name(arn)) else {
+                    return (Vec::new(), None);
+                };
+                for chunk in batches {
+                    match f.put_record_batch(&ds, chunk.clone()).await {
+                        Ok((entries, _)) => {
+                            for (e, data) in entries.iter().zip(chunk) {
+                                if let sluice_firehose::model::PutEntry::Failed {
+                                    message, ..
+                                } = e
+                                {
+                                    error.get_or_insert_with(|| message.clone());
+                                    refused.push(data);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            error = Some(e.to_string());
+                            refused.extend(chunk);
+                        }
+                    }
+                }
+            }
+        }
+        (refused, error)
     }
 }
 

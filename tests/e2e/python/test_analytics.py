@@ -346,3 +346,27 @@ def test_discover_input_schema(ka, kinesis, stream_factory):
     cfg["Inputs"][0]["InputSchema"] = schema
     cfg.pop("Outputs")
     ka.create_application(ApplicationName=name, ApplicationCode="", Inputs=cfg["Inputs"])
+
+
+def test_rows_a_destination_refuses_are_retried_not_lost(ka, kinesis, stream_factory):
+    src = stream_factory(prefix="ka-in")
+    dst = unique_name("ka-out")
+    kinesis.create_stream(StreamName=dst, ShardCount=1)
+    wait_stream_active(kinesis, dst)
+    name = unique_name("ka-retry")
+    ka.create_application(ApplicationName=name, **app_config(src, dst, FILTER_CODE))
+    start(ka, name)
+    put(kinesis, src, [{"ticker": "aaa", "price": 11}])
+    assert len(read_out(kinesis, dst, 1)) == 1
+    # The destination goes away: the rows wait in the application, which keeps trying.
+    kinesis.delete_stream(StreamName=dst)
+    deadline = time.monotonic() + 15
+    while dst in kinesis.list_streams()["StreamNames"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    put(kinesis, src, [{"ticker": "bbb", "price": 12}, {"ticker": "ccc", "price": 13}])
+    time.sleep(1.5)
+    kinesis.create_stream(StreamName=dst, ShardCount=1)
+    wait_stream_active(kinesis, dst)
+    got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 2, timeout=20)]
+    assert got == ["BBB", "CCC"], got
+    ka.stop_application(ApplicationName=name)
