@@ -41,6 +41,8 @@ struct ShardReader {
     /// The last sequence number taken, to checkpoint.
     last: Option<String>,
     done: bool,
+    /// The shards it was split or merged from: read to their end before it.
+    parents: Vec<String>,
 }
 
 struct InputReader {
@@ -151,7 +153,17 @@ impl Analytics {
                     continue;
                 }
                 let input_stream = r.input.stream_name();
+                // Parents before children: a shard waits while a shard it came from is unread.
+                let unread: std::collections::HashSet<String> = r
+                    .shards
+                    .iter()
+                    .filter(|s| !s.done)
+                    .map(|s| s.id.clone())
+                    .collect();
                 for sh in r.shards.iter_mut().filter(|s| !s.done) {
+                    if sh.parents.iter().any(|p| unread.contains(p)) {
+                        continue;
+                    }
                     let Some(it) = sh.iterator.take() else {
                         continue;
                     };
@@ -282,6 +294,12 @@ impl Analytics {
                     iterator: Some(iterator),
                     last,
                     done: false,
+                    parents: s
+                        .parent
+                        .iter()
+                        .chain(s.adjacent_parent.iter())
+                        .map(|p| p.to_string())
+                        .collect(),
                 }),
             }
         }

@@ -370,3 +370,25 @@ def test_rows_a_destination_refuses_are_retried_not_lost(ka, kinesis, stream_fac
     got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 2, timeout=20)]
     assert got == ["BBB", "CCC"], got
     ka.stop_application(ApplicationName=name)
+
+
+def test_a_parent_shard_is_read_to_its_end_before_its_children(ka, kinesis, stream_factory):
+    src, dst = stream_factory(prefix="ka-in"), stream_factory(prefix="ka-out")
+    # More than one pass of the runner (10,000 records a shard) in the parent.
+    for i in range(0, 12_000, 500):
+        kinesis.put_records(StreamName=src, Records=[
+            {"Data": json.dumps({"ticker": "aaa", "price": 11}).encode(), "PartitionKey": str(j)}
+            for j in range(i, i + 500)])
+    kinesis.split_shard(StreamName=src, ShardToSplit="shardId-000000000000",
+                        NewStartingHashKey=str(2 ** 127))
+    wait_stream_active(kinesis, src)
+    kinesis.put_records(StreamName=src, Records=[
+        {"Data": json.dumps({"ticker": "bbb", "price": 12}).encode(), "PartitionKey": str(j)}
+        for j in range(20)])
+    name = unique_name("ka-lineage")
+    ka.create_application(ApplicationName=name, **app_config(src, dst, FILTER_CODE))
+    start(ka, name)
+    got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 12_020, timeout=60)]
+    assert len(got) == 12_020, len(got)
+    assert got[:12_000] == ["AAA"] * 12_000 and got[12_000:] == ["BBB"] * 20
+    ka.stop_application(ApplicationName=name)
