@@ -55,9 +55,16 @@ pub struct Input {
 }
 
 impl Input {
-    /// The in-application stream the input feeds (`NamePrefix_001`).
+    /// The first in-application stream the input feeds (`NamePrefix_001`).
     pub fn stream_name(&self) -> String {
         format!("{}_001", self.name_prefix)
+    }
+
+    /// Every in-application stream the input feeds: `NamePrefix_001` … one per InputParallelism.
+    pub fn stream_names(&self) -> Vec<String> {
+        (1..=self.parallelism.max(1))
+            .map(|i| format!("{}_{i:03}", self.name_prefix))
+            .collect()
     }
 }
 
@@ -188,6 +195,7 @@ pub struct InputUpdate {
     pub format: Option<crate::mapping::RecordFormat>,
     pub encoding: Option<String>,
     pub columns: Option<Vec<crate::mapping::RecordColumn>>,
+    pub parallelism: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default)]

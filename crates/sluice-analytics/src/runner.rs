@@ -43,6 +43,8 @@ struct ShardReader {
     done: bool,
     /// The shards it was split or merged from: read to their end before it.
     parents: Vec<String>,
+    /// The in-application stream its rows go into (one of InputParallelism's, by shard).
+    stream: String,
 }
 
 struct InputReader {
@@ -152,7 +154,6 @@ impl Analytics {
                     tracing::warn!(application = %name, error = %e, "listing the input's shards failed");
                     continue;
                 }
-                let input_stream = r.input.stream_name();
                 // Parents before children: a shard waits while a shard it came from is unread.
                 let unread: std::collections::HashSet<String> = r
                     .shards
@@ -179,7 +180,7 @@ impl Analytics {
                         last_rowtime = last_rowtime.max(self.now());
                         for row in r.mapper.rows(&rec.data, last_rowtime, rec.arrival_ms) {
                             match row {
-                                Ok(row) => plan.push(&input_stream, row, &mut produced),
+                                Ok(row) => plan.push(&sh.stream, row, &mut produced),
                                 Err(e) => {
                                     let err_row = vec![
                                         Value::Timestamp(last_rowtime),
@@ -290,6 +291,10 @@ impl Analytics {
             match known {
                 Some(i) => r.shards[i].iterator = Some(iterator),
                 None => r.shards.push(ShardReader {
+                    stream: {
+                        let names = r.input.stream_names();
+                        names[r.shards.len() % names.len()].clone()
+                    },
                     id,
                     iterator: Some(iterator),
                     last,

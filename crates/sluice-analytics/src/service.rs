@@ -110,7 +110,9 @@ pub fn compile(m: &ApplicationMeta) -> Result<(AppPlan, Vec<(String, crate::mapp
     for i in &m.inputs {
         let mapper =
             crate::mapping::Mapper::new(&i.schema).map_err(AnalyticsError::InvalidArgument)?;
-        defs.push(mapper.stream_def(&i.stream_name()));
+        for stream in i.stream_names() {
+            defs.push(mapper.stream_def(&stream));
+        }
         mappers.push((i.stream_name(), mapper));
     }
     let mut tables = Vec::new();
@@ -283,11 +285,6 @@ impl Analytics {
         let mut inputs = Vec::new();
         for (i, ni) in input.inputs.into_iter().enumerate() {
             let parallelism = ni.parallelism.unwrap_or(1);
-            if parallelism != 1 {
-                return Err(AnalyticsError::Unsupported(format!(
-                    "InputParallelism Count {parallelism} is not supported by Sluice yet; use 1."
-                )));
-            }
             self.check_resource(&ni.source)?;
             inputs.push(Input {
                 id: format!("{}.1", i + 1),
@@ -579,11 +576,6 @@ impl Analytics {
         input: NewInput,
     ) -> Result<()> {
         self.check_resource(&input.source)?;
-        if input.parallelism.unwrap_or(1) != 1 {
-            return Err(AnalyticsError::Unsupported(
-                "InputParallelism Count other than 1 is not supported by Sluice yet.".into(),
-            ));
-        }
         self.modify(name, version, |m| {
             if !m.inputs.is_empty() {
                 return Err(AnalyticsError::InvalidArgument(format!(
@@ -596,7 +588,7 @@ impl Analytics {
                 name_prefix: input.name_prefix,
                 source: input.source,
                 schema: input.schema,
-                parallelism: 1,
+                parallelism: input.parallelism.unwrap_or(1),
                 starting_position: None,
             });
             Ok(())
@@ -706,6 +698,9 @@ impl Analytics {
                 if let Some(c) = u.columns {
                     input.schema.columns = c;
                 }
+                if let Some(n) = u.parallelism {
+                    input.parallelism = n;
+                }
             }
             for u in update.outputs {
                 let app = m.name.clone();
@@ -773,7 +768,10 @@ impl Analytics {
                 )));
             }
             if m.references.iter().any(|x| x.table_name == r.table_name)
-                || m.inputs.iter().any(|i| i.stream_name() == r.table_name)
+                || m
+                    .inputs
+                    .iter()
+                    .any(|i| i.stream_names().contains(&r.table_name))
             {
                 return Err(AnalyticsError::InvalidArgument(format!(
                     "Application {} already has an in-application stream or table named {}.",

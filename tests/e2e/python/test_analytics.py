@@ -392,3 +392,42 @@ def test_a_parent_shard_is_read_to_its_end_before_its_children(ka, kinesis, stre
     assert len(got) == 12_020, len(got)
     assert got[:12_000] == ["AAA"] * 12_000 and got[12_000:] == ["BBB"] * 20
     ka.stop_application(ApplicationName=name)
+
+
+PARALLEL_CODE = """
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker VARCHAR(4), price DOUBLE);
+CREATE OR REPLACE PUMP "PUMP_1" AS INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM "ticker", "price" FROM "SOURCE_SQL_STREAM_001";
+CREATE OR REPLACE PUMP "PUMP_2" AS INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM "ticker", "price" FROM "SOURCE_SQL_STREAM_002";
+"""
+
+
+def test_input_parallelism_feeds_several_in_application_streams(ka, kinesis, stream_factory):
+    src, dst = stream_factory(shards=2, prefix="ka-in"), stream_factory(prefix="ka-out")
+    name = unique_name("ka-par")
+    cfg = app_config(src, dst, PARALLEL_CODE)
+    cfg["Inputs"][0]["InputParallelism"] = {"Count": 2}
+    ka.create_application(ApplicationName=name, **cfg)
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    (inp,) = d["InputDescriptions"]
+    assert inp["InAppStreamNames"] == ["SOURCE_SQL_STREAM_001", "SOURCE_SQL_STREAM_002"]
+    assert inp["InputParallelism"] == {"Count": 2}
+    rows = [{"ticker": f"t{i}", "price": i} for i in range(40)]
+    kinesis.put_records(StreamName=src, Records=[
+        {"Data": json.dumps(r).encode(), "PartitionKey": str(i)} for i, r in enumerate(rows)])
+    shards = {r["ShardId"] for r in kinesis.list_shards(StreamName=src)["Shards"]}
+    assert len(shards) == 2
+    start(ka, name)
+    got = sorted(json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 40))
+    assert got == sorted(r["ticker"] for r in rows), got
+    ka.stop_application(ApplicationName=name)
+    # One stream fewer: the code reads SOURCE_SQL_STREAM_002, which would be gone.
+    with pytest.raises(ClientError) as e:
+        ka.update_application(ApplicationName=name, CurrentApplicationVersionId=1, ApplicationUpdate={
+            "InputUpdates": [{"InputId": "1.1", "InputParallelismUpdate": {"CountUpdate": 1}}]})
+    assert error_code(e.value) == "CodeValidationException", e.value.response
+    with pytest.raises(ClientError) as e:
+        ka.update_application(ApplicationName=name, CurrentApplicationVersionId=1, ApplicationUpdate={
+            "InputUpdates": [{"InputId": "1.1", "InputParallelismUpdate": {"CountUpdate": 65}}]})
+    assert error_code(e.value) == "ValidationException", e.value.response

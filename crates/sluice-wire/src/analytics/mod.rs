@@ -328,6 +328,14 @@ impl Request {
                 for (i, iu) in u.input_updates.iter().flatten().enumerate() {
                     let m = format!("applicationUpdate.inputUpdates.{}.member", i + 1);
                     v.required(&format!("{m}.inputId"), &iu.input_id);
+                    if let Some(p) = &iu.input_parallelism_update {
+                        v.range(
+                            &format!("{m}.inputParallelismUpdate.countUpdate"),
+                            p.count_update,
+                            Some(1),
+                            Some(64),
+                        );
+                    }
                     if let Some(s) = &iu.input_schema_update {
                         if let Some(cols) = &s.record_column_updates {
                             check_columns(
@@ -385,10 +393,9 @@ impl Request {
                 for iu in u.input_updates.unwrap_or_default() {
                     if iu.input_processing_configuration_update.is_some()
                         || iu.kinesis_firehose_input_update.is_some()
-                        || iu.input_parallelism_update.is_some()
                     {
                         return Err(unsupported(
-                            "InputProcessingConfigurationUpdate, KinesisFirehoseInputUpdate and InputParallelismUpdate",
+                            "InputProcessingConfigurationUpdate and KinesisFirehoseInputUpdate",
                         ));
                     }
                     let schema = iu.input_schema_update.unwrap_or_default();
@@ -404,6 +411,10 @@ impl Request {
                             .transpose()?,
                         encoding: schema.record_encoding_update,
                         columns: schema.record_column_updates.map(columns_of),
+                        parallelism: iu
+                            .input_parallelism_update
+                            .and_then(|p| p.count_update)
+                            .map(|c| c as u32),
                     });
                 }
                 for ou in u.output_updates.unwrap_or_default() {

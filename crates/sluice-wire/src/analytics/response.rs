@@ -93,7 +93,7 @@ pub fn describe_response(m: &ApplicationMeta, arn: &str) -> Value {
             let mut o = json!({
                 "InputId": i.id,
                 "NamePrefix": i.name_prefix,
-                "InAppStreamNames": [i.stream_name()],
+                "InAppStreamNames": i.stream_names(),
                 "InputSchema": schema_json(&i.schema),
                 "InputParallelism": { "Count": i.parallelism },
             });

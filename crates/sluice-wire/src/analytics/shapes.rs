@@ -167,7 +167,13 @@ pub(super) struct InputUpdateShape {
     pub(super) kinesis_streams_input_update: Option<ResourceUpdateShape>,
     pub(super) kinesis_firehose_input_update: Option<Value>,
     pub(super) input_schema_update: Option<SchemaUpdateShape>,
-    pub(super) input_parallelism_update: Option<Value>,
+    pub(super) input_parallelism_update: Option<ParallelismUpdateShape>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ParallelismUpdateShape {
+    pub(super) count_update: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
