@@ -47,11 +47,30 @@ struct ShardReader {
     stream: String,
 }
 
+/// Where an input's records come from.
+enum Source {
+    /// A data stream's shards; a shard's iterator is a shard iterator, its position the last
+    /// sequence number taken.
+    Stream(StreamName),
+    /// A delivery stream's log, read as one "shard" ([`DELIVERY_SHARD`]) whose iterator and
+    /// position are both the offset to read next.
+    Delivery(String),
+}
+
+const DELIVERY_SHARD: &str = "delivery-stream";
+
 struct InputReader {
     input: Input,
-    stream: StreamName,
+    source: Source,
     mapper: Mapper,
     shards: Vec<ShardReader>,
+}
+
+/// One read of a shard: each record's data, arrival time and the position after it, and the
+/// iterator to read from next (none once a closed shard is read to its end).
+struct Page {
+    records: Vec<(bytes::Bytes, i64, String)>,
+    next: Option<String>,
 }
 
 impl Analytics {
@@ -121,18 +140,20 @@ impl Analytics {
         }
         let mut readers = Vec::new();
         for (input, (_, mapper)) in m.inputs.iter().zip(mappers) {
-            let Resource::KinesisStream { arn, .. } = &input.source else {
-                tracing::error!(application = %name, "only Kinesis stream inputs are read so far");
-                let _ = self.set_status(&state, ApplicationStatus::Ready);
-                return;
+            let source = match &input.source {
+                Resource::KinesisStream { arn, .. } => stream_name(arn).map(Source::Stream),
+                Resource::DeliveryStream { arn, .. } => {
+                    delivery_stream_name(arn).map(Source::Delivery)
+                }
             };
-            let Some(stream) = stream_name(arn) else {
+            let Some(source) = source else {
+                tracing::error!(application = %name, arn = %input.source.arn(), "the input's ARN names no stream; stopped");
                 let _ = self.set_status(&state, ApplicationStatus::Ready);
                 return;
             };
             readers.push(InputReader {
                 input: input.clone(),
-                stream,
+                source,
                 mapper,
                 shards: Vec::new(),
             });
@@ -168,17 +189,17 @@ impl Analytics {
                     let Some(it) = sh.iterator.take() else {
                         continue;
                     };
-                    let page = match self.streams.get_records(&it, Some(READ_LIMIT)).await {
+                    let page = match self.read_page(&r.source, &it).await {
                         Ok(p) => p,
                         Err(e) => {
-                            tracing::debug!(application = %name, shard = %sh.id, error = %e, "GetRecords failed; a new iterator next time");
+                            tracing::debug!(application = %name, shard = %sh.id, error = %e, "reading failed; a new iterator next time");
                             continue;
                         }
                     };
-                    for rec in &page.records {
+                    for (data, arrival_ms, position) in &page.records {
                         // ROWTIME: when the row enters the in-application stream, never going back.
                         last_rowtime = last_rowtime.max(self.now());
-                        for row in r.mapper.rows(&rec.data, last_rowtime, rec.arrival_ms) {
+                        for row in r.mapper.rows(data, last_rowtime, *arrival_ms) {
                             match row {
                                 Ok(row) => plan.push(&sh.stream, row, &mut produced),
                                 Err(e) => {
@@ -195,7 +216,7 @@ impl Analytics {
                                 }
                             }
                         }
-                        sh.last = Some(rec.sequence_number.to_string());
+                        sh.last = Some(position.clone());
                     }
                     took += page.records.len();
                     if let Some(seq) = &sh.last
@@ -207,7 +228,7 @@ impl Analytics {
                             value: seq.clone().into_bytes(),
                         });
                     }
-                    match page.next_iterator {
+                    match page.next {
                         Some(next) => sh.iterator = Some(next),
                         None => sh.done = true,
                     }
@@ -246,11 +267,48 @@ impl Analytics {
         if !r.shards.is_empty() && r.shards.iter().all(|s| s.iterator.is_some() || s.done) {
             return Ok(());
         }
+        let stream = match &r.source {
+            Source::Stream(s) => s.clone(),
+            Source::Delivery(ds) => {
+                let Some(f) = &self.firehose else {
+                    return Ok(());
+                };
+                let checkpoint = r.shards.first().and_then(|s| s.last.clone()).or_else(|| {
+                    self.meta
+                        .get(
+                            CHECKPOINTS_TABLE,
+                            &checkpoint_key(&m.name, &r.input.id, DELIVERY_SHARD),
+                        )
+                        .ok()
+                        .flatten()
+                        .map(|v| String::from_utf8_lossy(&v).into_owned())
+                });
+                let offset = match (&checkpoint, r.input.starting_position.as_deref()) {
+                    (Some(next), _) => next.parse().unwrap_or(0),
+                    (None, Some("TRIM_HORIZON" | "LAST_STOPPED_POINT")) => {
+                        f.start_offset(ds, None).await.unwrap_or(0)
+                    }
+                    (None, _) => f
+                        .start_offset(ds, Some(m.started_ms.unwrap_or_else(|| self.now())))
+                        .await
+                        .unwrap_or(0),
+                };
+                r.shards = vec![ShardReader {
+                    id: DELIVERY_SHARD.into(),
+                    iterator: Some(offset.to_string()),
+                    last: checkpoint,
+                    done: false,
+                    parents: Vec::new(),
+                    stream: r.input.stream_name(),
+                }];
+                return Ok(());
+            }
+        };
         let mut all = Vec::new();
         let mut token = None;
         loop {
             let page = self.streams.list_shards(ListShardsInput {
-                stream: token.is_none().then(|| r.stream.clone()),
+                stream: token.is_none().then(|| stream.clone()),
                 next_token: token.take(),
                 exclusive_start_shard_id: None,
                 max_results: Some(1000),
@@ -284,10 +342,7 @@ impl Analytics {
                 (None, Some("LAST_STOPPED_POINT")) => IteratorType::TrimHorizon,
                 (None, _) => IteratorType::AtTimestamp(m.started_ms.unwrap_or_else(|| self.now())),
             };
-            let iterator = self
-                .streams
-                .get_shard_iterator(&r.stream, &id, kind)
-                .await?;
+            let iterator = self.streams.get_shard_iterator(&stream, &id, kind).await?;
             match known {
                 Some(i) => r.shards[i].iterator = Some(iterator),
                 None => r.shards.push(ShardReader {
@@ -309,6 +364,42 @@ impl Analytics {
             }
         }
         Ok(())
+    }
+
+    /// One read of a shard of `source` from `iterator`.
+    async fn read_page(&self, source: &Source, iterator: &str) -> Result<Page, String> {
+        match source {
+            Source::Stream(_) => {
+                let page = self
+                    .streams
+                    .get_records(iterator, Some(READ_LIMIT))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(Page {
+                    records: page
+                        .records
+                        .into_iter()
+                        .map(|r| (r.data, r.arrival_ms, r.sequence_number.to_string()))
+                        .collect(),
+                    next: page.next_iterator,
+                })
+            }
+            Source::Delivery(ds) => {
+                let f = self.firehose.as_ref().ok_or("no Firehose here")?;
+                let offset: u64 = iterator.parse().map_err(|_| "bad offset")?;
+                let (records, next) = f
+                    .read_records(ds, offset, READ_LIMIT as usize)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(Page {
+                    records: records
+                        .into_iter()
+                        .map(|r| (r.value, r.timestamp_ms, (r.offset + 1).to_string()))
+                        .collect(),
+                    next: Some(next.to_string()),
+                })
+            }
+        }
     }
 
     /// Writes each output's rows, retrying what a destination refuses (doubling the wait up to

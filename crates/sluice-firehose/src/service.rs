@@ -14,7 +14,8 @@ use parking_lot::RwLock;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sluice_storage::{
-    AppendRecord, LogAppend, LogId, LogStore, MetaOp, MetaStore, MetaTxnError, StorageError,
+    AppendRecord, LogAppend, LogId, LogStore, MetaOp, MetaStore, MetaTxnError, ReadLimits,
+    StorageError,
 };
 use sluice_streams::kms::{KeyStore, MANAGED_KEY};
 use sluice_types::{Clock, FIREHOSE_LOG_BASE};
@@ -600,6 +601,51 @@ impl Firehose {
     }
 
     // ---------------------------------------------------------------- data plane
+
+    /// A delivery stream's records from `offset` on (at most `max`), opened if sealed, and the
+    /// offset to read from next: what an Analytics application with this delivery stream as
+    /// its input reads, beside the delivery itself.
+    pub async fn read_records(
+        &self,
+        name: &str,
+        offset: u64,
+        max: usize,
+    ) -> Result<(Vec<sluice_storage::StoredRecord>, u64)> {
+        let log = self.get(name)?.meta.read().log;
+        let batch = self
+            .logs
+            .read(
+                log,
+                offset,
+                ReadLimits {
+                    max_records: max,
+                    max_bytes: 16 << 20,
+                },
+            )
+            .await?;
+        let mut records = batch.records;
+        for r in &mut records {
+            if sluice_streams::kms::is_sealed(&r.key) {
+                let (_, data, _) = self
+                    .keys
+                    .open_record(&r.key, std::mem::take(&mut r.value))
+                    .map_err(kms_error)?;
+                r.key = bytes::Bytes::new();
+                r.value = data;
+            }
+        }
+        Ok((records, batch.next_offset))
+    }
+
+    /// The first retained offset of a delivery stream's log, or with `at_ms`, the first offset
+    /// of a record that arrived at or after it.
+    pub async fn start_offset(&self, name: &str, at_ms: Option<i64>) -> Result<u64> {
+        let log = self.get(name)?.meta.read().log;
+        Ok(match at_ms {
+            None => self.logs.bounds(log)?.start_offset,
+            Some(t) => self.logs.offset_at_time(log, t).await?,
+        })
+    }
 
     fn writable(&self, name: &str) -> Result<Arc<DeliveryState>> {
         let state = self.get(name)?;

@@ -12,7 +12,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, REGION, error_code, make_analytics, unique_name, wait_stream_active
+from conftest import ACCOUNT_ID, REGION, error_code, make_analytics, make_firehose, unique_name, wait_stream_active
 
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/analytics-e2e"
 
@@ -431,3 +431,41 @@ def test_input_parallelism_feeds_several_in_application_streams(ka, kinesis, str
         ka.update_application(ApplicationName=name, CurrentApplicationVersionId=1, ApplicationUpdate={
             "InputUpdates": [{"InputId": "1.1", "InputParallelismUpdate": {"CountUpdate": 65}}]})
     assert error_code(e.value) == "ValidationException", e.value.response
+
+
+def test_a_delivery_stream_as_input(sluice, ka, kinesis, stream_factory):
+    fh = make_firehose(sluice.endpoint)
+    ds = unique_name("ka-fh")
+    fh.create_delivery_stream(DeliveryStreamName=ds, ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{unique_name('ka-bucket')}",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+    deadline = time.monotonic() + 10
+    while fh.describe_delivery_stream(DeliveryStreamName=ds)["DeliveryStreamDescription"][
+            "DeliveryStreamStatus"] != "ACTIVE" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    dst = stream_factory(prefix="ka-out")
+    cfg = app_config("unused", dst, FILTER_CODE)
+    inp = cfg["Inputs"][0]
+    del inp["KinesisStreamsInput"]
+    inp["KinesisFirehoseInput"] = {
+        "ResourceARN": f"arn:aws:firehose:{REGION}:{ACCOUNT_ID}:deliverystream/{ds}", "RoleARN": ROLE}
+    name = unique_name("ka-fhin")
+    ka.create_application(ApplicationName=name, **cfg)
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    assert d["InputDescriptions"][0]["KinesisFirehoseInputDescription"]["ResourceARN"].endswith(ds)
+    fh.put_record_batch(DeliveryStreamName=ds, Records=[
+        {"Data": json.dumps({"ticker": "aaa", "price": 11}).encode()},
+        {"Data": json.dumps({"ticker": "bbb", "price": 1}).encode()}])
+    start(ka, name)
+    fh.put_record(DeliveryStreamName=ds, Record={"Data": json.dumps({"ticker": "ccc", "price": 50}).encode()})
+    got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 2)]
+    assert got == ["AAA", "CCC"], got
+    # Stopped and started from its last point: nothing read twice, what came meanwhile read.
+    ka.stop_application(ApplicationName=name)
+    fh.put_record(DeliveryStreamName=ds, Record={"Data": json.dumps({"ticker": "ddd", "price": 60}).encode()})
+    start(ka, name, "LAST_STOPPED_POINT")
+    got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 3)]
+    assert got == ["AAA", "CCC", "DDD"], got
+    time.sleep(0.5)
+    assert len(read_out(kinesis, dst, 4, timeout=0.5)) == 3
+    ka.stop_application(ApplicationName=name)

@@ -425,11 +425,10 @@ pub(super) fn input_of(input: InputShape) -> Result<NewInput, WireError> {
             arn: k.resource_arn.unwrap_or_default(),
             role_arn: k.role_arn.unwrap_or_default(),
         },
-        (None, Some(_)) => {
-            return Err(unsupported(
-                "KinesisFirehoseInput (a delivery stream as input)",
-            ));
-        }
+        (None, Some(f)) => Resource::DeliveryStream {
+            arn: f.resource_arn.unwrap_or_default(),
+            role_arn: f.role_arn.unwrap_or_default(),
+        },
         _ => {
             return Err(WireError::invalid_argument(
                 "An input needs exactly one of KinesisStreamsInput and KinesisFirehoseInput.",
