@@ -52,6 +52,17 @@ pub struct Input {
     /// The starting position of the last StartApplication (NOW, TRIM_HORIZON,
     /// LAST_STOPPED_POINT).
     pub starting_position: Option<String>,
+    /// A Lambda function that preprocesses the records before they are mapped.
+    #[serde(default)]
+    pub processor: Option<LambdaProcessor>,
+}
+
+/// An InputLambdaProcessor: the function's ARN (mapped to somewhere that runs it by the
+/// server's `--lambda NAME=URL|cmd:COMMAND`) and the role, kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LambdaProcessor {
+    pub arn: String,
+    pub role_arn: String,
 }
 
 impl Input {
@@ -135,6 +146,7 @@ pub struct NewInput {
     pub source: Resource,
     pub schema: SourceSchema,
     pub parallelism: Option<u32>,
+    pub processor: Option<LambdaProcessor>,
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +208,9 @@ pub struct InputUpdate {
     pub encoding: Option<String>,
     pub columns: Option<Vec<crate::mapping::RecordColumn>>,
     pub parallelism: Option<u32>,
+    /// InputLambdaProcessorUpdate: a new function ARN and/or role.
+    pub processor_arn: Option<String>,
+    pub processor_role: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -69,8 +69,18 @@ struct InputReader {
 /// One read of a shard: each record's data, arrival time and the position after it, and the
 /// iterator to read from next (none once a closed shard is read to its end).
 struct Page {
-    records: Vec<(bytes::Bytes, i64, String)>,
+    records: Vec<PageRecord>,
     next: Option<String>,
+}
+
+struct PageRecord {
+    data: bytes::Bytes,
+    arrival_ms: i64,
+    /// The position after it (to checkpoint).
+    position: String,
+    partition_key: String,
+    /// Left out by the input's preprocessing function (Dropped), or why it failed there.
+    processed: Result<bool, String>,
 }
 
 impl Analytics {
@@ -196,10 +206,30 @@ impl Analytics {
                             continue;
                         }
                     };
-                    for (data, arrival_ms, position) in &page.records {
+                    let mut page = page;
+                    if let Some(p) = &r.input.processor {
+                        self.preprocess(&name, &r.input, &sh.id, p, &mut page.records)
+                            .await;
+                    }
+                    for rec in &page.records {
                         // ROWTIME: when the row enters the in-application stream, never going back.
                         last_rowtime = last_rowtime.max(self.now());
-                        for row in r.mapper.rows(data, last_rowtime, *arrival_ms) {
+                        let failed = match &rec.processed {
+                            Ok(true) => None,
+                            Ok(false) => {
+                                sh.last = Some(rec.position.clone());
+                                continue;
+                            }
+                            Err(e) => Some(e.clone()),
+                        };
+                        let rows = match failed {
+                            None => r.mapper.rows(&rec.data, last_rowtime, rec.arrival_ms),
+                            Some(message) => vec![Err(crate::mapping::MappingError {
+                                message,
+                                data: String::from_utf8_lossy(&rec.data).into_owned(),
+                            })],
+                        };
+                        for row in rows {
                             match row {
                                 Ok(row) => plan.push(&sh.stream, row, &mut produced),
                                 Err(e) => {
@@ -216,7 +246,7 @@ impl Analytics {
                                 }
                             }
                         }
-                        sh.last = Some(position.clone());
+                        sh.last = Some(rec.position.clone());
                     }
                     took += page.records.len();
                     if let Some(seq) = &sh.last
@@ -366,6 +396,102 @@ impl Analytics {
         Ok(())
     }
 
+    /// Runs the input's Lambda preprocessor over a page's records, in AWS's record preprocessing
+    /// format: `{"invocationId", "applicationArn", "streamArn", "records": [{"recordId",
+    /// "kinesisStreamRecordMetadata" | "kinesisFirehoseRecordMetadata", "data"}]}`, answered with
+    /// `{"records": [{"recordId", "result": "Ok" | "Dropped" | "ProcessingFailed", "data"}]}`.
+    /// `Ok` records go on with the answered data; the others, and every record of an invocation
+    /// that fails four times or of an answer that leaves one out, go to `error_stream`.
+    async fn preprocess(
+        &self,
+        name: &str,
+        input: &Input,
+        shard: &str,
+        p: &LambdaProcessor,
+        records: &mut [PageRecord],
+    ) {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        if records.is_empty() {
+            return;
+        }
+        let Some(f) = &self.firehose else {
+            for r in records.iter_mut() {
+                r.processed = Err("no Lambda runner here".into());
+            }
+            return;
+        };
+        let firehose_input = matches!(input.source, Resource::DeliveryStream { .. });
+        let items: Vec<serde_json::Value> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut item = serde_json::json!({
+                    "recordId": format!("{i}"),
+                    "data": b64.encode(&r.data),
+                });
+                if firehose_input {
+                    item["kinesisFirehoseRecordMetadata"] =
+                        serde_json::json!({ "approximateArrivalTimestamp": r.arrival_ms });
+                } else {
+                    item["kinesisStreamRecordMetadata"] = serde_json::json!({
+                        "sequenceNumber": r.position,
+                        "partitionKey": r.partition_key,
+                        "shardId": shard,
+                        "approximateArrivalTimestamp": r.arrival_ms,
+                    });
+                }
+                item
+            })
+            .collect();
+        let event = serde_json::json!({
+            "invocationId": f.invocation_id(),
+            "applicationArn": self.arn(name),
+            "streamArn": input.source.arn(),
+            "records": items,
+        });
+        let answer = match f.invoke_function(&p.arn, &event, 3).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(application = %name, function = %p.arn, error = %e, "the input's preprocessing function failed");
+                for r in records.iter_mut() {
+                    r.processed = Err(format!("Lambda invocation failed: {e}"));
+                }
+                return;
+            }
+        };
+        let mut results: std::collections::HashMap<String, &serde_json::Value> =
+            std::collections::HashMap::new();
+        for a in answer["records"].as_array().into_iter().flatten() {
+            if let Some(id) = a["recordId"].as_str() {
+                results.insert(id.to_owned(), a);
+            }
+        }
+        for (i, r) in records.iter_mut().enumerate() {
+            r.processed = match results.get(&i.to_string()) {
+                None => Err("the preprocessing function's answer left this record out".into()),
+                Some(a) => match a["result"].as_str() {
+                    Some("Ok") => match a["data"].as_str().map(|d| b64.decode(d)) {
+                        Some(Ok(data)) => {
+                            r.data = bytes::Bytes::from(data);
+                            Ok(true)
+                        }
+                        _ => {
+                            Err("the preprocessing function answered Ok without base64 data".into())
+                        }
+                    },
+                    Some("Dropped") => Ok(false),
+                    Some("ProcessingFailed") => {
+                        Err("the preprocessing function answered ProcessingFailed".into())
+                    }
+                    other => Err(format!(
+                        "the preprocessing function answered result {other:?}"
+                    )),
+                },
+            };
+        }
+    }
+
     /// One read of a shard of `source` from `iterator`.
     async fn read_page(&self, source: &Source, iterator: &str) -> Result<Page, String> {
         match source {
@@ -379,7 +505,13 @@ impl Analytics {
                     records: page
                         .records
                         .into_iter()
-                        .map(|r| (r.data, r.arrival_ms, r.sequence_number.to_string()))
+                        .map(|r| PageRecord {
+                            data: r.data,
+                            arrival_ms: r.arrival_ms,
+                            position: r.sequence_number.to_string(),
+                            partition_key: r.partition_key,
+                            processed: Ok(true),
+                        })
                         .collect(),
                     next: page.next_iterator,
                 })
@@ -394,7 +526,13 @@ impl Analytics {
                 Ok(Page {
                     records: records
                         .into_iter()
-                        .map(|r| (r.value, r.timestamp_ms, (r.offset + 1).to_string()))
+                        .map(|r| PageRecord {
+                            data: r.value,
+                            arrival_ms: r.timestamp_ms,
+                            position: (r.offset + 1).to_string(),
+                            partition_key: String::new(),
+                            processed: Ok(true),
+                        })
                         .collect(),
                     next: Some(next.to_string()),
                 })

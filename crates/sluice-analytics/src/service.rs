@@ -293,6 +293,7 @@ impl Analytics {
                 schema: ni.schema,
                 parallelism,
                 starting_position: None,
+                processor: ni.processor,
             });
         }
         let mut outputs = Vec::new();
@@ -590,6 +591,7 @@ impl Analytics {
                 schema: input.schema,
                 parallelism: input.parallelism.unwrap_or(1),
                 starting_position: None,
+                processor: input.processor,
             });
             Ok(())
         })
@@ -701,6 +703,20 @@ impl Analytics {
                 if let Some(n) = u.parallelism {
                     input.parallelism = n;
                 }
+                if u.processor_arn.is_some() || u.processor_role.is_some() {
+                    let Some(p) = &mut input.processor else {
+                        return Err(AnalyticsError::InvalidArgument(format!(
+                            "Input {} has no input processing configuration to update.",
+                            input.id
+                        )));
+                    };
+                    if let Some(a) = u.processor_arn {
+                        p.arn = a;
+                    }
+                    if let Some(r) = u.processor_role {
+                        p.role_arn = r;
+                    }
+                }
             }
             for u in update.outputs {
                 let app = m.name.clone();
@@ -793,6 +809,41 @@ impl Analytics {
                 role_arn: r.role_arn,
                 schema: r.schema,
             });
+            Ok(())
+        })
+        .await
+    }
+
+    /// AddApplicationInputProcessingConfiguration (`processor`) or its Delete (`None`).
+    pub async fn set_input_processing(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        input_id: &str,
+        processor: Option<LambdaProcessor>,
+    ) -> Result<()> {
+        self.modify(name, version, |m| {
+            let app = m.name.clone();
+            let input = m
+                .inputs
+                .iter_mut()
+                .find(|i| i.id == input_id)
+                .ok_or_else(|| {
+                    AnalyticsError::NotFound(format!(
+                        "Input id {input_id} not found in application {app}."
+                    ))
+                })?;
+            if processor.is_some() && input.processor.is_some() {
+                return Err(AnalyticsError::InvalidArgument(format!(
+                    "Input {input_id} already has an input processing configuration."
+                )));
+            }
+            if processor.is_none() && input.processor.is_none() {
+                return Err(AnalyticsError::NotFound(format!(
+                    "Input {input_id} has no input processing configuration."
+                )));
+            }
+            input.processor = processor;
             Ok(())
         })
         .await

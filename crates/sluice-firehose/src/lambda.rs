@@ -134,6 +134,38 @@ impl Firehose {
         (ok, failed)
     }
 
+    /// Invokes the function a Lambda ARN names (as `--lambda` maps it) with `event`, trying
+    /// `1 + retries` times: its JSON answer. Analytics' input preprocessing calls here.
+    pub async fn invoke_function(
+        &self,
+        function_arn: &str,
+        event: &serde_json::Value,
+        retries: u32,
+    ) -> Result<serde_json::Value, String> {
+        let function = function_arn
+            .split(':')
+            .nth(6)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| format!("{function_arn} is not a Lambda function ARN."))?;
+        let target = self
+            .function_target(function)
+            .ok_or_else(|| format!("Function {function} is not mapped by --lambda."))?;
+        let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+        let mut last = String::new();
+        for _ in 0..=retries {
+            match self.call_function(&target, &body).await {
+                Ok(answer) => return Ok(answer),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// A fresh id for an invocation.
+    pub fn invocation_id(&self) -> String {
+        crate::keys::uuid(&mut *self.rng.lock())
+    }
+
     fn function_target(&self, function: &str) -> Option<FunctionTarget> {
         self.config
             .lambdas

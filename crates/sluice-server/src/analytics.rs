@@ -114,6 +114,16 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
             a.add_reference(&name, version, reference).await?;
             b"{}".to_vec()
         }
+        Request::InputProcessing {
+            name,
+            version,
+            input_id,
+            processor,
+        } => {
+            a.set_input_processing(&name, version, &input_id, processor)
+                .await?;
+            b"{}".to_vec()
+        }
         Request::DeleteReference { name, version, id } => {
             a.delete_reference(&name, version, &id).await?;
             b"{}".to_vec()

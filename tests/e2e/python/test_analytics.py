@@ -7,6 +7,7 @@ survives kill -9."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import pytest
@@ -208,11 +209,11 @@ def test_errors_are_aws_shaped(ka, stream_factory):
     refused("ResourceInUseException", ka.create_application, ApplicationName=name)
     refused("InvalidArgumentException", ka.start_application, ApplicationName=name, InputConfigurations=[
         {"Id": "9.9", "InputStartingPositionConfiguration": {"InputStartingPosition": "NOW"}}])
-    msg = refused("UnsupportedOperationException", ka.add_application_input_processing_configuration,
-                  ApplicationName=name, CurrentApplicationVersionId=1, InputId="1.1",
-                  InputProcessingConfiguration={"InputLambdaProcessor": {
-                      "ResourceARN": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:f", "RoleARN": ROLE}})
-    assert "AddApplicationInputProcessingConfiguration" in msg
+    msg = refused("UnsupportedOperationException", ka.add_application_cloud_watch_logging_option,
+                  ApplicationName=name, CurrentApplicationVersionId=1, CloudWatchLoggingOption={
+                      "LogStreamARN": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g:log-stream:s",
+                      "RoleARN": ROLE})
+    assert "AddApplicationCloudWatchLoggingOption" in msg
 
 
 def test_a_running_application_survives_kill_9(sluice_factory):
@@ -469,3 +470,66 @@ def test_a_delivery_stream_as_input(sluice, ka, kinesis, stream_factory):
     time.sleep(0.5)
     assert len(read_out(kinesis, dst, 4, timeout=0.5)) == 3
     ka.stop_application(ApplicationName=name)
+
+
+PREPROCESSOR = r'''
+import base64, json, sys
+event = json.load(sys.stdin)
+assert event["applicationArn"].endswith(":application/" + event["applicationArn"].split("/")[-1])
+out = []
+for r in event["records"]:
+    assert "kinesisStreamRecordMetadata" in r and r["kinesisStreamRecordMetadata"]["shardId"]
+    row = json.loads(base64.b64decode(r["data"]))
+    if row["ticker"] == "bad":
+        out.append({"recordId": r["recordId"], "result": "ProcessingFailed", "data": r["data"]})
+    elif row["price"] < 5:
+        out.append({"recordId": r["recordId"], "result": "Dropped", "data": r["data"]})
+    else:
+        row["ticker"] = row["ticker"][::-1]
+        out.append({"recordId": r["recordId"], "result": "Ok",
+                    "data": base64.b64encode(json.dumps(row).encode()).decode()})
+json.dump({"records": out}, sys.stdout)
+'''
+
+ERRORS_CODE = FILTER_CODE + """
+CREATE OR REPLACE STREAM "ERRORS" (message VARCHAR(200));
+CREATE OR REPLACE PUMP "ERRORS_PUMP" AS INSERT INTO "ERRORS"
+    SELECT STREAM MESSAGE FROM "error_stream";
+"""
+
+
+def test_a_lambda_preprocesses_the_input(sluice_factory, tmp_path):
+    script = tmp_path / "pre.py"
+    script.write_text(PREPROCESSOR)
+    srv = sluice_factory("analytics-lambda", extra_args=[
+        "--lambda", f"reverse=cmd:{sys.executable} {script}"])
+    ka, kinesis = make_analytics(srv.endpoint), srv.kinesis
+    src, dst, errs = unique_name("ka-in"), unique_name("ka-out"), unique_name("ka-err")
+    for s in (src, dst, errs):
+        kinesis.create_stream(StreamName=s, ShardCount=1)
+        wait_stream_active(kinesis, s)
+    name = unique_name("ka-pre")
+    cfg = app_config(src, dst, ERRORS_CODE)
+    cfg["Outputs"].append({"Name": "ERRORS",
+                           "KinesisStreamsOutput": {"ResourceARN": stream_arn(errs), "RoleARN": ROLE},
+                           "DestinationSchema": {"RecordFormatType": "JSON"}})
+    ka.create_application(ApplicationName=name, **cfg)
+    fn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:reverse"
+    ka.add_application_input_processing_configuration(
+        ApplicationName=name, CurrentApplicationVersionId=1, InputId="1.1",
+        InputProcessingConfiguration={"InputLambdaProcessor": {"ResourceARN": fn, "RoleARN": ROLE}})
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    assert d["InputDescriptions"][0]["InputProcessingConfigurationDescription"] == {
+        "InputLambdaProcessorDescription": {"ResourceARN": fn, "RoleARN": ROLE}}
+    put(kinesis, src, [{"ticker": "abc", "price": 20}, {"ticker": "xyz", "price": 1},
+                       {"ticker": "bad", "price": 30}, {"ticker": "lmn", "price": 40}])
+    start(ka, name)
+    got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 2)]
+    assert got == ["CBA", "NML"], got
+    errors = [json.loads(x)["MESSAGE"] for x in read_out(kinesis, errs, 1)]
+    assert len(errors) == 1 and "ProcessingFailed" in errors[0], errors
+    ka.stop_application(ApplicationName=name)
+    ka.delete_application_input_processing_configuration(
+        ApplicationName=name, CurrentApplicationVersionId=2, InputId="1.1")
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    assert "InputProcessingConfigurationDescription" not in d["InputDescriptions"][0]

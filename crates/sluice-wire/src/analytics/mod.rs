@@ -123,6 +123,13 @@ pub enum Request {
         version: u64,
         reference: NewReference,
     },
+    /// AddApplicationInputProcessingConfiguration (`Some`) or its Delete (`None`).
+    InputProcessing {
+        name: String,
+        version: u64,
+        input_id: String,
+        processor: Option<LambdaProcessor>,
+    },
     DeleteReference {
         name: String,
         version: u64,
@@ -391,13 +398,13 @@ impl Request {
                     ..ApplicationUpdate::default()
                 };
                 for iu in u.input_updates.unwrap_or_default() {
-                    if iu.input_processing_configuration_update.is_some()
-                        || iu.kinesis_firehose_input_update.is_some()
-                    {
-                        return Err(unsupported(
-                            "InputProcessingConfigurationUpdate and KinesisFirehoseInputUpdate",
-                        ));
+                    if iu.kinesis_firehose_input_update.is_some() {
+                        return Err(unsupported("KinesisFirehoseInputUpdate"));
                     }
+                    let processing = iu
+                        .input_processing_configuration_update
+                        .and_then(|p| p.input_lambda_processor_update)
+                        .unwrap_or_default();
                     let schema = iu.input_schema_update.unwrap_or_default();
                     let k = iu.kinesis_streams_input_update.unwrap_or_default();
                     update.inputs.push(InputUpdate {
@@ -411,6 +418,8 @@ impl Request {
                             .transpose()?,
                         encoding: schema.record_encoding_update,
                         columns: schema.record_column_updates.map(columns_of),
+                        processor_arn: processing.resource_arn_update,
+                        processor_role: processing.role_arn_update,
                         parallelism: iu
                             .input_parallelism_update
                             .and_then(|p| p.count_update)
@@ -539,6 +548,41 @@ impl Request {
                     name: r.application_name.unwrap_or_default(),
                     version: r.current_application_version_id.unwrap_or_default() as u64,
                     reference: reference_of(r.reference_data_source.unwrap_or_default())?,
+                }
+            }
+            Operation::AddApplicationInputProcessingConfiguration
+            | Operation::DeleteApplicationInputProcessingConfiguration => {
+                let r: AddProcessingRequest = p.decode(body)?;
+                application_name(&mut v, &r.application_name);
+                version(&mut v, r.current_application_version_id);
+                v.required("inputId", &r.input_id);
+                v.string(
+                    "inputId",
+                    r.input_id.as_deref(),
+                    1,
+                    50,
+                    Some(("[a-zA-Z0-9_.-]+", is_application_name)),
+                );
+                let add = op == Operation::AddApplicationInputProcessingConfiguration;
+                if add {
+                    v.required(
+                        "inputProcessingConfiguration",
+                        &r.input_processing_configuration,
+                    );
+                    if let Some(c) = &r.input_processing_configuration {
+                        check_processing(&mut v, "inputProcessingConfiguration", c);
+                    }
+                }
+                v.finish()?;
+                Request::InputProcessing {
+                    name: r.application_name.unwrap_or_default(),
+                    version: r.current_application_version_id.unwrap_or_default() as u64,
+                    input_id: r.input_id.unwrap_or_default(),
+                    processor: if add {
+                        r.input_processing_configuration.map(processor_of)
+                    } else {
+                        None
+                    },
                 }
             }
             Operation::DeleteApplicationReferenceDataSource => {

@@ -102,6 +102,11 @@ pub fn describe_response(m: &ApplicationMeta, arn: &str) -> Value {
             } else {
                 "KinesisFirehoseInputDescription"
             }] = res;
+            if let Some(l) = &i.processor {
+                o["InputProcessingConfigurationDescription"] = json!({
+                    "InputLambdaProcessorDescription": { "ResourceARN": l.arn, "RoleARN": l.role_arn },
+                });
+            }
             if let Some(p) = &i.starting_position {
                 o["InputStartingPositionConfiguration"] = json!({ "InputStartingPosition": p });
             }

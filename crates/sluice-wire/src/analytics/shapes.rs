@@ -43,7 +43,7 @@ pub(super) struct ResourceShape {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct InputShape {
     pub(super) name_prefix: Option<String>,
-    pub(super) input_processing_configuration: Option<Value>,
+    pub(super) input_processing_configuration: Option<ProcessingShape>,
     pub(super) kinesis_streams_input: Option<ResourceShape>,
     pub(super) kinesis_firehose_input: Option<ResourceShape>,
     pub(super) input_parallelism: Option<ParallelismShape>,
@@ -163,7 +163,7 @@ pub(super) struct UpdateShape {
 pub(super) struct InputUpdateShape {
     pub(super) input_id: Option<String>,
     pub(super) name_prefix_update: Option<String>,
-    pub(super) input_processing_configuration_update: Option<Value>,
+    pub(super) input_processing_configuration_update: Option<ProcessingUpdateShape>,
     pub(super) kinesis_streams_input_update: Option<ResourceUpdateShape>,
     pub(super) kinesis_firehose_input_update: Option<Value>,
     pub(super) input_schema_update: Option<SchemaUpdateShape>,
@@ -331,6 +331,9 @@ pub(super) fn check_input(v: &mut Validator, member: &str, input: &InputShape) {
     if let Some(par) = &input.input_parallelism {
         v.range(&m("inputParallelism.count"), par.count, Some(1), Some(64));
     }
+    if let Some(p) = &input.input_processing_configuration {
+        check_processing(v, &m("inputProcessingConfiguration"), p);
+    }
     v.required(&m("inputSchema"), &input.input_schema);
     if let Some(s) = &input.input_schema {
         check_schema(v, &m("inputSchema"), s);
@@ -417,9 +420,6 @@ pub(super) fn columns_of(cols: Vec<ColumnShape>) -> Vec<RecordColumn> {
 }
 
 pub(super) fn input_of(input: InputShape) -> Result<NewInput, WireError> {
-    if input.input_processing_configuration.is_some() {
-        return Err(unsupported("InputProcessingConfiguration"));
-    }
     let source = match (input.kinesis_streams_input, input.kinesis_firehose_input) {
         (Some(k), None) => Resource::KinesisStream {
             arn: k.resource_arn.unwrap_or_default(),
@@ -444,6 +444,7 @@ pub(super) fn input_of(input: InputShape) -> Result<NewInput, WireError> {
             encoding: schema.record_encoding,
             columns: columns_of(schema.record_columns.unwrap_or_default()),
         },
+        processor: input.input_processing_configuration.map(processor_of),
         parallelism: input
             .input_parallelism
             .and_then(|p| p.count)
@@ -660,4 +661,52 @@ pub(super) fn reference_update_of(r: ReferenceUpdateShape) -> Result<ReferenceUp
         role_arn: s3.role_arn,
         schema: r.reference_schema_update.map(schema_of).transpose()?,
     })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ProcessingShape {
+    pub(super) input_lambda_processor: Option<ResourceShape>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ProcessingUpdateShape {
+    pub(super) input_lambda_processor_update: Option<ResourceUpdateShape>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AddProcessingRequest {
+    pub(super) application_name: Option<String>,
+    pub(super) current_application_version_id: Option<i64>,
+    pub(super) input_id: Option<String>,
+    pub(super) input_processing_configuration: Option<ProcessingShape>,
+}
+
+fn is_lambda_arn(s: &str) -> bool {
+    s.starts_with("arn:") && s.split(':').nth(2) == Some("lambda") && s.contains(":function:")
+}
+
+pub(super) fn check_processing(v: &mut Validator, member: &str, p: &ProcessingShape) {
+    let m = format!("{member}.inputLambdaProcessor");
+    v.required(&m, &p.input_lambda_processor);
+    if let Some(l) = &p.input_lambda_processor {
+        resource(v, &m, l);
+        v.string(
+            &format!("{m}.resourceARN"),
+            l.resource_arn.as_deref(),
+            1,
+            2048,
+            Some(("arn:aws:lambda:…:function:NAME", is_lambda_arn)),
+        );
+    }
+}
+
+pub(super) fn processor_of(p: ProcessingShape) -> LambdaProcessor {
+    let l = p.input_lambda_processor.unwrap_or_default();
+    LambdaProcessor {
+        arn: l.resource_arn.unwrap_or_default(),
+        role_arn: l.role_arn.unwrap_or_default(),
+    }
 }
