@@ -61,6 +61,26 @@ impl Forest {
     }
 }
 
+/// What a stream-analysis function keeps and makes of each row's numeric columns.
+#[derive(Debug, Clone)]
+pub(super) enum Model {
+    Forest(Forest),
+    Hotspots(super::hotspots::Hotspots),
+}
+
+impl Model {
+    /// The value of the function's column for a row's point (and the model learns it).
+    pub(super) fn next(&mut self, point: &[f64]) -> Result<crate::value::Value, String> {
+        Ok(match self {
+            Model::Forest(f) => {
+                let p: Vec<f32> = point.iter().map(|x| *x as f32).collect();
+                crate::value::Value::Double(f.score_and_learn(&p)?)
+            }
+            Model::Hotspots(h) => crate::value::Value::Str(h.add(point)),
+        })
+    }
+}
+
 impl Clone for Forest {
     fn clone(&self) -> Self {
         Forest::new(self.params).expect("parameters that built a forest build another")
@@ -82,14 +102,14 @@ pub(super) struct ForestStage {
     pub(super) items: Vec<Expr>,
     /// Which items are the point's dimensions (the numeric ones).
     pub(super) numeric: Vec<usize>,
-    pub(super) forest: Forest,
-    /// The function's rows: the cursor's columns, then ANOMALY_SCORE.
+    pub(super) model: Model,
+    /// The function's rows: the cursor's columns, then ANOMALY_SCORE or HOTSPOTS_RESULT.
     pub(super) output: StreamDef,
 }
 
 pub(super) fn is_forest_function(expr: &ast::Expr) -> bool {
     matches!(expr, ast::Expr::Function(f)
-        if matches!(eval::function_name(f).as_str(), "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION"))
+        if matches!(eval::function_name(f).as_str(), "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION" | "HOTSPOTS"))
 }
 
 fn numeric(t: &SqlType) -> bool {
@@ -120,6 +140,9 @@ pub(super) fn forest_function(
         );
     }
     let args = eval::plain_args(f)?;
+    if fname == "HOTSPOTS" {
+        return hotspots_function(&args, alias, streams);
+    }
     if args.is_empty() || args.len() > 5 {
         return Err(
             "RANDOM_CUT_FOREST takes CURSOR(SELECT STREAM …) and up to four numbers: numberOfTrees, subSampleSize, timeDecay, shingleSize"
@@ -151,6 +174,32 @@ pub(super) fn forest_function(
     let samples = number(2, 256, 10, 1000, "subSampleSize")? as usize;
     let time_decay = number(3, 100_000, 1, i64::MAX, "timeDecay")? as f64;
     let shingle = number(4, 1, 1, 30, "shingleSize")? as usize;
+    let (items, mut columns, dims) = cursor_columns(&cur, &fname)?;
+    columns.push((ANOMALY_SCORE.into(), SqlType::Double));
+    let forest = Forest::new(ForestParams {
+        trees,
+        samples,
+        time_decay,
+        shingle,
+        dimensions: dims.len(),
+    })?;
+    Ok(ForestStage {
+        source: cur.source,
+        cursor_filter: cur.filter,
+        items,
+        numeric: dims,
+        model: Model::Forest(forest),
+        output: StreamDef {
+            name: alias.unwrap_or(fname),
+            columns,
+        },
+    })
+}
+
+type CursorColumns = (Vec<Expr>, Vec<(String, SqlType)>, Vec<usize>);
+
+/// A cursor's items compiled, its columns, and which of them are numeric.
+fn cursor_columns(cur: &super::items::Cursor, fname: &str) -> Result<CursorColumns, String> {
     let mut items = Vec::new();
     let mut columns = Vec::new();
     let mut dims = Vec::new();
@@ -167,24 +216,68 @@ pub(super) fn forest_function(
         columns.push((n.clone(), t));
     }
     if dims.is_empty() {
-        return Err("RANDOM_CUT_FOREST's cursor has no numeric column to score".into());
+        return Err(format!("{fname}'s cursor has no numeric column"));
     }
-    columns.push((ANOMALY_SCORE.into(), SqlType::Double));
-    let forest = Forest::new(ForestParams {
-        trees,
-        samples,
-        time_decay,
-        shingle,
-        dimensions: dims.len(),
-    })?;
+    Ok((items, columns, dims))
+}
+
+/// `HOTSPOTS(CURSOR(…), windowSize, scanRadius, minimumNumberOfPointsInAHotspot)`.
+fn hotspots_function(
+    args: &[&ast::Expr],
+    alias: Option<String>,
+    streams: &HashMap<String, StreamDef>,
+) -> Result<ForestStage, String> {
+    let [cursor_arg, window, radius, min_points] = args else {
+        return Err(
+            "HOTSPOTS takes CURSOR(SELECT STREAM …), windowSize, scanRadius and minimumNumberOfPointsInAHotspot"
+                .into(),
+        );
+    };
+    let cur = cursor(cursor_arg, "HOTSPOTS", streams)?;
+    let literal = |e: &ast::Expr, what: &str| -> Result<f64, String> {
+        match eval::compile(
+            e,
+            &Scope {
+                columns: Vec::new(),
+            },
+        )? {
+            Expr::Literal(v) => v
+                .as_f64()
+                .ok_or_else(|| format!("{what} of HOTSPOTS is a number")),
+            _ => Err(format!("{what} of HOTSPOTS is a number")),
+        }
+    };
+    let window = literal(window, "windowSize")?;
+    let radius = literal(radius, "scanRadius")?;
+    let min_points = literal(min_points, "minimumNumberOfPointsInAHotspot")?;
+    if !(1.0..=10_000.0).contains(&window) || window.fract() != 0.0 {
+        return Err("windowSize of HOTSPOTS is a whole number from 1 to 10000".into());
+    }
+    if radius.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        return Err("scanRadius of HOTSPOTS must be positive".into());
+    }
+    if min_points < 2.0 || min_points.fract() != 0.0 {
+        return Err(
+            "minimumNumberOfPointsInAHotspot of HOTSPOTS is a whole number of at least 2".into(),
+        );
+    }
+    let (items, mut columns, dims) = cursor_columns(&cur, "HOTSPOTS")?;
+    if dims.len() > 8 {
+        return Err("HOTSPOTS scans at most 8 numeric columns".into());
+    }
+    columns.push(("HOTSPOTS_RESULT".into(), SqlType::Varchar(None)));
     Ok(ForestStage {
         source: cur.source,
         cursor_filter: cur.filter,
         items,
         numeric: dims,
-        forest,
+        model: Model::Hotspots(super::hotspots::Hotspots::new(
+            window as usize,
+            radius,
+            min_points as usize,
+        )),
         output: StreamDef {
-            name: alias.unwrap_or(fname),
+            name: alias.unwrap_or_else(|| "HOTSPOTS".into()),
             columns,
         },
     })

@@ -47,6 +47,7 @@ fn code_error(at: &sqlparser::tokenizer::Location, m: impl std::fmt::Display) ->
 mod agg;
 mod event;
 mod forest;
+mod hotspots;
 mod items;
 mod join;
 mod pump;
@@ -608,15 +609,15 @@ fn compile_pump(
     let kind = if let Some(st) = forest_stage {
         if windowed || !group_exprs.is_empty() || join.is_some() {
             return Err(
-                "a query over TABLE(RANDOM_CUT_FOREST(…)) selects from its rows: no windows, GROUP BY or joins"
+                "a query over TABLE(RANDOM_CUT_FOREST(…)) or TABLE(HOTSPOTS(…)) selects from its rows: no windows, GROUP BY or joins"
                     .into(),
             );
         }
-        PumpKind::Forest {
+        PumpKind::Analysis {
             cursor_filter: st.cursor_filter,
             items: st.items,
             numeric: st.numeric,
-            forest: Box::new(st.forest),
+            model: Box::new(st.model),
             filter,
             project: items
                 .iter()

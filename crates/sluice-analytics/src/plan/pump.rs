@@ -4,7 +4,7 @@ use super::Row;
 use super::agg::PartitionKey;
 use super::agg::{Agg, AggState};
 use super::event::EventWindows;
-use super::forest::Forest;
+use super::forest::Model;
 use super::join::{StreamJoin, TableJoin};
 use super::window::Sliding;
 use crate::eval::Expr;
@@ -51,14 +51,15 @@ pub(super) enum PumpKind {
         project: Vec<Expr>,
         windows: StaggerWindows,
     },
-    /// `TABLE(RANDOM_CUT_FOREST(CURSOR(…), …))`: each row with its anomaly score.
-    Forest {
+    /// `TABLE(RANDOM_CUT_FOREST(CURSOR(…), …))` and `TABLE(HOTSPOTS(CURSOR(…), …))`: each row
+    /// with what the model makes of its numeric columns.
+    Analysis {
         cursor_filter: Option<Expr>,
         /// The cursor's items, over the input row.
         items: Vec<Expr>,
         numeric: Vec<usize>,
-        forest: Box<Forest>,
-        /// The outer query's WHERE and items over `[ROWTIME, items…, ANOMALY_SCORE]`.
+        model: Box<Model>,
+        /// The outer query's WHERE and items over `[ROWTIME, items…, the model's column]`.
         filter: Option<Expr>,
         project: Vec<Expr>,
     },
@@ -297,11 +298,11 @@ impl Pump {
                     accumulate(aggs, states, row)?;
                     Ok(None)
                 }
-                PumpKind::Forest {
+                PumpKind::Analysis {
                     cursor_filter,
                     items,
                     numeric,
-                    forest,
+                    model,
                     filter,
                     project,
                 } => {
@@ -319,11 +320,10 @@ impl Pump {
                             Value::Null => Ok(0.0),
                             v => v
                                 .as_f64()
-                                .map(|x| x as f32)
                                 .ok_or_else(|| format!("{v} is not a number to score")),
                         })
-                        .collect::<Result<Vec<f32>, String>>()?;
-                    frow.push(Value::Double(forest.score_and_learn(&point)?));
+                        .collect::<Result<Vec<f64>, String>>()?;
+                    frow.push(model.next(&point)?);
                     if let Some(f) = filter
                         && f.eval(&frow)? != Value::Bool(true)
                     {
