@@ -1171,6 +1171,82 @@ mod tests {
         );
     }
 
+    /// Queries of the dialect's shapes (windows, joins, table functions, subqueries), each
+    /// part picked at random and some tokens dropped or repeated.
+    fn query_parts() -> impl proptest::strategy::Strategy<Value = (Vec<&'static str>, usize, usize)>
+    {
+        use proptest::sample::select;
+        use proptest::strategy::Strategy;
+        (
+            select(vec![
+                r#""ticker_symbol", "price""#,
+                r#"UPPER("ticker_symbol"), "price" * 2"#,
+                r#""ticker_symbol", SUM("price")"#,
+                r#""ticker_symbol", COUNT(*) OVER (PARTITION BY "ticker_symbol" RANGE INTERVAL '1' SECOND PRECEDING)"#,
+                r#""ticker_symbol", MAX("price") OVER (ROWS 2 PRECEDING)"#,
+                "*",
+                r#"T.REC.COLUMN1, T."price""#,
+                r#"window_start, COUNT(*)"#,
+                r#""ticker_symbol", "ANOMALY_SCORE""#,
+                r#""ticker_symbol", "MOST_FREQUENT_VALUES""#,
+                r#"s."ticker_symbol", t."price""#,
+            ]),
+            select(vec![
+                r#""SOURCE_SQL_STREAM_001" AS s"#,
+                r#"TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'ticker_symbol', 2, 1))"#,
+                r#"TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'ticker_symbol', 1))"#,
+                r#"TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 10, 16))"#,
+                r#"TABLE(HOTSPOTS(CURSOR(SELECT STREAM "price", "price" FROM "SOURCE_SQL_STREAM_001"), 10, 0.5, 2))"#,
+                r#"TABLE(TUMBLE(TABLE "SOURCE_SQL_STREAM_001", DESCRIPTOR(ROWTIME), INTERVAL '1' SECOND))"#,
+                r#"TABLE(HOP(TABLE "SOURCE_SQL_STREAM_001", DESCRIPTOR(ROWTIME), INTERVAL '1' SECOND, INTERVAL '2' SECOND))"#,
+                r#"(SELECT STREAM "price", REGEX_LOG_PARSE("ticker_symbol", '(\w)(\w*)') AS REC FROM "SOURCE_SQL_STREAM_001") AS T"#,
+                r#"(SELECT STREAM W3C_LOG_PARSE("ticker_symbol", 'COMMON'), "price" FROM "SOURCE_SQL_STREAM_001") AS T(REC, "price")"#,
+                r#""SOURCE_SQL_STREAM_001" OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS s JOIN "D2" AS t ON s."ticker_symbol" = t."ticker_symbol""#,
+                r#""SOURCE_SQL_STREAM_001" AS s LEFT JOIN "D2" OVER (ROWS 3 PRECEDING) AS t ON s."price" > t."price""#,
+            ]),
+            select(vec!["", r#"WHERE "price" > 1"#, "WHERE window_end > ROWTIME"]),
+            select(vec![
+                "",
+                r#"GROUP BY "ticker_symbol", STEP(s.ROWTIME BY INTERVAL '1' SECOND)"#,
+                r#"GROUP BY "ticker_symbol", FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO SECOND)"#,
+                r#"WINDOWED BY STAGGER (PARTITION BY "ticker_symbol" RANGE INTERVAL '1' SECOND)"#,
+                "GROUP BY window_start, window_end",
+            ]),
+            0usize..64,
+            0usize..3,
+        )
+            .prop_map(|(items, from, filter, group, at, how)| {
+                (vec!["SELECT STREAM", items, "FROM", from, filter, group], at, how)
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Such queries compile and run rows (and the clock), or fail to compile; never panic.
+        #[test]
+        fn queries_of_the_dialect_compile_and_run_or_fail_cleanly((parts, at, how) in query_parts()) {
+            let mut tokens: Vec<String> = parts.join(" ").split(' ').map(str::to_owned).collect();
+            let at = at % tokens.len();
+            match how {
+                1 => { tokens.remove(at); }
+                2 => { let t = tokens[at].clone(); tokens.insert(at, t); }
+                _ => {}
+            }
+            let code = format!(
+                "CREATE STREAM \"D\" (a VARCHAR(8), b DOUBLE);\nCREATE STREAM \"D2\" (\"ticker_symbol\" VARCHAR(4), \"price\" DOUBLE);\nCREATE PUMP \"P2\" AS INSERT INTO \"D2\" SELECT STREAM \"ticker_symbol\", \"price\" FROM \"SOURCE_SQL_STREAM_001\";\nCREATE PUMP \"P\" AS INSERT INTO \"D\" {};",
+                tokens.join(" ")
+            );
+            let Ok(program) = crate::parse(&code) else { return Ok(()); };
+            if let Ok(mut p) = AppPlan::compile(&program, &[input()], &[]) {
+                let mut out = Vec::new();
+                for (i, (t, price)) in [("a", 1.0), ("b", 2.5), ("a", 1e9), ("c", -3.0)].into_iter().enumerate() {
+                    p.push("SOURCE_SQL_STREAM_001", row(&format!("2026-01-01 00:00:0{i}"), t, price), &mut out);
+                }
+                p.tick(parse_timestamp("2026-01-02 00:00:00").unwrap(), &mut out);
+            }
+        }
+    }
+
     #[test]
     fn compile_errors_name_the_statement() {
         let bad = |code: &str| {
