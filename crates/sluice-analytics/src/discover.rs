@@ -1,5 +1,7 @@
-//! DiscoverInputSchema: reads sample records from a data stream and infers the input schema a
-//! JSON application needs (column names, JSON paths and SQL types).
+//! DiscoverInputSchema: reads sample records from a data stream, a delivery stream or an object
+//! of a bucket (a reference file, a line a record), and infers the input schema: JSON (column
+//! names, JSON paths and SQL types) or, for records that are not JSON objects, CSV (COLUMN1, …
+//! split at commas, typed by what the values hold).
 
 use crate::mapping::{RecordColumn, RecordFormat, SourceSchema};
 use crate::model::DiscoveredSchema;
@@ -89,8 +91,78 @@ fn leaves(v: &serde_json::Value, path: &str, name: &str, out: &mut Vec<(String, 
     }
 }
 
-/// Infers a JSON input schema from sample records; `None` if none of them is a JSON object.
+/// Infers an input schema from sample records: JSON if any is a JSON object, else CSV if they
+/// split at commas; `None` if neither.
 pub fn infer(records: &[Vec<u8>]) -> Option<DiscoveredSchema> {
+    infer_json(records).or_else(|| infer_csv(records))
+}
+
+fn seen_of(field: &str) -> Seen {
+    let f = field.trim();
+    if let Ok(i) = f.parse::<i64>() {
+        return if i32::try_from(i).is_ok() {
+            Seen::Int
+        } else {
+            Seen::BigInt
+        };
+    }
+    if f.parse::<f64>().is_ok_and(f64::is_finite) {
+        return Seen::Double;
+    }
+    if f.eq_ignore_ascii_case("true") || f.eq_ignore_ascii_case("false") {
+        return Seen::Bool;
+    }
+    Seen::Text(field.chars().count())
+}
+
+/// CSV: each record a row (or rows, a line each) of comma-separated fields, at least two.
+fn infer_csv(records: &[Vec<u8>]) -> Option<DiscoveredSchema> {
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .flat_map(|r| {
+            String::from_utf8_lossy(r)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let width = rows.iter().map(Vec::len).max()?;
+    if width < 2 {
+        return None;
+    }
+    let mut seen: Vec<Option<Seen>> = vec![None; width];
+    for row in &rows {
+        for (i, f) in row.iter().enumerate() {
+            seen[i] = Some(merge(seen[i], seen_of(f)));
+        }
+    }
+    Some(DiscoveredSchema {
+        schema: SourceSchema {
+            format: RecordFormat::Csv {
+                row_delimiter: "\n".into(),
+                column_delimiter: ",".into(),
+            },
+            encoding: Some("UTF-8".into()),
+            columns: seen
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| RecordColumn {
+                    name: format!("COLUMN{}", i + 1),
+                    mapping: None,
+                    sql_type: sql_type(s.unwrap_or(Seen::Text(1))),
+                })
+                .collect(),
+        },
+        parsed: rows,
+        raw: records
+            .iter()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .collect(),
+    })
+}
+
+fn infer_json(records: &[Vec<u8>]) -> Option<DiscoveredSchema> {
     let mut columns: Vec<(String, String, Option<Seen>)> = Vec::new();
     let mut objects = Vec::new();
     for r in records {
@@ -158,7 +230,93 @@ pub fn infer(records: &[Vec<u8>]) -> Option<DiscoveredSchema> {
     })
 }
 
+/// What DiscoverInputSchema samples.
+#[derive(Debug, Clone)]
+pub enum DiscoverSource {
+    /// A data stream's or delivery stream's ARN, and the position to sample from.
+    Stream { arn: String, position: String },
+    /// An object of a bucket (S3Configuration), a line a record.
+    Object { bucket_arn: String, key: String },
+}
+
 impl Analytics {
+    /// Samples records from `source` and infers their schema.
+    pub async fn discover(&self, source: &DiscoverSource) -> Result<DiscoveredSchema> {
+        let records = match source {
+            DiscoverSource::Stream { arn, position } if arn.contains(":deliverystream/") => {
+                self.sample_delivery_stream(arn, position).await?
+            }
+            DiscoverSource::Stream { arn, position } => {
+                return self.discover_input_schema(arn, position).await;
+            }
+            DiscoverSource::Object { bucket_arn, key } => {
+                let bucket = crate::model::bucket_of_arn(bucket_arn).ok_or_else(|| {
+                    AnalyticsError::InvalidArgument(format!(
+                        "{bucket_arn} is not the ARN of an S3 bucket."
+                    ))
+                })?;
+                let objects = self.objects.as_ref().ok_or_else(|| {
+                    AnalyticsError::InvalidArgument("This server has no object store.".into())
+                })?;
+                let data = objects.get(bucket, key).await.map_err(|e| {
+                    AnalyticsError::InvalidArgument(format!("Cannot read the object: {e}"))
+                })?;
+                String::from_utf8_lossy(&data)
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .take(SAMPLE)
+                    .map(|l| l.as_bytes().to_vec())
+                    .collect()
+            }
+        };
+        let raw: Vec<String> = records
+            .iter()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .collect();
+        infer(&records).ok_or(AnalyticsError::UnableToDetectSchema {
+            message: if records.is_empty() {
+                "No data found to infer a schema from.".into()
+            } else {
+                "Unable to detect a schema: the records are neither JSON objects nor CSV.".into()
+            },
+            raw,
+        })
+    }
+
+    /// Up to 100 records of a delivery stream, from its oldest (TRIM_HORIZON) or from now.
+    async fn sample_delivery_stream(&self, arn: &str, position: &str) -> Result<Vec<Vec<u8>>> {
+        let name = crate::runner::delivery_stream_name(arn).ok_or_else(|| {
+            AnalyticsError::InvalidArgument(format!("{arn} is not a delivery stream ARN."))
+        })?;
+        let f = self.firehose.as_ref().ok_or_else(|| {
+            AnalyticsError::InvalidArgument("This server has no Firehose.".into())
+        })?;
+        let not_found =
+            |e: sluice_firehose::FirehoseError| AnalyticsError::InvalidArgument(e.to_string());
+        let at = (!matches!(position, "TRIM_HORIZON" | "LAST_STOPPED_POINT")).then(|| self.now());
+        let mut offset = f.start_offset(&name, at).await.map_err(not_found)?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        let mut records = Vec::new();
+        loop {
+            let (batch, next) = f
+                .read_records(&name, offset, SAMPLE)
+                .await
+                .map_err(not_found)?;
+            offset = next;
+            records.extend(batch.into_iter().map(|r| r.value.to_vec()));
+            if records.len() >= SAMPLE
+                || !records.is_empty()
+                || at.is_none()
+                || tokio::time::Instant::now() >= deadline
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        records.truncate(SAMPLE);
+        Ok(records)
+    }
+
     /// Samples up to 100 records of the stream `arn` names, from `position` (TRIM_HORIZON, or
     /// NOW: what arrives within the next two seconds), and infers their schema.
     pub async fn discover_input_schema(
@@ -275,6 +433,20 @@ mod tests {
         );
         assert_eq!(d.parsed[1], ["12.5", "GOOGL", "1", "false", "2"]);
         assert_eq!(d.raw.len(), 3);
-        assert!(infer(&[b"1,2,3".to_vec()]).is_none());
+        let csv = infer(&[b"AMZN,12.5,7\nIBM,3,8".to_vec(), b"MSFT,1,9".to_vec()]).unwrap();
+        assert_eq!(
+            csv.schema
+                .columns
+                .iter()
+                .map(|c| (c.name.as_str(), c.sql_type.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("COLUMN1", "VARCHAR(4)"),
+                ("COLUMN2", "DOUBLE"),
+                ("COLUMN3", "INTEGER")
+            ]
+        );
+        assert_eq!(csv.parsed.len(), 3);
+        assert!(infer(&[b"just words".to_vec()]).is_none());
     }
 }

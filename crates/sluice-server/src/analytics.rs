@@ -103,9 +103,9 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
             b"{}".to_vec()
         }
         Request::ListTags(arn) => p.encode(&analytics::tags_response(&a.list_tags(&arn)?)),
-        Request::Discover { arn, position } => p.encode(&analytics::discover_response(
-            &a.discover_input_schema(&arn, &position).await?,
-        )),
+        Request::Discover(source) => {
+            p.encode(&analytics::discover_response(&a.discover(&source).await?))
+        }
         Request::AddReference {
             name,
             version,

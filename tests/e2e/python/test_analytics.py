@@ -457,6 +457,11 @@ def test_a_delivery_stream_as_input(sluice, ka, kinesis, stream_factory):
     fh.put_record_batch(DeliveryStreamName=ds, Records=[
         {"Data": json.dumps({"ticker": "aaa", "price": 11}).encode()},
         {"Data": json.dumps({"ticker": "bbb", "price": 1}).encode()}])
+    found = ka.discover_input_schema(
+        ResourceARN=inp["KinesisFirehoseInput"]["ResourceARN"], RoleARN=ROLE,
+        InputStartingPositionConfiguration={"InputStartingPosition": "TRIM_HORIZON"})["InputSchema"]
+    assert {c["Name"]: c["SqlType"] for c in found["RecordColumns"]} == {
+        "ticker": "VARCHAR(4)", "price": "INTEGER"}, found
     start(ka, name)
     fh.put_record(DeliveryStreamName=ds, Record={"Data": json.dumps({"ticker": "ccc", "price": 50}).encode()})
     got = [json.loads(x)["TICKER"] for x in read_out(kinesis, dst, 2)]

@@ -284,3 +284,29 @@ def test_windowed_sql_end_to_end(sluice, kinesis, stream_factory, code, rows, wa
         return json.dumps(r, sort_keys=True)
     assert sorted(got, key=key) == sorted(want, key=key), got
     ka.stop_application(ApplicationName=name)
+
+
+def test_discover_input_schema_of_a_reference_object(sluice):
+    ka = make_analytics(sluice.endpoint)
+    bucket = unique_name("disc")
+    obj = sluice.data_dir / "s3" / bucket / "TickerReference.csv"
+    obj.parent.mkdir(parents=True)
+    obj.write_bytes(b"AMZN,Amazon,12\nASD,SomeCompanyA,7\nMMB,SomeCompanyB,1000000\n")
+    r = ka.discover_input_schema(S3Configuration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "TickerReference.csv"})
+    schema = r["InputSchema"]
+    assert schema["RecordFormat"] == {"RecordFormatType": "CSV", "MappingParameters": {
+        "CSVMappingParameters": {"RecordRowDelimiter": "\n", "RecordColumnDelimiter": ","}}}, schema
+    assert [(c["Name"], c["SqlType"]) for c in schema["RecordColumns"]] == [
+        ("COLUMN1", "VARCHAR(4)"), ("COLUMN2", "VARCHAR(16)"), ("COLUMN3", "INTEGER")]
+    assert r["ParsedInputRecords"][1] == ["ASD", "SomeCompanyA", "7"]
+    # The schema found is one AddApplicationReferenceDataSource takes as it is.
+    name = unique_name("ka-disc")
+    ka.create_application(ApplicationName=name)
+    ka.add_application_reference_data_source(ApplicationName=name, CurrentApplicationVersionId=1, ReferenceDataSource={
+        "TableName": "T", "ReferenceSchema": schema, "S3ReferenceDataSource": {
+            "BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "TickerReference.csv", "ReferenceRoleARN": ROLE}})
+    with pytest.raises(ClientError) as e:
+        ka.discover_input_schema(S3Configuration={
+            "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "missing.csv"})
+    assert error_code(e.value) == "InvalidArgumentException", e.value.response

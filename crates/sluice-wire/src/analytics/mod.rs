@@ -114,10 +114,7 @@ pub enum Request {
         keys: Vec<String>,
     },
     ListTags(String),
-    Discover {
-        arn: String,
-        position: String,
-    },
+    Discover(sluice_analytics::discover::DiscoverSource),
     AddReference {
         name: String,
         version: u64,
@@ -516,24 +513,43 @@ impl Request {
                     2048,
                     Some(("arn:.*", |s: &str| s.starts_with("arn:"))),
                 );
+                if let Some(c) = &r.s3_configuration {
+                    v.required("s3Configuration.roleARN", &c.role_arn);
+                    v.required("s3Configuration.bucketARN", &c.bucket_arn);
+                    v.required("s3Configuration.fileKey", &c.file_key);
+                    v.string(
+                        "s3Configuration.fileKey",
+                        c.file_key.as_deref(),
+                        1,
+                        1024,
+                        None,
+                    );
+                }
                 v.finish()?;
-                if r.s3_configuration.is_some() || r.input_processing_configuration.is_some() {
+                if r.input_processing_configuration.is_some() {
                     return Err(unsupported(
-                        "DiscoverInputSchema from S3Configuration or with InputProcessingConfiguration",
+                        "DiscoverInputSchema with InputProcessingConfiguration",
                     ));
                 }
-                let Some(arn) = r.resource_arn else {
-                    return Err(WireError::invalid_argument(
-                        "ResourceARN is required to discover a stream's schema.",
-                    ));
+                let source = match (r.resource_arn, r.s3_configuration) {
+                    (Some(arn), None) => sluice_analytics::discover::DiscoverSource::Stream {
+                        arn,
+                        position: r
+                            .input_starting_position_configuration
+                            .and_then(|s| s.input_starting_position)
+                            .unwrap_or_else(|| "TRIM_HORIZON".into()),
+                    },
+                    (None, Some(c)) => sluice_analytics::discover::DiscoverSource::Object {
+                        bucket_arn: c.bucket_arn.unwrap_or_default(),
+                        key: c.file_key.unwrap_or_default(),
+                    },
+                    _ => {
+                        return Err(WireError::invalid_argument(
+                            "Give either ResourceARN (a stream) or S3Configuration (an object) to discover a schema from.",
+                        ));
+                    }
                 };
-                Request::Discover {
-                    arn,
-                    position: r
-                        .input_starting_position_configuration
-                        .and_then(|s| s.input_starting_position)
-                        .unwrap_or_else(|| "TRIM_HORIZON".into()),
-                }
+                Request::Discover(source)
             }
             Operation::AddApplicationReferenceDataSource => {
                 let r: AddReferenceRequest = p.decode(body)?;

@@ -221,7 +221,7 @@ pub(super) struct DiscoverRequest {
     #[serde(rename = "RoleARN")]
     pub(super) role_arn: Option<String>,
     pub(super) input_starting_position_configuration: Option<StartingPositionShape>,
-    pub(super) s3_configuration: Option<Value>,
+    pub(super) s3_configuration: Option<S3ConfigurationShape>,
     pub(super) input_processing_configuration: Option<Value>,
 }
 
@@ -709,4 +709,14 @@ pub(super) fn processor_of(p: ProcessingShape) -> LambdaProcessor {
         arn: l.resource_arn.unwrap_or_default(),
         role_arn: l.role_arn.unwrap_or_default(),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct S3ConfigurationShape {
+    #[serde(rename = "RoleARN")]
+    pub(super) role_arn: Option<String>,
+    #[serde(rename = "BucketARN")]
+    pub(super) bucket_arn: Option<String>,
+    pub(super) file_key: Option<String>,
 }
