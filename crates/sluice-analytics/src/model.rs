@@ -101,6 +101,21 @@ pub struct ReferenceSource {
     pub schema: SourceSchema,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggingOption {
+    pub id: String,
+    pub log_stream_arn: String,
+    pub role_arn: String,
+}
+
+/// CloudWatchLoggingOptionUpdates' entry.
+#[derive(Debug, Clone, Default)]
+pub struct LoggingUpdate {
+    pub id: String,
+    pub log_stream_arn: Option<String>,
+    pub role_arn: Option<String>,
+}
+
 /// The bucket an `arn:aws:s3:::bucket` names.
 pub fn bucket_of_arn(arn: &str) -> Option<&str> {
     arn.strip_prefix("arn:aws:s3:::")
@@ -123,6 +138,10 @@ pub struct ApplicationMeta {
     pub outputs: Vec<Output>,
     #[serde(default)]
     pub references: Vec<ReferenceSource>,
+    /// CloudWatchLoggingOptions: kept and described; the application's errors are written to
+    /// the server's log with the log stream's ARN (there is no CloudWatch Logs here).
+    #[serde(default)]
+    pub logging: Vec<LoggingOption>,
     pub tags: BTreeMap<String, String>,
     /// When the last StartApplication was (the NOW starting position reads from here).
     #[serde(default)]
@@ -138,6 +157,8 @@ pub struct CreateApplicationInput {
     pub inputs: Vec<NewInput>,
     pub outputs: Vec<NewOutput>,
     pub tags: Vec<(String, String)>,
+    /// (LogStreamARN, RoleARN) pairs.
+    pub logging: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +207,7 @@ pub struct ApplicationUpdate {
     pub inputs: Vec<InputUpdate>,
     pub outputs: Vec<OutputUpdate>,
     pub references: Vec<ReferenceUpdate>,
+    pub logging: Vec<LoggingUpdate>,
 }
 
 #[derive(Debug, Clone, Default)]

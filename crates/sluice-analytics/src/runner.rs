@@ -265,6 +265,15 @@ impl Analytics {
                 }
             }
             plan.tick(self.now(), &mut produced);
+            if !m.logging.is_empty() {
+                for (s, row) in produced.iter().filter(|(s, _)| s == ERROR_STREAM) {
+                    let _ = s;
+                    let text: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+                    for o in &m.logging {
+                        tracing::warn!(application = %name, log_stream = %o.log_stream_arn, error = %text.join(" | "), "application error");
+                    }
+                }
+            }
             let stopping = || state.stop.load(Ordering::SeqCst) || *shutdown.borrow();
             if !self
                 .write_outputs(&name, &m, &plan, produced, &mut partition, &stopping)

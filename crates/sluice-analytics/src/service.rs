@@ -18,6 +18,24 @@ pub const MAX_TAGS: usize = 50;
 /// AWS's quota of reference data sources per application.
 pub const MAX_REFERENCES: usize = 1;
 
+/// The logging options of a CreateApplication, numbered `1.1`, `2.1`, …, each stream once.
+fn logging_options(pairs: Vec<(String, String)>) -> Result<Vec<LoggingOption>> {
+    let mut out: Vec<LoggingOption> = Vec::new();
+    for (log_stream_arn, role_arn) in pairs {
+        if out.iter().any(|o| o.log_stream_arn == log_stream_arn) {
+            return Err(AnalyticsError::InvalidArgument(format!(
+                "Duplicate CloudWatch logging option {log_stream_arn}."
+            )));
+        }
+        out.push(LoggingOption {
+            id: format!("{}.1", out.len() + 1),
+            log_stream_arn,
+            role_arn,
+        });
+    }
+    Ok(out)
+}
+
 fn check_bucket(arn: &str) -> Result<()> {
     bucket_of_arn(arn).map(|_| ()).ok_or_else(|| {
         AnalyticsError::InvalidArgument(format!("{arn} is not the ARN of an S3 bucket."))
@@ -330,6 +348,7 @@ impl Analytics {
             inputs,
             outputs,
             references: Vec::new(),
+            logging: logging_options(input.logging)?,
             tags: input.tags.into_iter().collect(),
             started_ms: None,
         };
@@ -736,6 +755,21 @@ impl Analytics {
                     output.format = f;
                 }
             }
+            for u in update.logging {
+                let app = m.name.clone();
+                let o = m.logging.iter_mut().find(|o| o.id == u.id).ok_or_else(|| {
+                    AnalyticsError::InvalidArgument(format!(
+                        "CloudWatch logging option {} not found in application {app}.",
+                        u.id
+                    ))
+                })?;
+                if let Some(a) = u.log_stream_arn {
+                    o.log_stream_arn = a;
+                }
+                if let Some(r) = u.role_arn {
+                    o.role_arn = r;
+                }
+            }
             for u in update.references {
                 let app = m.name.clone();
                 let r = m
@@ -844,6 +878,57 @@ impl Analytics {
                 )));
             }
             input.processor = processor;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn add_logging(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        log_stream_arn: String,
+        role_arn: String,
+    ) -> Result<()> {
+        self.modify(name, version, |m| {
+            if m.logging.iter().any(|o| o.log_stream_arn == log_stream_arn) {
+                return Err(AnalyticsError::InvalidArgument(format!(
+                    "Application {} already logs to {log_stream_arn}.",
+                    m.name
+                )));
+            }
+            let next = m
+                .logging
+                .iter()
+                .filter_map(|o| o.id.split('.').next()?.parse::<u32>().ok())
+                .max()
+                .unwrap_or(0)
+                + 1;
+            m.logging.push(LoggingOption {
+                id: format!("{next}.1"),
+                log_stream_arn,
+                role_arn,
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_logging(
+        self: &Arc<Self>,
+        name: &str,
+        version: u64,
+        id: &str,
+    ) -> Result<()> {
+        self.modify(name, version, |m| {
+            let before = m.logging.len();
+            m.logging.retain(|o| o.id != id);
+            if m.logging.len() == before {
+                return Err(AnalyticsError::NotFound(format!(
+                    "CloudWatch logging option {id} not found in application {}.",
+                    m.name
+                )));
+            }
             Ok(())
         })
         .await

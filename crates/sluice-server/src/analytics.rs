@@ -114,6 +114,20 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
             a.add_reference(&name, version, reference).await?;
             b"{}".to_vec()
         }
+        Request::AddLogging {
+            name,
+            version,
+            log_stream_arn,
+            role_arn,
+        } => {
+            a.add_logging(&name, version, log_stream_arn, role_arn)
+                .await?;
+            b"{}".to_vec()
+        }
+        Request::DeleteLogging { name, version, id } => {
+            a.delete_logging(&name, version, &id).await?;
+            b"{}".to_vec()
+        }
         Request::InputProcessing {
             name,
             version,
@@ -128,6 +142,5 @@ async fn dispatch(state: &Arc<AppState>, op: Operation, body: &[u8]) -> Result<V
             a.delete_reference(&name, version, &id).await?;
             b"{}".to_vec()
         }
-        Request::Unsupported(op) => return Err(analytics::unsupported_operation(op)),
     })
 }

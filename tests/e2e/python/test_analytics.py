@@ -209,11 +209,23 @@ def test_errors_are_aws_shaped(ka, stream_factory):
     refused("ResourceInUseException", ka.create_application, ApplicationName=name)
     refused("InvalidArgumentException", ka.start_application, ApplicationName=name, InputConfigurations=[
         {"Id": "9.9", "InputStartingPositionConfiguration": {"InputStartingPosition": "NOW"}}])
-    msg = refused("UnsupportedOperationException", ka.add_application_cloud_watch_logging_option,
-                  ApplicationName=name, CurrentApplicationVersionId=1, CloudWatchLoggingOption={
-                      "LogStreamARN": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g:log-stream:s",
-                      "RoleARN": ROLE})
-    assert "AddApplicationCloudWatchLoggingOption" in msg
+    # CloudWatch logging options are kept and described (the errors go to the server's log).
+    log_stream = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g:log-stream:s"
+    ka.add_application_cloud_watch_logging_option(
+        ApplicationName=name, CurrentApplicationVersionId=1,
+        CloudWatchLoggingOption={"LogStreamARN": log_stream, "RoleARN": ROLE})
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]
+    assert d["CloudWatchLoggingOptionDescriptions"] == [
+        {"CloudWatchLoggingOptionId": "1.1", "LogStreamARN": log_stream, "RoleARN": ROLE}], d
+    refused("InvalidArgumentException", ka.add_application_cloud_watch_logging_option,
+            ApplicationName=name, CurrentApplicationVersionId=2,
+            CloudWatchLoggingOption={"LogStreamARN": log_stream, "RoleARN": ROLE})
+    refused("ResourceNotFoundException", ka.delete_application_cloud_watch_logging_option,
+            ApplicationName=name, CurrentApplicationVersionId=2, CloudWatchLoggingOptionId="9.1")
+    ka.delete_application_cloud_watch_logging_option(
+        ApplicationName=name, CurrentApplicationVersionId=2, CloudWatchLoggingOptionId="1.1")
+    assert ka.describe_application(ApplicationName=name)["ApplicationDetail"][
+        "CloudWatchLoggingOptionDescriptions"] == []
 
 
 def test_a_running_application_survives_kill_9(sluice_factory):

@@ -120,6 +120,17 @@ pub enum Request {
         version: u64,
         reference: NewReference,
     },
+    AddLogging {
+        name: String,
+        version: u64,
+        log_stream_arn: String,
+        role_arn: String,
+    },
+    DeleteLogging {
+        name: String,
+        version: u64,
+        id: String,
+    },
     /// AddApplicationInputProcessingConfiguration (`Some`) or its Delete (`None`).
     InputProcessing {
         name: String,
@@ -132,8 +143,6 @@ pub enum Request {
         version: u64,
         id: String,
     },
-    /// Not implemented yet; answered with UnsupportedOperationException.
-    Unsupported(Operation),
 }
 impl Request {
     pub fn decode(op: Operation, body: &[u8]) -> Result<Request, WireError> {
@@ -165,10 +174,14 @@ impl Request {
                 for (i, o) in outputs.iter().enumerate() {
                     check_output(&mut v, &format!("outputs.{}.member", i + 1), o);
                 }
-                v.finish()?;
-                if r.cloud_watch_logging_options.is_some() {
-                    return Err(unsupported("CloudWatchLoggingOptions"));
+                for (i, l) in r.cloud_watch_logging_options.iter().flatten().enumerate() {
+                    check_logging(
+                        &mut v,
+                        &format!("cloudWatchLoggingOptions.{}.member", i + 1),
+                        l,
+                    );
                 }
+                v.finish()?;
                 let new_inputs = inputs
                     .into_iter()
                     .map(input_of)
@@ -188,6 +201,17 @@ impl Request {
                         .unwrap_or_default()
                         .into_iter()
                         .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+                        .collect(),
+                    logging: r
+                        .cloud_watch_logging_options
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|l| {
+                            (
+                                l.log_stream_arn.unwrap_or_default(),
+                                l.role_arn.unwrap_or_default(),
+                            )
+                        })
                         .collect(),
                 })
             }
@@ -381,11 +405,19 @@ impl Request {
                     );
                 }
                 v.finish()?;
-                if u.cloud_watch_logging_option_updates.is_some() {
-                    return Err(unsupported("CloudWatchLoggingOptionUpdates"));
-                }
+
                 let mut update = ApplicationUpdate {
                     code: u.application_code_update,
+                    logging: u
+                        .cloud_watch_logging_option_updates
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|l| LoggingUpdate {
+                            id: l.id.unwrap_or_default(),
+                            log_stream_arn: l.log_stream_arn,
+                            role_arn: l.role_arn,
+                        })
+                        .collect(),
                     references: u
                         .reference_data_source_updates
                         .unwrap_or_default()
@@ -566,6 +598,49 @@ impl Request {
                     reference: reference_of(r.reference_data_source.unwrap_or_default())?,
                 }
             }
+            Operation::AddApplicationCloudWatchLoggingOption
+            | Operation::DeleteApplicationCloudWatchLoggingOption => {
+                let r: LoggingRequest = p.decode(body)?;
+                application_name(&mut v, &r.application_name);
+                version(&mut v, r.current_application_version_id);
+                let add = op == Operation::AddApplicationCloudWatchLoggingOption;
+                if add {
+                    v.required("cloudWatchLoggingOption", &r.cloud_watch_logging_option);
+                    if let Some(l) = &r.cloud_watch_logging_option {
+                        check_logging(&mut v, "cloudWatchLoggingOption", l);
+                    }
+                } else {
+                    v.required(
+                        "cloudWatchLoggingOptionId",
+                        &r.cloud_watch_logging_option_id,
+                    );
+                    v.string(
+                        "cloudWatchLoggingOptionId",
+                        r.cloud_watch_logging_option_id.as_deref(),
+                        1,
+                        50,
+                        Some(("[a-zA-Z0-9_.-]+", is_application_name)),
+                    );
+                }
+                v.finish()?;
+                let name = r.application_name.unwrap_or_default();
+                let version = r.current_application_version_id.unwrap_or_default() as u64;
+                if add {
+                    let l = r.cloud_watch_logging_option.unwrap_or_default();
+                    Request::AddLogging {
+                        name,
+                        version,
+                        log_stream_arn: l.log_stream_arn.unwrap_or_default(),
+                        role_arn: l.role_arn.unwrap_or_default(),
+                    }
+                } else {
+                    Request::DeleteLogging {
+                        name,
+                        version,
+                        id: r.cloud_watch_logging_option_id.unwrap_or_default(),
+                    }
+                }
+            }
             Operation::AddApplicationInputProcessingConfiguration
             | Operation::DeleteApplicationInputProcessingConfiguration => {
                 let r: AddProcessingRequest = p.decode(body)?;
@@ -620,7 +695,6 @@ impl Request {
                     id: r.reference_id.unwrap_or_default(),
                 }
             }
-            other => Request::Unsupported(other),
         })
     }
 }
@@ -630,11 +704,6 @@ pub(super) fn unsupported(what: &str) -> WireError {
         "UnsupportedOperationException",
         format!("{what} is not supported by Sluice yet."),
     )
-}
-
-/// The answer to an operation Sluice does not implement yet.
-pub fn unsupported_operation(op: Operation) -> WireError {
-    unsupported(op.name())
 }
 
 // ------------------------------------------------------------------ responses

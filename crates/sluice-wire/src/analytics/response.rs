@@ -152,7 +152,11 @@ pub fn describe_response(m: &ApplicationMeta, arn: &str) -> Value {
             },
             "ReferenceSchema": schema_json(&r.schema),
         })).collect::<Vec<_>>(),
-        "CloudWatchLoggingOptionDescriptions": [],
+        "CloudWatchLoggingOptionDescriptions": m.logging.iter().map(|o| json!({
+            "CloudWatchLoggingOptionId": o.id,
+            "LogStreamARN": o.log_stream_arn,
+            "RoleARN": o.role_arn,
+        })).collect::<Vec<_>>(),
         "ApplicationCode": m.code,
         "ApplicationVersionId": m.version_id,
     });

@@ -20,7 +20,7 @@ pub(super) struct CreateApplicationRequest {
     pub(super) outputs: Option<Vec<OutputShape>>,
     pub(super) application_code: Option<String>,
     pub(super) tags: Option<Vec<TagShape>>,
-    pub(super) cloud_watch_logging_options: Option<Value>,
+    pub(super) cloud_watch_logging_options: Option<Vec<LoggingShape>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,7 +155,7 @@ pub(super) struct UpdateShape {
     pub(super) application_code_update: Option<String>,
     pub(super) output_updates: Option<Vec<OutputUpdateShape>>,
     pub(super) reference_data_source_updates: Option<Vec<ReferenceUpdateShape>>,
-    pub(super) cloud_watch_logging_option_updates: Option<Value>,
+    pub(super) cloud_watch_logging_option_updates: Option<Vec<LoggingUpdateShape>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -719,4 +719,42 @@ pub(super) struct S3ConfigurationShape {
     #[serde(rename = "BucketARN")]
     pub(super) bucket_arn: Option<String>,
     pub(super) file_key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct LoggingShape {
+    #[serde(rename = "LogStreamARN")]
+    pub(super) log_stream_arn: Option<String>,
+    #[serde(rename = "RoleARN")]
+    pub(super) role_arn: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct LoggingUpdateShape {
+    #[serde(rename = "CloudWatchLoggingOptionId")]
+    pub(super) id: Option<String>,
+    #[serde(rename = "LogStreamARNUpdate")]
+    pub(super) log_stream_arn: Option<String>,
+    #[serde(rename = "RoleARNUpdate")]
+    pub(super) role_arn: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct LoggingRequest {
+    pub(super) application_name: Option<String>,
+    pub(super) current_application_version_id: Option<i64>,
+    pub(super) cloud_watch_logging_option: Option<LoggingShape>,
+    pub(super) cloud_watch_logging_option_id: Option<String>,
+}
+
+pub(super) fn check_logging(v: &mut Validator, member: &str, l: &LoggingShape) {
+    v.required(&format!("{member}.logStreamARN"), &l.log_stream_arn);
+    v.required(&format!("{member}.roleARN"), &l.role_arn);
+    arn_member(
+        v,
+        &format!("{member}.logStreamARN"),
+        l.log_stream_arn.as_deref(),
+    );
+    arn_member(v, &format!("{member}.roleARN"), l.role_arn.as_deref());
 }
