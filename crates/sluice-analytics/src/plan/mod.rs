@@ -254,8 +254,8 @@ fn compile_pump(
     tables: &HashMap<String, StreamDef>,
     watermarks: &HashMap<String, (String, i64)>,
 ) -> Result<(Vec<Pump>, StreamDef), String> {
-    if query.with.is_some() || query.order_by.is_some() || query.limit_clause.is_some() {
-        return Err("WITH, ORDER BY and LIMIT are not supported in a pump's query".into());
+    if query.with.is_some() || query.limit_clause.is_some() {
+        return Err("WITH and LIMIT are not supported in a pump's query".into());
     }
     let SetExpr::Select(select) = query.body.as_ref() else {
         return Err("a pump's query must be a single SELECT STREAM".into());
@@ -783,6 +783,43 @@ fn compile_pump(
             open: BTreeMap::new(),
         }
     };
+    let order = match &query.order_by {
+        None => None,
+        Some(o) => {
+            let ast::OrderByKind::Expressions(exprs) = &o.kind else {
+                return Err("ORDER BY ALL is not supported".into());
+            };
+            if !matches!(kind, PumpKind::Map { .. }) {
+                return Err("ORDER BY is supported in a pump without windows or GROUP BY".into());
+            }
+            let mut keys = Vec::new();
+            for (i, x) in exprs.iter().enumerate() {
+                let k = eval::compile(&x.expr, &scope)?;
+                let desc = matches!(x.options.sort, Some(ast::OrderBySort::Desc));
+                if i == 0 {
+                    let monotonic = match &k {
+                        Expr::Column(c) => monotonic.contains(c),
+                        Expr::Floor(of, _, false) => {
+                            matches!(**of, Expr::Column(c) if monotonic.contains(&c))
+                        }
+                        _ => false,
+                    };
+                    if !monotonic || desc {
+                        return Err(
+                            "a streaming ORDER BY starts with ROWTIME, or its STEP or FLOOR, ascending"
+                                .into(),
+                        );
+                    }
+                }
+                keys.push((k, desc));
+            }
+            Some(pump::Sorter {
+                keys,
+                held: Vec::new(),
+                current: None,
+            })
+        }
+    };
     subqueries.push(Pump {
         name: name.to_owned(),
         source,
@@ -791,6 +828,7 @@ fn compile_pump(
         target_types,
         kind,
         join,
+        order,
     });
     Ok((subqueries, target.clone()))
 }
@@ -1211,6 +1249,8 @@ mod tests {
                 r#"GROUP BY "ticker_symbol", FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO SECOND)"#,
                 r#"WINDOWED BY STAGGER (PARTITION BY "ticker_symbol" RANGE INTERVAL '1' SECOND)"#,
                 "GROUP BY window_start, window_end",
+                r#"ORDER BY FLOOR(s.ROWTIME TO SECOND), "price" DESC"#,
+                r#"ORDER BY ROWTIME, "ticker_symbol""#,
             ]),
             0usize..64,
             0usize..3,

@@ -153,6 +153,51 @@ pub struct Pump {
     /// A reference table or another stream each row is joined with before the rest of the
     /// pump.
     pub(super) join: Option<Join>,
+    /// `ORDER BY`, for a map: its rows held and sorted.
+    pub(super) order: Option<Sorter>,
+}
+
+/// A streaming ORDER BY: the first key grows with ROWTIME (ROWTIME, or its STEP or FLOOR), so
+/// the rows of one value of it are held until a row of a later value comes (or the clock passes
+/// it), then given sorted by the other keys, each with the ROWTIME of that moment.
+#[derive(Debug, Clone)]
+pub(super) struct Sorter {
+    /// Over the input row: the first is the monotonic key.
+    pub(super) keys: Vec<(Expr, bool)>,
+    pub(super) held: Vec<(Vec<Value>, Row)>,
+    pub(super) current: Option<Value>,
+}
+
+impl Sorter {
+    /// The held rows in order, each given `rowtime`.
+    fn flush(&mut self, rowtime: i64) -> Vec<Row> {
+        let mut held = std::mem::take(&mut self.held);
+        let keys = &self.keys;
+        held.sort_by(|(a, _), (b, _)| {
+            for (i, (_, desc)) in keys.iter().enumerate().skip(1) {
+                // NULLs last, whichever the direction.
+                let o = match (a[i].is_null(), b[i].is_null()) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    _ => {
+                        let o = a[i].compare(&b[i]).unwrap_or(std::cmp::Ordering::Equal);
+                        if *desc { o.reverse() } else { o }
+                    }
+                };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        held.into_iter()
+            .map(|(_, mut r)| {
+                r[0] = Value::Timestamp(rowtime);
+                r
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +258,21 @@ impl Pump {
             }
         }
         self.close_before(now_ms, out);
+        if let Some(sorter) = &mut self.order
+            && !sorter.held.is_empty()
+        {
+            // The first key of a row at `now_ms` (the key is ROWTIME or a function of it alone).
+            let mut probe: Row = vec![Value::Null; sorter.held[0].1.len().max(1)];
+            probe[0] = Value::Timestamp(now_ms);
+            if let (Ok(k), Some(c)) = (sorter.keys[0].0.eval(&probe), &sorter.current)
+                && k.compare(c).is_some_and(|o| o.is_gt())
+            {
+                for r in sorter.flush(now_ms) {
+                    out.rows.push((self.target.clone(), r));
+                }
+                sorter.current = Some(k);
+            }
+        }
     }
 
     /// One row after the join, if any.
@@ -443,9 +503,47 @@ impl Pump {
                 }
             }
         })();
+        // ORDER BY: a row of a later first key gives the rows held before it.
+        if let Some(sorter) = &mut self.order {
+            match sorter.keys[0].0.eval(row) {
+                Ok(first) => {
+                    if sorter
+                        .current
+                        .as_ref()
+                        .is_some_and(|c| first.compare(c).is_some_and(|o| o.is_gt()))
+                    {
+                        for r in sorter.flush(rowtime) {
+                            out.rows.push((self.target.clone(), r));
+                        }
+                    }
+                    if sorter.current.is_none()
+                        || sorter
+                            .current
+                            .as_ref()
+                            .is_some_and(|c| first.compare(c).is_some_and(|o| o.is_gt()))
+                    {
+                        sorter.current = Some(first);
+                    }
+                }
+                Err(e) => out.errors.push((self.name.clone(), e, row.clone())),
+            }
+        }
         match result {
             Ok(Some(vals)) => match self_finish(&self.slots, &self.target_types, rowtime, vals) {
-                Ok(r) => out.rows.push((self.target.clone(), r)),
+                Ok(r) => match &mut self.order {
+                    Some(sorter) => {
+                        match sorter
+                            .keys
+                            .iter()
+                            .map(|(k, _)| k.eval(row))
+                            .collect::<Result<Vec<_>, _>>()
+                        {
+                            Ok(keys) => sorter.held.push((keys, r)),
+                            Err(e) => out.errors.push((self.name.clone(), e, row.clone())),
+                        }
+                    }
+                    None => out.rows.push((self.target.clone(), r)),
+                },
                 Err(e) => out.errors.push((self.name.clone(), e, row.clone())),
             },
             Ok(None) => {}
