@@ -87,6 +87,8 @@ pub enum Statement {
         target_columns: Option<Vec<Ident>>,
         query: Box<Query>,
         at: Location,
+        /// Each word of the query and where it is, for errors to point at.
+        words: Vec<(String, Location)>,
     },
 }
 
@@ -463,6 +465,20 @@ fn create_pump(mut c: Cursor, at: Location) -> Result<Statement, ParseError> {
         ));
     }
     let tokens = rewrite_query(c.tokens.split_off(c.pos))?;
+    let words = tokens
+        .iter()
+        .filter_map(|t| match &t.token {
+            Token::Word(w) => Some((
+                if w.quote_style.is_some() {
+                    w.value.clone()
+                } else {
+                    w.value.to_uppercase()
+                },
+                t.span.start,
+            )),
+            _ => None,
+        })
+        .collect();
     let dialect = GenericDialect {};
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
@@ -488,6 +504,7 @@ fn create_pump(mut c: Cursor, at: Location) -> Result<Statement, ParseError> {
         target_columns,
         query,
         at,
+        words,
     })
 }
 

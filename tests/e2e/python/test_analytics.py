@@ -193,7 +193,7 @@ def test_errors_are_aws_shaped(ka, stream_factory):
     msg = refused("CodeValidationException", ka.create_application, ApplicationName=unique_name("bad"),
                   **app_config(src, dst, "CREATE STREAM \"D\" (a INT);\nCREATE PUMP p AS INSERT INTO \"D\"\n"
                                          "  SELECT STREAM nope FROM \"SOURCE_SQL_STREAM_001\";"))
-    assert "line 2, column 1" in msg and "NOPE" in msg, msg
+    assert "line 3, column 17" in msg and "NOPE" in msg, msg
     msg = refused("CodeValidationException", ka.create_application, ApplicationName=unique_name("bad"),
                   **app_config(src, dst, "CREATE STREAM \"D\" (a INT,\n  );"))
     assert "line 2, column 3" in msg, msg

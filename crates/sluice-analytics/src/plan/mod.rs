@@ -38,6 +38,17 @@ pub struct CodeError {
     pub message: String,
 }
 
+/// Where the name an error quotes (`Column 'X' not found`) first appears in the query.
+fn locate(
+    message: &str,
+    words: &[(String, sqlparser::tokenizer::Location)],
+) -> Option<sqlparser::tokenizer::Location> {
+    let start = message.find('\'')? + 1;
+    let end = start + message[start..].find('\'')?;
+    let name = &message[start..end];
+    words.iter().find(|(w, _)| w == name).map(|(_, at)| *at)
+}
+
 fn code_error(at: &sqlparser::tokenizer::Location, m: impl std::fmt::Display) -> CodeError {
     CodeError {
         message: format!("line {}, column {}: {m}", at.line, at.column),
@@ -134,6 +145,7 @@ impl AppPlan {
                     target_columns,
                     query,
                     at,
+                    words,
                 } => {
                     let target_def = streams.get(&target.name()).cloned().ok_or_else(|| {
                         code_error(at, format!("Object '{}' not found", target.name()))
@@ -146,7 +158,7 @@ impl AppPlan {
                         &tables,
                         &watermarks,
                     )
-                    .map_err(|m| code_error(at, m))?;
+                    .map_err(|m| code_error(&locate(&m, words).unwrap_or(*at), m))?;
                     pumps.extend(compiled);
                 }
             }
@@ -1298,7 +1310,7 @@ mod tests {
             "CREATE STREAM d (a INT);\nCREATE PUMP p AS INSERT INTO d SELECT STREAM nope FROM \"SOURCE_SQL_STREAM_001\";",
         );
         assert!(
-            m.starts_with("line 2, column 1:") && m.contains("Column 'NOPE' not found"),
+            m.starts_with("line 2, column 46:") && m.contains("Column 'NOPE' not found"),
             "{m}"
         );
         let m = bad(
