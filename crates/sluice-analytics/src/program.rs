@@ -695,8 +695,30 @@ fn rewrite_query(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>, Parse
     // comma), and whether it opened `CURSOR(SELECT …)` (whose query is wrapped in a second
     // pair, `CURSOR((SELECT …))`, for sqlparser to read it as a subquery).
     let mut parens: Vec<(bool, bool)> = Vec::new();
+    // Inside `SESSION(`, Flink's `PARTITION BY k` after the stream is dropped (the sessions are
+    // per GROUP BY key): the parenthesis depth of the clause being skipped.
+    let mut session_depth: Vec<usize> = Vec::new();
+    let mut skipping: Option<usize> = None;
     let mut it = tokens.into_iter().peekable();
     while let Some(t) = it.next() {
+        if let Some(d) = skipping {
+            match t.token {
+                Token::LParen => {
+                    skipping = Some(d + 1);
+                    continue;
+                }
+                Token::RParen if d > 0 => {
+                    skipping = Some(d - 1);
+                    continue;
+                }
+                Token::Comma | Token::RParen => skipping = None,
+                _ => continue,
+            }
+        }
+        if is_word(&t, "PARTITION") && session_depth.last() == Some(&parens.len()) {
+            skipping = Some(0);
+            continue;
+        }
         if is_kw(&t, Keyword::STREAM) && out.last().is_some_and(|p| is_kw(p, Keyword::SELECT)) {
             continue;
         }
@@ -717,6 +739,9 @@ fn rewrite_query(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>, Parse
                     if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(name))
                 };
                 let step = after("STEP");
+                if after("SESSION") {
+                    session_depth.push(parens.len() + 1);
+                }
                 let cursor =
                     after("CURSOR") && it.peek().is_some_and(|n| is_kw(n, Keyword::SELECT));
                 parens.push((step, cursor));
@@ -725,6 +750,9 @@ fn rewrite_query(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>, Parse
                 }
             }
             Token::RParen => {
+                if session_depth.last() == Some(&parens.len()) {
+                    session_depth.pop();
+                }
                 let closes_cursor = parens.pop().is_some_and(|(_, cursor)| cursor);
                 if closes_cursor {
                     out.push(t.clone());

@@ -102,6 +102,36 @@ impl AggState {
         Ok(())
     }
 
+    /// Folds in the state of a later run of rows (session windows merging).
+    pub(super) fn merge(&mut self, kind: AggKind, later: AggState) -> Result<(), String> {
+        match (self, later) {
+            (AggState::Count(a), AggState::Count(b)) => *a += b,
+            (AggState::Avg(s, n), AggState::Avg(s2, n2)) => {
+                *s += s2;
+                *n += n2;
+            }
+            (AggState::Distinct(a), AggState::Distinct(b)) => a.extend(b),
+            (AggState::First(a), AggState::First(b)) => {
+                if a.is_none() {
+                    *a = b;
+                }
+            }
+            (AggState::Last(a), AggState::Last(b)) => {
+                if b.is_some() {
+                    *a = b;
+                }
+            }
+            (
+                me @ (AggState::Sum(_) | AggState::Best(_)),
+                AggState::Sum(Some(v)) | AggState::Best(Some(v)),
+            ) => {
+                me.add(kind, Some(v))?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     pub(super) fn result(&self) -> Value {
         match self {
             AggState::Count(n) => Value::Int(*n),

@@ -1,7 +1,10 @@
 //! Flink-style window table functions over event time, beside Kinesis's ROWTIME windows:
 //! `FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), size))`, `HOP(TABLE s, DESCRIPTOR(ts), slide,
-//! size)` and `CUMULATE(TABLE s, DESCRIPTOR(ts), step, size)`, grouped by `window_start,
-//! window_end` and any other keys. The watermark is the latest event time seen less the delay
+//! size)`, `CUMULATE(TABLE s, DESCRIPTOR(ts), step, size)` and `SESSION(TABLE s [PARTITION BY
+//! k], DESCRIPTOR(ts), gap)`, grouped by `window_start, window_end` and any other keys. A
+//! session is per value of the other GROUP BY keys (PARTITION BY names them again): it grows
+//! while rows come less than `gap` apart, and two merge when a row falls between them.
+//! The watermark is the latest event time seen less the delay
 //! of the stream's `WATERMARK FOR ts AS ts - INTERVAL …` (none declared: no delay). A window's
 //! groups come out once the watermark reaches its end, with the ROWTIME of the row that moved
 //! the watermark there; a row whose window has already come out is late and left out of it, as
@@ -18,9 +21,21 @@ pub(super) const WINDOW_TIME: &str = "WINDOW_TIME";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum EventWindows {
-    Tumble { size: i64 },
-    Hop { slide: i64, size: i64 },
-    Cumulate { step: i64, size: i64 },
+    Tumble {
+        size: i64,
+    },
+    Hop {
+        slide: i64,
+        size: i64,
+    },
+    Cumulate {
+        step: i64,
+        size: i64,
+    },
+    /// A window per group that a row more than `gap` after its last one ends.
+    Session {
+        gap: i64,
+    },
 }
 
 impl EventWindows {
@@ -40,6 +55,7 @@ impl EventWindows {
                 }
                 out.reverse();
             }
+            EventWindows::Session { gap } => out.push((ts, ts + gap)),
             EventWindows::Cumulate { step, size } => {
                 let start = ts - ts.rem_euclid(size);
                 let mut end = start + step;
@@ -80,16 +96,18 @@ pub(super) fn event_function(
         return Err(format!("unsupported table function {expr}"));
     };
     let fname = eval::function_name(f);
-    if fname == "SESSION" {
-        return Err("SESSION windows are not supported yet; use TUMBLE, HOP or CUMULATE".into());
-    }
     let args = eval::plain_args(f)?;
-    let want = if fname == "TUMBLE" { 3 } else { 4 };
+    let want = if matches!(fname.as_str(), "TUMBLE" | "SESSION") {
+        3
+    } else {
+        4
+    };
     if args.len() != want {
         return Err(format!(
             "{fname} takes {want} arguments: TABLE stream, DESCRIPTOR(time column), {}",
             match fname.as_str() {
                 "TUMBLE" => "size",
+                "SESSION" => "gap",
                 "HOP" => "slide, size",
                 _ => "step, size",
             }
@@ -147,6 +165,9 @@ pub(super) fn event_function(
     let windows = match fname.as_str() {
         "TUMBLE" => EventWindows::Tumble {
             size: interval(args[2], "size")?,
+        },
+        "SESSION" => EventWindows::Session {
+            gap: interval(args[2], "gap")?,
         },
         "HOP" => {
             let (slide, size) = (interval(args[2], "slide")?, interval(args[3], "size")?);

@@ -659,6 +659,11 @@ fn compile_pump(
             .iter()
             .map(|(e, _)| compile_over_groups(e, &group_exprs, &mut aggs, &scope))
             .collect::<Result<_, _>>()?;
+        let at = |col: usize| {
+            keys.iter()
+                .position(|k| matches!(k, Expr::Column(c) if *c == col))
+        };
+        let window_keys = (at(width - 3), at(width - 2));
         PumpKind::Event {
             filter,
             time: st.time,
@@ -669,6 +674,8 @@ fn compile_pump(
             project,
             watermark: i64::MIN,
             open: BTreeMap::new(),
+            window_keys,
+            sessions: HashMap::new(),
         }
     } else if let Some(st) = items_stage {
         if windowed || !group_exprs.is_empty() || join.is_some() {

@@ -78,6 +78,10 @@ pub(super) enum PumpKind {
         watermark: i64,
         /// (end, start) → the window's groups in arrival order, and their index.
         open: BTreeMap<(i64, i64), IndexedGroups>,
+        /// SESSION: where window_start and window_end are among the keys, and each group's
+        /// open sessions (start, end, group), earliest first.
+        window_keys: (Option<usize>, Option<usize>),
+        sessions: HashMap<Vec<PartitionKey>, Vec<(i64, i64, Group)>>,
     },
     /// `TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(…), 'col', k, seconds))` and
     /// `TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(…), 'col', seconds))`: per tumbling window
@@ -404,6 +408,7 @@ impl Pump {
                     aggs,
                     watermark,
                     open,
+                    sessions,
                     ..
                 } => {
                     let ts = match row.get(*time) {
@@ -411,6 +416,60 @@ impl Pump {
                         Some(Value::Null) => return Err("the row's event time is NULL".into()),
                         other => return Err(format!("event time {other:?} is not a timestamp")),
                     };
+                    if let EventWindows::Session { gap } = *windows {
+                        if ts.saturating_add(gap) > *watermark {
+                            let mut wide = row.clone();
+                            wide.extend([Value::Null, Value::Null, Value::Null]);
+                            if let Some(f) = filter
+                                && f.eval(&wide)? != Value::Bool(true)
+                            {
+                                return Ok(None);
+                            }
+                            let key_vals = keys
+                                .iter()
+                                .map(|e| e.eval(&wide))
+                                .collect::<Result<Vec<_>, _>>()?;
+                            let key: Vec<PartitionKey> =
+                                key_vals.iter().cloned().map(PartitionKey::from).collect();
+                            let list = sessions.entry(key).or_default();
+                            let (mut start, mut end) = (ts, ts.saturating_add(gap));
+                            let mut merged: Option<Group> = None;
+                            // The sessions this row touches merge into one, earliest first.
+                            let mut i = 0;
+                            while i < list.len() {
+                                let (s0, e0, _) = list[i];
+                                if ts < e0 && ts.saturating_add(gap) > s0 {
+                                    let (s0, e0, g) = list.remove(i);
+                                    start = start.min(s0);
+                                    end = end.max(e0);
+                                    merged = Some(match merged {
+                                        None => g,
+                                        Some(mut m) => {
+                                            for ((a, st), later) in
+                                                aggs.iter().zip(m.1.iter_mut()).zip(g.1)
+                                            {
+                                                st.merge(a.kind, later)?;
+                                            }
+                                            m
+                                        }
+                                    });
+                                } else {
+                                    i += 1;
+                                }
+                            }
+                            let mut group = merged.unwrap_or_else(|| {
+                                (
+                                    key_vals,
+                                    aggs.iter().map(|a| AggState::new(a.kind)).collect(),
+                                )
+                            });
+                            accumulate(aggs, &mut group.1, &wide)?;
+                            let at = list.partition_point(|(s0, _, _)| *s0 < start);
+                            list.insert(at, (start, end, group));
+                        }
+                        *watermark = (*watermark).max(ts.saturating_sub(*delay_ms));
+                        return Ok(None);
+                    }
                     let mut assigned = Vec::new();
                     windows.assign(ts, &mut assigned);
                     let mut wide = row.clone();
@@ -595,6 +654,8 @@ impl Pump {
                 project,
                 open,
                 watermark,
+                window_keys,
+                sessions,
                 ..
             } => {
                 while let Some(entry) = open.first_entry() {
@@ -602,6 +663,27 @@ impl Pump {
                         break;
                     }
                     closed.extend(entry.remove().groups.into_iter().map(|g| (now_ms, g)));
+                }
+                let mut ended: Vec<(i64, i64, Group)> = Vec::new();
+                sessions.retain(|_, list| {
+                    list.retain_mut(|(start, end, g)| {
+                        if *end > *watermark {
+                            return true;
+                        }
+                        ended.push((*end, *start, std::mem::take(g)));
+                        false
+                    });
+                    !list.is_empty()
+                });
+                ended.sort_by_key(|(end, start, _)| (*end, *start));
+                for (end, start, mut g) in ended {
+                    if let Some(i) = window_keys.0 {
+                        g.0[i] = Value::Timestamp(start);
+                    }
+                    if let Some(i) = window_keys.1 {
+                        g.0[i] = Value::Timestamp(end);
+                    }
+                    closed.push((now_ms, g));
                 }
                 &*project
             }

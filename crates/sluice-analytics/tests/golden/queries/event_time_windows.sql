@@ -19,3 +19,12 @@ CREATE OR REPLACE PUMP "HOP_PUMP" AS INSERT INTO "HOPPED"
     FROM TABLE(HOP(TABLE "BIDS", DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '10' SECOND))
     WHERE price < 50
     GROUP BY window_start, window_end;
+
+-- Sessions of each auction's bids, a session ending after 3 quiet seconds (Flink's PARTITION BY
+-- names the key the GROUP BY has).
+CREATE OR REPLACE STREAM "SESSIONS" (auction INTEGER, window_start TIMESTAMP, window_end TIMESTAMP,
+    bids BIGINT, total INTEGER);
+CREATE OR REPLACE PUMP "SESSION_PUMP" AS INSERT INTO "SESSIONS"
+    SELECT STREAM auction, window_start, window_end, COUNT(*), SUM(price)
+    FROM TABLE(SESSION(TABLE "BIDS" PARTITION BY auction, DESCRIPTOR(ts), INTERVAL '3' SECOND))
+    GROUP BY auction, window_start, window_end;
