@@ -111,16 +111,8 @@ impl AggState {
                 *n += n2;
             }
             (AggState::Distinct(a), AggState::Distinct(b)) => a.extend(b),
-            (AggState::First(a), AggState::First(b)) => {
-                if a.is_none() {
-                    *a = b;
-                }
-            }
-            (AggState::Last(a), AggState::Last(b)) => {
-                if b.is_some() {
-                    *a = b;
-                }
-            }
+            (AggState::First(a @ None), AggState::First(b)) => *a = b,
+            (AggState::Last(a), AggState::Last(b @ Some(_))) => *a = b,
             (
                 me @ (AggState::Sum(_) | AggState::Best(_)),
                 AggState::Sum(Some(v)) | AggState::Best(Some(v)),
