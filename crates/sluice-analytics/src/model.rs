@@ -225,6 +225,8 @@ pub struct InputUpdate {
     pub id: String,
     pub name_prefix: Option<String>,
     pub stream_arn: Option<String>,
+    /// KinesisFirehoseInputUpdate: the input becomes (or stays) this delivery stream.
+    pub delivery_arn: Option<String>,
     pub role_arn: Option<String>,
     pub format: Option<crate::mapping::RecordFormat>,
     pub encoding: Option<String>,

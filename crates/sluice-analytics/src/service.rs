@@ -681,6 +681,12 @@ impl Analytics {
                     role_arn: String::new(),
                 })?;
             }
+            if let Some(arn) = &i.delivery_arn {
+                self.check_resource(&Resource::DeliveryStream {
+                    arn: arn.clone(),
+                    role_arn: String::new(),
+                })?;
+            }
         }
         for r in &update.references {
             if let Some(b) = &r.bucket_arn {
@@ -702,14 +708,29 @@ impl Analytics {
                 if let Some(p) = u.name_prefix {
                     input.name_prefix = p;
                 }
-                if let Resource::KinesisStream { arn, role_arn } = &mut input.source {
-                    if let Some(a) = u.stream_arn {
-                        *arn = a;
-                    }
-                    if let Some(r) = u.role_arn {
-                        *role_arn = r;
-                    }
-                }
+                let role = u.role_arn.unwrap_or_else(|| match &input.source {
+                    Resource::KinesisStream { role_arn, .. }
+                    | Resource::DeliveryStream { role_arn, .. } => role_arn.clone(),
+                });
+                let arn = input.source.arn().to_owned();
+                input.source = match (u.stream_arn, u.delivery_arn, &input.source) {
+                    (Some(a), _, _) => Resource::KinesisStream {
+                        arn: a,
+                        role_arn: role,
+                    },
+                    (None, Some(a), _) => Resource::DeliveryStream {
+                        arn: a,
+                        role_arn: role,
+                    },
+                    (None, None, Resource::KinesisStream { .. }) => Resource::KinesisStream {
+                        arn,
+                        role_arn: role,
+                    },
+                    (None, None, Resource::DeliveryStream { .. }) => Resource::DeliveryStream {
+                        arn,
+                        role_arn: role,
+                    },
+                };
                 if let Some(f) = u.format {
                     input.schema.format = f;
                 }

@@ -487,6 +487,16 @@ def test_a_delivery_stream_as_input(sluice, ka, kinesis, stream_factory):
     time.sleep(0.5)
     assert len(read_out(kinesis, dst, 4, timeout=0.5)) == 3
     ka.stop_application(ApplicationName=name)
+    # KinesisFirehoseInputUpdate; and the input can become a data stream.
+    version = ka.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationVersionId"]
+    ka.update_application(ApplicationName=name, CurrentApplicationVersionId=version, ApplicationUpdate={
+        "InputUpdates": [{"InputId": "1.1", "KinesisFirehoseInputUpdate": {"RoleARNUpdate": ROLE + "-2"}}]})
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]["InputDescriptions"][0]
+    assert d["KinesisFirehoseInputDescription"]["RoleARN"] == ROLE + "-2", d
+    ka.update_application(ApplicationName=name, CurrentApplicationVersionId=version + 1, ApplicationUpdate={
+        "InputUpdates": [{"InputId": "1.1", "KinesisStreamsInputUpdate": {"ResourceARNUpdate": stream_arn(dst)}}]})
+    d = ka.describe_application(ApplicationName=name)["ApplicationDetail"]["InputDescriptions"][0]
+    assert d["KinesisStreamsInputDescription"] == {"ResourceARN": stream_arn(dst), "RoleARN": ROLE + "-2"}, d
 
 
 PREPROCESSOR = r'''

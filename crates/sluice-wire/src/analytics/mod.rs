@@ -427,9 +427,7 @@ impl Request {
                     ..ApplicationUpdate::default()
                 };
                 for iu in u.input_updates.unwrap_or_default() {
-                    if iu.kinesis_firehose_input_update.is_some() {
-                        return Err(unsupported("KinesisFirehoseInputUpdate"));
-                    }
+                    let firehose = iu.kinesis_firehose_input_update.unwrap_or_default();
                     let processing = iu
                         .input_processing_configuration_update
                         .and_then(|p| p.input_lambda_processor_update)
@@ -440,7 +438,8 @@ impl Request {
                         id: iu.input_id.unwrap_or_default(),
                         name_prefix: iu.name_prefix_update,
                         stream_arn: k.resource_arn_update,
-                        role_arn: k.role_arn_update,
+                        delivery_arn: firehose.resource_arn_update,
+                        role_arn: k.role_arn_update.or(firehose.role_arn_update),
                         format: schema
                             .record_format_update
                             .map(record_format_of)

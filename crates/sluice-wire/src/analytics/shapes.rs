@@ -165,7 +165,7 @@ pub(super) struct InputUpdateShape {
     pub(super) name_prefix_update: Option<String>,
     pub(super) input_processing_configuration_update: Option<ProcessingUpdateShape>,
     pub(super) kinesis_streams_input_update: Option<ResourceUpdateShape>,
-    pub(super) kinesis_firehose_input_update: Option<Value>,
+    pub(super) kinesis_firehose_input_update: Option<ResourceUpdateShape>,
     pub(super) input_schema_update: Option<SchemaUpdateShape>,
     pub(super) input_parallelism_update: Option<ParallelismUpdateShape>,
 }
