@@ -230,6 +230,21 @@ fn infer_json(records: &[Vec<u8>]) -> Option<DiscoveredSchema> {
     })
 }
 
+/// The schema of the records, or UnableToDetectSchema with the records seen.
+fn infer_or_explain(records: Vec<Vec<u8>>) -> Result<DiscoveredSchema> {
+    infer(&records).ok_or_else(|| AnalyticsError::UnableToDetectSchema {
+        message: if records.is_empty() {
+            "No data found to infer a schema from.".into()
+        } else {
+            "Unable to detect a schema: the records are neither JSON objects nor CSV.".into()
+        },
+        raw: records
+            .iter()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .collect(),
+    })
+}
+
 /// What DiscoverInputSchema samples.
 #[derive(Debug, Clone)]
 pub enum DiscoverSource {
@@ -269,18 +284,7 @@ impl Analytics {
                     .collect()
             }
         };
-        let raw: Vec<String> = records
-            .iter()
-            .map(|r| String::from_utf8_lossy(r).into_owned())
-            .collect();
-        infer(&records).ok_or(AnalyticsError::UnableToDetectSchema {
-            message: if records.is_empty() {
-                "No data found to infer a schema from.".into()
-            } else {
-                "Unable to detect a schema: the records are neither JSON objects nor CSV.".into()
-            },
-            raw,
-        })
+        infer_or_explain(records)
     }
 
     /// Up to 100 records of a delivery stream, from its oldest (TRIM_HORIZON) or from now.
@@ -375,18 +379,7 @@ impl Analytics {
             }
         }
         records.truncate(SAMPLE);
-        let raw: Vec<String> = records
-            .iter()
-            .map(|r| String::from_utf8_lossy(r).into_owned())
-            .collect();
-        infer(&records).ok_or(AnalyticsError::UnableToDetectSchema {
-            message: if records.is_empty() {
-                "No data found in the stream to infer a schema from.".into()
-            } else {
-                "Unable to detect a schema: the records are not JSON objects.".into()
-            },
-            raw,
-        })
+        infer_or_explain(records)
     }
 }
 

@@ -36,6 +36,25 @@ fn logging_options(pairs: Vec<(String, String)>) -> Result<Vec<LoggingOption>> {
     Ok(out)
 }
 
+/// Removes the entry with `id` from a list of an application's parts, or says it is not there
+/// (`what`: "Output id", "Reference id", …).
+fn remove_by_id<T>(
+    list: &mut Vec<T>,
+    id: &str,
+    id_of: impl Fn(&T) -> &str,
+    what: &str,
+    app: &str,
+) -> Result<()> {
+    let before = list.len();
+    list.retain(|x| id_of(x) != id);
+    if list.len() == before {
+        return Err(AnalyticsError::NotFound(format!(
+            "{what} {id} not found in application {app}."
+        )));
+    }
+    Ok(())
+}
+
 fn check_bucket(arn: &str) -> Result<()> {
     bucket_of_arn(arn).map(|_| ()).ok_or_else(|| {
         AnalyticsError::InvalidArgument(format!("{arn} is not the ARN of an S3 bucket."))
@@ -650,15 +669,8 @@ impl Analytics {
 
     pub async fn delete_output(self: &Arc<Self>, name: &str, version: u64, id: &str) -> Result<()> {
         self.modify(name, version, |m| {
-            let before = m.outputs.len();
-            m.outputs.retain(|o| o.id != id);
-            if m.outputs.len() == before {
-                return Err(AnalyticsError::NotFound(format!(
-                    "Output id {id} not found in application {}.",
-                    m.name
-                )));
-            }
-            Ok(())
+            let app = m.name.clone();
+            remove_by_id(&mut m.outputs, id, |o| &o.id, "Output id", &app)
         })
         .await
     }
@@ -942,15 +954,14 @@ impl Analytics {
         id: &str,
     ) -> Result<()> {
         self.modify(name, version, |m| {
-            let before = m.logging.len();
-            m.logging.retain(|o| o.id != id);
-            if m.logging.len() == before {
-                return Err(AnalyticsError::NotFound(format!(
-                    "CloudWatch logging option {id} not found in application {}.",
-                    m.name
-                )));
-            }
-            Ok(())
+            let app = m.name.clone();
+            remove_by_id(
+                &mut m.logging,
+                id,
+                |o| &o.id,
+                "CloudWatch logging option",
+                &app,
+            )
         })
         .await
     }
@@ -962,15 +973,8 @@ impl Analytics {
         id: &str,
     ) -> Result<()> {
         self.modify(name, version, |m| {
-            let before = m.references.len();
-            m.references.retain(|r| r.id != id);
-            if m.references.len() == before {
-                return Err(AnalyticsError::NotFound(format!(
-                    "Reference id {id} not found in application {}.",
-                    m.name
-                )));
-            }
-            Ok(())
+            let app = m.name.clone();
+            remove_by_id(&mut m.references, id, |r| &r.id, "Reference id", &app)
         })
         .await
     }

@@ -201,14 +201,7 @@ pub(super) fn cursor(
                     ));
                 }
             }
-            SelectItem::UnnamedExpr(e) => {
-                let n = match e {
-                    ast::Expr::Identifier(id) => fold(id),
-                    ast::Expr::CompoundIdentifier(p) => p.last().map(fold).unwrap_or_default(),
-                    _ => format!("EXPR${i}"),
-                };
-                items.push((e.clone(), n));
-            }
+            SelectItem::UnnamedExpr(e) => items.push((e.clone(), super::item_name(e, i))),
             SelectItem::ExprWithAlias { expr, alias } => items.push((expr.clone(), fold(alias))),
             other => return Err(format!("unsupported item {other} in a CURSOR's query")),
         }

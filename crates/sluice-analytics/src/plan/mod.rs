@@ -494,14 +494,7 @@ fn compile_pump(
     let mut items: Vec<(ast::Expr, String)> = Vec::new();
     for (i, item) in select.projection.iter().enumerate() {
         match item {
-            SelectItem::UnnamedExpr(e) => {
-                let name = match e {
-                    ast::Expr::Identifier(id) => fold(id),
-                    ast::Expr::CompoundIdentifier(p) => p.last().map(fold).unwrap_or_default(),
-                    _ => format!("EXPR${i}"),
-                };
-                items.push((e.clone(), name));
-            }
+            SelectItem::UnnamedExpr(e) => items.push((e.clone(), item_name(e, i))),
             SelectItem::ExprWithAlias { expr, alias } => items.push((expr.clone(), fold(alias))),
             SelectItem::Wildcard(_) => {
                 for (q, c) in &star {
@@ -866,6 +859,15 @@ fn stagger_interval(e: &ast::Expr) -> Result<i64, String> {
     match eval::plain_args(f)?.as_slice() {
         [ast::Expr::Interval(i)] => eval::interval_ms(i),
         _ => Err("WINDOWED BY STAGGER needs RANGE INTERVAL '<n>' <unit>".into()),
+    }
+}
+
+/// The name of the `i`-th select item without an alias: its column's name, else `EXPR$i`.
+fn item_name(e: &ast::Expr, i: usize) -> String {
+    match e {
+        ast::Expr::Identifier(id) => fold(id),
+        ast::Expr::CompoundIdentifier(p) => p.last().map(fold).unwrap_or_default(),
+        _ => format!("EXPR${i}"),
     }
 }
 

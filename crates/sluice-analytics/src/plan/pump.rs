@@ -136,6 +136,11 @@ impl IndexedGroups {
     }
 }
 
+/// Each expression's value for the row.
+fn eval_all(exprs: &[Expr], row: &Row) -> Result<Vec<Value>, String> {
+    exprs.iter().map(|e| e.eval(row)).collect()
+}
+
 /// Adds a row's aggregate inputs to a group's states.
 fn accumulate(aggs: &[Agg], states: &mut [AggState], row: &Row) -> Result<(), String> {
     for (a, st) in aggs.iter().zip(states.iter_mut()) {
@@ -306,10 +311,7 @@ impl Pump {
                     if !passes(filter)? {
                         return Ok(None);
                     }
-                    let vals = project
-                        .iter()
-                        .map(|e| e.eval(row))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let vals = eval_all(project, row)?;
                     if let Some((at, seen)) = distinct {
                         if *at != rowtime {
                             *at = rowtime;
@@ -333,10 +335,7 @@ impl Pump {
                     for w in windows.iter_mut() {
                         virt.push(w.add(row, rowtime)?);
                     }
-                    let vals = project
-                        .iter()
-                        .map(|e| e.eval(&virt))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let vals = eval_all(project, &virt)?;
                     Ok(Some(vals))
                 }
                 PumpKind::Tumbling {
@@ -350,10 +349,7 @@ impl Pump {
                     if !passes(filter)? {
                         return Ok(None);
                     }
-                    let key_vals = keys
-                        .iter()
-                        .map(|e| e.eval(row))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let key_vals = eval_all(keys, row)?;
                     let start = match key_vals.get(*window_key) {
                         Some(Value::Timestamp(t)) => *t,
                         other => return Err(format!("window start {other:?} is not a timestamp")),
@@ -393,10 +389,7 @@ impl Pump {
                     {
                         return Ok(None);
                     }
-                    let vals = project
-                        .iter()
-                        .map(|e| e.eval(&frow))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let vals = eval_all(project, &frow)?;
                     Ok(Some(vals))
                 }
                 PumpKind::Event {
@@ -425,10 +418,7 @@ impl Pump {
                             {
                                 return Ok(None);
                             }
-                            let key_vals = keys
-                                .iter()
-                                .map(|e| e.eval(&wide))
-                                .collect::<Result<Vec<_>, _>>()?;
+                            let key_vals = eval_all(keys, &wide)?;
                             let key: Vec<PartitionKey> =
                                 key_vals.iter().cloned().map(PartitionKey::from).collect();
                             let list = sessions.entry(key).or_default();
@@ -489,10 +479,7 @@ impl Pump {
                         {
                             continue;
                         }
-                        let key_vals = keys
-                            .iter()
-                            .map(|e| e.eval(&wide))
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let key_vals = eval_all(keys, &wide)?;
                         let (_, states) =
                             open.entry((end, start)).or_default().group(key_vals, aggs);
                         accumulate(aggs, states, &wide)?;
@@ -534,10 +521,7 @@ impl Pump {
                     if !passes(filter)? {
                         return Ok(None);
                     }
-                    let key_vals = keys
-                        .iter()
-                        .map(|e| e.eval(row))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let key_vals = eval_all(keys, row)?;
                     let key: Vec<PartitionKey> =
                         key_vals.iter().cloned().map(PartitionKey::from).collect();
                     let (_, (_, states)) = match windows.open.entry(key) {
