@@ -55,6 +55,15 @@ const QUERIES: &[(&str, &str)] = &[
              ON c.endtime = m.endtime AND c.num = m.maxnum;"#,
     ),
     (
+        "q5s",
+        // Not Nexmark's: the bids of each auction in the 10 seconds before each bid, a sliding
+        // window (one row per bid).
+        r#"CREATE STREAM "OUT" (auction BIGINT, bids BIGINT, top BIGINT);
+           CREATE PUMP "P" AS INSERT INTO "OUT"
+             SELECT STREAM auction, COUNT(*) OVER w, MAX(price) OVER w FROM "BID"
+             WINDOW w AS (PARTITION BY auction RANGE INTERVAL '10' SECOND PRECEDING);"#,
+    ),
+    (
         "q7",
         // Highest bid: the maximum price of each 10-second window, joined back to the bids of
         // that window that had it.
