@@ -31,6 +31,9 @@ pub(super) struct ForestParams {
 pub(super) struct Forest {
     params: ForestParams,
     model: Box<dyn RCF + Send + Sync>,
+    /// RANDOM_CUT_FOREST_WITH_EXPLANATION: the numeric columns' names, and whether to say
+    /// each one's direction and strength.
+    explain: Option<(Vec<String>, bool)>,
 }
 
 impl Forest {
@@ -45,7 +48,51 @@ impl Forest {
             .output_after(params.samples / 4)
             .build_default()
             .map_err(|e| format!("RANDOM_CUT_FOREST: {e:?}"))?;
-        Ok(Forest { params, model })
+        Ok(Forest {
+            params,
+            model,
+            explain: None,
+        })
+    }
+
+    /// `ANOMALY_EXPLANATION`: per numeric column, its share of the score (`ATTRIBUTION_SCORE`,
+    /// the forest's attribution above and below the point summed over the shingle) and, with
+    /// directionality, `DIRECTION` (`HIGH` if the value is anomalous for being high, else `LOW`)
+    /// and `STRENGTH` (the attribution's difference between the two directions).
+    fn explanation(&self, point: &[f32]) -> Result<String, String> {
+        let Some((names, directional)) = &self.explain else {
+            return Ok(String::new());
+        };
+        let a = self
+            .model
+            .attribution(point)
+            .map_err(|e| format!("RANDOM_CUT_FOREST_WITH_EXPLANATION: {e:?}"))?;
+        let base = names.len().max(1);
+        let mut out = serde_json::Map::new();
+        for (j, name) in names.iter().enumerate() {
+            let (mut high, mut low) = (0.0, 0.0);
+            for k in (j..a.high.len()).step_by(base) {
+                high += a.high[k];
+                low += a.low[k];
+            }
+            let mut o = serde_json::Map::new();
+            if *directional {
+                o.insert(
+                    "DIRECTION".into(),
+                    (if high >= low { "HIGH" } else { "LOW" }).into(),
+                );
+                o.insert(
+                    "STRENGTH".into(),
+                    format!("{:.4}", (high - low).abs()).into(),
+                );
+            }
+            o.insert(
+                "ATTRIBUTION_SCORE".into(),
+                format!("{:.4}", high + low).into(),
+            );
+            out.insert(name.clone(), serde_json::Value::Object(o));
+        }
+        Ok(serde_json::Value::Object(out).to_string())
     }
 
     /// The point's score, before the forest learns it.
@@ -69,21 +116,30 @@ pub(super) enum Model {
 }
 
 impl Model {
-    /// The value of the function's column for a row's point (and the model learns it).
-    pub(super) fn next(&mut self, point: &[f64]) -> Result<crate::value::Value, String> {
+    /// The values of the function's columns for a row's point (and the model learns it).
+    pub(super) fn next(&mut self, point: &[f64]) -> Result<Vec<crate::value::Value>, String> {
+        use crate::value::Value;
         Ok(match self {
             Model::Forest(f) => {
                 let p: Vec<f32> = point.iter().map(|x| *x as f32).collect();
-                crate::value::Value::Double(f.score_and_learn(&p)?)
+                let explanation = match f.explain {
+                    Some(_) => Some(f.explanation(&p)?),
+                    None => None,
+                };
+                let mut out = vec![Value::Double(f.score_and_learn(&p)?)];
+                out.extend(explanation.map(Value::Str));
+                out
             }
-            Model::Hotspots(h) => crate::value::Value::Str(h.add(point)),
+            Model::Hotspots(h) => vec![Value::Str(h.add(point))],
         })
     }
 }
 
 impl Clone for Forest {
     fn clone(&self) -> Self {
-        Forest::new(self.params).expect("parameters that built a forest build another")
+        let mut f = Forest::new(self.params).expect("parameters that built a forest build another");
+        f.explain = self.explain.clone();
+        f
     }
 }
 
@@ -134,21 +190,33 @@ pub(super) fn forest_function(
         return Err(format!("unsupported table function {expr}"));
     };
     let fname = eval::function_name(f);
-    if fname == "RANDOM_CUT_FOREST_WITH_EXPLANATION" {
-        return Err(
-            "RANDOM_CUT_FOREST_WITH_EXPLANATION is not supported yet; use RANDOM_CUT_FOREST".into(),
-        );
-    }
     let args = eval::plain_args(f)?;
     if fname == "HOTSPOTS" {
         return hotspots_function(&args, alias, streams);
     }
-    if args.is_empty() || args.len() > 5 {
-        return Err(
-            "RANDOM_CUT_FOREST takes CURSOR(SELECT STREAM …) and up to four numbers: numberOfTrees, subSampleSize, timeDecay, shingleSize"
-                .into(),
-        );
+    let explain = fname == "RANDOM_CUT_FOREST_WITH_EXPLANATION";
+    if args.is_empty() || args.len() > if explain { 6 } else { 5 } {
+        return Err(format!(
+            "{fname} takes CURSOR(SELECT STREAM …) and up to four numbers: numberOfTrees, subSampleSize, timeDecay, shingleSize{}",
+            if explain {
+                ", then withDirectionality"
+            } else {
+                ""
+            }
+        ));
     }
+    let directional = match args.get(5) {
+        None => false,
+        Some(e) => match eval::compile(
+            e,
+            &Scope {
+                columns: Vec::new(),
+            },
+        )? {
+            Expr::Literal(crate::value::Value::Bool(b)) => b,
+            _ => return Err(format!("withDirectionality of {fname} is TRUE or FALSE")),
+        },
+    };
     let cur = cursor(args[0], &fname, streams)?;
     let number = |i: usize, default: i64, lo: i64, hi: i64, what: &str| -> Result<i64, String> {
         let Some(e) = args.get(i) else {
@@ -176,13 +244,20 @@ pub(super) fn forest_function(
     let shingle = number(4, 1, 1, 30, "shingleSize")? as usize;
     let (items, mut columns, dims) = cursor_columns(&cur, &fname)?;
     columns.push((ANOMALY_SCORE.into(), SqlType::Double));
-    let forest = Forest::new(ForestParams {
+    let mut forest = Forest::new(ForestParams {
         trees,
         samples,
         time_decay,
         shingle,
         dimensions: dims.len(),
     })?;
+    if explain {
+        forest.explain = Some((
+            dims.iter().map(|&i| columns[i].0.clone()).collect(),
+            directional,
+        ));
+        columns.push(("ANOMALY_EXPLANATION".into(), SqlType::Varchar(None)));
+    }
     Ok(ForestStage {
         source: cur.source,
         cursor_filter: cur.filter,

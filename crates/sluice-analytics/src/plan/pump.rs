@@ -383,7 +383,7 @@ impl Pump {
                                 .ok_or_else(|| format!("{v} is not a number to score")),
                         })
                         .collect::<Result<Vec<f64>, String>>()?;
-                    frow.push(model.next(&point)?);
+                    frow.extend(model.next(&point)?);
                     if let Some(f) = filter
                         && f.eval(&frow)? != Value::Bool(true)
                     {

@@ -306,3 +306,33 @@ fn compile_errors_name_the_statement() {
     let m = bad("CREATE STREAM d (a BLOB);");
     assert!(m.contains("unknown type BLOB"), "{m}");
 }
+
+#[test]
+fn random_cut_forest_explains_which_column_is_anomalous_and_how() {
+    let mut p = plan(
+        r#"CREATE STREAM "DEST" (price DOUBLE, "ANOMALY_SCORE" DOUBLE, "ANOMALY_EXPLANATION" VARCHAR(2048));
+           CREATE PUMP "P" AS INSERT INTO "DEST"
+           SELECT STREAM "price", ANOMALY_SCORE, ANOMALY_EXPLANATION FROM TABLE(RANDOM_CUT_FOREST_WITH_EXPLANATION(
+               CURSOR(SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001"), 50, 64, 100000, 1, true));"#,
+    );
+    let mut out = Vec::new();
+    for i in 0..300 {
+        let mut r = row("2026-01-01 00:00:00", "a", 100.0 + (i % 5) as f64);
+        r[0] = Value::Timestamp(1_767_225_600_000 + i);
+        p.push("SOURCE_SQL_STREAM_001", r, &mut out);
+    }
+    let mut r = row("2026-01-01 00:00:00", "a", 900.0);
+    r[0] = Value::Timestamp(1_767_225_600_300);
+    p.push("SOURCE_SQL_STREAM_001", r, &mut out);
+    let (_, last) = out.iter().rev().find(|(s, _)| s == "DEST").unwrap();
+    let explanation: serde_json::Value = serde_json::from_str(&last[3].to_string()).unwrap();
+    let price = &explanation["price"];
+    assert_eq!(price["DIRECTION"], "HIGH", "{explanation}");
+    let attribution: f64 = price["ATTRIBUTION_SCORE"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(attribution > 1.0, "{explanation}");
+    assert!(last[2].as_f64().unwrap() > 1.0, "score {}", last[2]);
+}
