@@ -18,7 +18,7 @@ use sluice_storage::{
     StorageError,
 };
 use sluice_streams::kms::{KeyStore, MANAGED_KEY};
-use sluice_types::{Clock, FIREHOSE_LOG_BASE};
+use sluice_types::{Clock, FIREHOSE_LOG_BASE, VIDEO_LOG_BASE};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,7 +142,7 @@ impl Firehose {
         }
         let referenced: HashSet<LogId> = streams.values().map(|s| s.meta.read().log).collect();
         for log in logs.logs() {
-            if log >= FIREHOSE_LOG_BASE && !referenced.contains(&log) {
+            if (FIREHOSE_LOG_BASE..VIDEO_LOG_BASE).contains(&log) && !referenced.contains(&log) {
                 tracing::warn!(log, "deleting log no delivery stream references");
                 logs.delete_log(log)?;
             }

@@ -10,6 +10,7 @@ mod json_api;
 mod kinesis;
 mod telemetry;
 pub mod tls;
+mod video;
 
 pub use config::{ServerConfig, StorageKind};
 pub use sluice_streams::limits::LimitsMode;
@@ -41,6 +42,8 @@ pub enum ServerError {
     Firehose(#[from] sluice_firehose::FirehoseError),
     #[error("analytics: {0}")]
     Analytics(#[from] sluice_analytics::AnalyticsError),
+    #[error("video: {0}")]
+    Video(#[from] sluice_video::VideoError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -49,6 +52,9 @@ pub(crate) struct AppState {
     pub streams: Arc<Streams>,
     pub firehose: Arc<sluice_firehose::Firehose>,
     pub analytics: Arc<sluice_analytics::Analytics>,
+    pub video: Arc<sluice_video::Video>,
+    /// Whether the server speaks TLS (for the endpoint GetDataEndpoint gives).
+    pub tls: bool,
     pub ready: AtomicBool,
     pub max_body_bytes: usize,
     /// One permit per GetRecords in progress (see `ServerConfig::max_concurrent_reads`).
@@ -64,6 +70,8 @@ pub(crate) struct AppState {
     pub firehose_latency: Vec<metrics::Histogram>,
     /// The same for Analytics, by [`sluice_wire::analytics::Operation::index`].
     pub analytics_latency: Vec<metrics::Histogram>,
+    /// The same for Video Streams, by [`sluice_wire::video::Operation::index`].
+    pub video_latency: Vec<metrics::Histogram>,
     /// Set at shutdown; ends the delivery loops.
     pub stop_deliveries: tokio::sync::watch::Sender<bool>,
 }
@@ -145,11 +153,26 @@ pub async fn run(
         Some(firehose.clone()),
         Some(objects),
     )?);
+    let video = Arc::new(
+        sluice_video::Video::open(
+            sluice_video::VideoConfig {
+                region: config.region.clone(),
+                account_id: config.account_id.clone(),
+                create_delay_ms: config.create_delay_ms,
+            },
+            clock.clone(),
+            logs.clone(),
+            meta.clone(),
+        )
+        .await?,
+    );
     let (stop_deliveries, stop_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
         streams,
         firehose: firehose.clone(),
         analytics: analytics.clone(),
+        video,
+        tls: config.tls.is_some(),
         ready: AtomicBool::new(true),
         max_body_bytes: config.max_body_bytes,
         reads: tokio::sync::Semaphore::new(config.max_concurrent_reads.max(1)),
@@ -173,6 +196,10 @@ pub async fn run(
         analytics_latency: sluice_wire::analytics::Operation::ALL
             .iter()
             .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => format!("KinesisAnalytics.{}", op.name())))
+            .collect(),
+        video_latency: sluice_wire::video::Operation::ALL
+            .iter()
+            .map(|op| metrics::histogram!("sluice_request_duration_seconds", "operation" => format!("KinesisVideo.{}", op.name())))
             .collect(),
         stop_deliveries,
     });
@@ -313,6 +340,9 @@ async fn api(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(op) = video::operation(&headers, &uri) {
+        return video::handle(&state, op, &method, &uri, &headers, body).await;
+    }
     let is_firehose = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

@@ -17,5 +17,8 @@ pub use sequence::{SequenceNumber, SequenceNumberError};
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
 
 /// Log ids are partitioned by owner so that each service can reconcile its own logs at start:
-/// Data Streams shard logs are below this, Firehose delivery-stream logs at or above it.
+/// Data Streams shard logs are below this, Firehose delivery-stream logs at or above it and below
+/// [`VIDEO_LOG_BASE`], and video stream logs at or above that.
 pub const FIREHOSE_LOG_BASE: u64 = 1 << 48;
+/// The first log id of Video Streams (see [`FIREHOSE_LOG_BASE`]).
+pub const VIDEO_LOG_BASE: u64 = 2 << 48;

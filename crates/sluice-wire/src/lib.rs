@@ -8,6 +8,7 @@ pub mod firehose;
 pub mod kinesis;
 pub mod types;
 pub mod validate;
+pub mod video;
 
 pub use error::WireError;
 

@@ -1,0 +1,345 @@
+//! The Video Streams endpoints (REST-JSON, the operation from the path): the control plane,
+//! PutMedia (a streaming body in, a stream of acknowledgements out) and GetMedia (a stream of
+//! Matroska out), and the archived-media operations.
+
+use crate::AppState;
+use crate::kinesis::request_id;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use sluice_video::media::{PutMediaInput, TimecodeType};
+use sluice_video::model::StreamRef;
+use sluice_wire::WireError;
+use sluice_wire::video::{self, Operation, Request};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Whether a request is a Video Streams call: no `X-Amz-Target`, and a path the services use.
+pub(crate) fn operation(headers: &HeaderMap, uri: &http::Uri) -> Option<Operation> {
+    if headers.contains_key("x-amz-target") {
+        return None;
+    }
+    Operation::from_path(uri.path())
+}
+
+fn error(e: &WireError, op: Operation) -> Response {
+    metrics::counter!("sluice_errors_total", "operation" => op.name(), "type" => e.kind)
+        .increment(1);
+    if e.status >= 500 {
+        tracing::error!(operation = op.name(), error = %e, "request failed");
+    }
+    let mut resp = Response::new(Body::from(video::error_body(e)));
+    *resp.status_mut() = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert("x-amzn-requestid", request_id());
+    if let Ok(v) = HeaderValue::from_str(e.kind) {
+        h.insert("x-amzn-errortype", v);
+    }
+    resp
+}
+
+fn answer(body: Body, content_type: &str) -> Response {
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(http::header::CONTENT_TYPE, v);
+    }
+    h.insert("x-amzn-requestid", request_id());
+    resp
+}
+
+pub(crate) async fn handle(
+    state: &Arc<AppState>,
+    op: Operation,
+    method: &http::Method,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    if method != http::Method::POST {
+        return error(
+            &WireError::invalid_argument(format!("{} takes POST.", op.path())),
+            op,
+        );
+    }
+    let streaming = op == Operation::PutMedia;
+    let body = if streaming {
+        Err(body)
+    } else {
+        match axum::body::to_bytes(body, state.max_body_bytes).await {
+            Ok(b) => Ok(b),
+            Err(_) => {
+                return error(
+                    &WireError::invalid_argument("The request body is too large."),
+                    op,
+                );
+            }
+        }
+    };
+    if let Some(verifier) = &state.auth {
+        let empty = Bytes::new();
+        let signed = crate::auth::SignedRequest {
+            method,
+            uri,
+            headers,
+            body: body.as_ref().unwrap_or(&empty),
+            service: op.signing_service(),
+        };
+        if let Err(e) = verifier.verify(&signed) {
+            return error(&e, op);
+        }
+    }
+    if let Some(why) = op.unsupported() {
+        return error(&WireError::new("InvalidArgumentException", why), op);
+    }
+    let resp = match body {
+        Err(body) => put_media(state, headers, body).await,
+        Ok(body) => dispatch(state, op, headers, &body).await,
+    };
+    if let Some(h) = state.video_latency.get(op.index()) {
+        h.record(started.elapsed().as_secs_f64());
+    }
+    resp.unwrap_or_else(|e| error(&e, op))
+}
+
+/// The URL this server is reached at, as the client named it.
+fn own_endpoint(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let scheme = if state.tls { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+async fn dispatch(
+    state: &Arc<AppState>,
+    op: Operation,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, WireError> {
+    let v = &state.video;
+    let json = |b: Vec<u8>| answer(Body::from(b), "application/json");
+    let empty = || json(b"{}".to_vec());
+    Ok(match Request::decode(op, body)? {
+        Request::Create(input) => json(video::create_response(&v.create(input).await?)),
+        Request::Describe(r) => {
+            let (m, status) = v.describe(&r)?;
+            json(video::describe_response(&m, status))
+        }
+        Request::List { max, after, prefix } => {
+            let (page, more) = v.list(max, after.as_deref(), prefix.as_deref());
+            json(video::list_response(&page, more))
+        }
+        Request::Delete { arn, version } => {
+            v.delete(&arn, version.as_deref()).await?;
+            empty()
+        }
+        Request::Update {
+            stream,
+            version,
+            update,
+        } => {
+            v.update(&stream, &version, update)?;
+            empty()
+        }
+        Request::UpdateRetention {
+            stream,
+            version,
+            increase,
+            hours,
+        } => {
+            v.update_retention(&stream, &version, increase, hours)?;
+            empty()
+        }
+        Request::GetDataEndpoint(r) => {
+            v.state(&r)?;
+            json(video::data_endpoint_response(&own_endpoint(state, headers)))
+        }
+        Request::Tag { stream, tags } => {
+            v.tag(&stream, tags)?;
+            empty()
+        }
+        Request::Untag { stream, keys } => {
+            v.untag(&stream, &keys)?;
+            empty()
+        }
+        Request::ListTags(r) => json(video::tags_response(&v.tags(&r)?)),
+        Request::DescribeImageGeneration(r) => {
+            let (m, _) = v.describe(&r)?;
+            json(video::image_generation_response(
+                m.image_generation.as_ref(),
+            ))
+        }
+        Request::UpdateImageGeneration { stream, config } => {
+            v.set_image_generation(&stream, config)?;
+            empty()
+        }
+        Request::DescribeNotification(r) => {
+            let (m, _) = v.describe(&r)?;
+            json(video::notification_response(m.notification.as_ref()))
+        }
+        Request::UpdateNotification { stream, config } => {
+            v.set_notification(&stream, config)?;
+            empty()
+        }
+        Request::ListFragments {
+            stream,
+            max,
+            after,
+            range,
+        } => {
+            let (page, next) = v.list_fragments(&stream, range, max, after.as_deref())?;
+            json(video::fragments_response(&page, next.as_deref()))
+        }
+        Request::GetMediaForFragmentList { stream, fragments } => {
+            let bytes = v.media_for_fragments(&stream, &fragments).await?;
+            answer(Body::from(bytes), MEDIA_CONTENT_TYPE)
+        }
+        Request::GetMedia { stream, selector } => {
+            let mut reader = v.get_media(stream, &selector)?;
+            let mut stop = state.stop_deliveries.subscribe();
+            let chunks = async_stream(move |tx| async move {
+                loop {
+                    let next = tokio::select! {
+                        n = reader.next() => n,
+                        _ = stop.changed() => None,
+                    };
+                    match next {
+                        Some(Ok(bytes)) => {
+                            if tx.send(Ok(Bytes::from(bytes))).await.is_err() {
+                                return;
+                            }
+                        }
+                        Some(Err(e)) => {
+                            tracing::warn!(error = %e, "GetMedia read failed");
+                            return;
+                        }
+                        None => return,
+                    }
+                }
+            });
+            answer(Body::from_stream(chunks), MEDIA_CONTENT_TYPE)
+        }
+    })
+}
+
+/// GetMedia's answers are Matroska documents; AWS labels them `video/webm` whatever the
+/// stream's media type.
+const MEDIA_CONTENT_TYPE: &str = "video/webm";
+
+/// A body fed by a task through a channel.
+fn async_stream<F, Fut>(
+    run: F,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(run(tx));
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// PutMedia: reads the body as it comes, and answers at once with a body of acknowledgements
+/// that grows as fragments are received and made durable.
+async fn put_media(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, WireError> {
+    let stream = match (
+        header(headers, "x-amzn-stream-name"),
+        header(headers, "x-amzn-stream-arn"),
+    ) {
+        (Some(n), _) => StreamRef::Name(n.to_owned()),
+        (None, Some(a)) => StreamRef::Arn(a.to_owned()),
+        (None, None) => {
+            return Err(WireError::invalid_argument(
+                "Either x-amzn-stream-name or x-amzn-stream-arn must be specified.",
+            ));
+        }
+    };
+    let timecode_type = match header(headers, "x-amzn-fragment-timecode-type") {
+        Some("ABSOLUTE") => TimecodeType::Absolute,
+        Some("RELATIVE") => TimecodeType::Relative,
+        Some(other) => {
+            return Err(WireError::invalid_argument(format!(
+                "x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE, not {other}."
+            )));
+        }
+        None => {
+            return Err(WireError::invalid_argument(
+                "x-amzn-fragment-timecode-type must be specified.",
+            ));
+        }
+    };
+    let producer_start_ms = match header(headers, "x-amzn-producer-start-timestamp") {
+        Some(t) => Some(
+            t.parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| (s * 1000.0).round() as i64)
+                .ok_or_else(|| {
+                    WireError::invalid_argument(format!(
+                        "x-amzn-producer-start-timestamp {t} is not a timestamp in seconds."
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let mut session = state.video.put_media(PutMediaInput {
+        stream,
+        timecode_type,
+        producer_start_ms,
+    })?;
+    let acks = async_stream(move |tx| async move {
+        let send = |acks: Vec<sluice_video::media::Ack>| {
+            let tx = tx.clone();
+            async move {
+                for a in acks {
+                    let mut line = a.to_json();
+                    line.push('\n');
+                    // The producer may stop reading acknowledgements; the media still counts.
+                    let _ = tx.send(Ok(Bytes::from(line))).await;
+                }
+            }
+        };
+        let mut body = body.into_data_stream();
+        loop {
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    let acks = session.push(&chunk).await;
+                    send(acks).await;
+                    if session.failed() {
+                        return;
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "PutMedia body broke off");
+                    if let Some(a) = session.abort() {
+                        send(vec![a]).await;
+                    }
+                    return;
+                }
+                None => {
+                    let acks = session.finish().await;
+                    send(acks).await;
+                    return;
+                }
+            }
+        }
+    });
+    Ok(answer(Body::from_stream(acks), "application/json"))
+}
