@@ -123,6 +123,8 @@ pub struct Splitter {
     last_cluster_ticks: Option<i64>,
     /// Last block time per track, in ticks (for frame lengths).
     last_block: Vec<(u64, i64)>,
+    /// The stream position of the Cluster whose fragment start was decided from its first bytes.
+    decided: Option<u64>,
 }
 
 impl Default for Splitter {
@@ -144,6 +146,7 @@ impl Splitter {
             pending: None,
             last_cluster_ticks: None,
             last_block: Vec::new(),
+            decided: None,
         }
     }
 
@@ -281,9 +284,11 @@ impl Splitter {
                             return Err(IngestError::MaxFragmentSize);
                         }
                         if (rest.len() as u64) < total {
+                            self.decide_early(start, events);
                             return Ok(());
                         }
                         self.pos += total as usize;
+                        self.decide_early(start, events);
                     } else if ids::is_segment_child(h.id) || h.id == ids::EBML {
                         let end = self.pos;
                         self.close_cluster(start, end, events)?;
@@ -371,6 +376,8 @@ impl Splitter {
                             return Err(IngestError::MaxFragmentSize);
                         }
                         if ((self.buf.len() - self.pos) as u64) < total {
+                            let start = self.pos;
+                            self.decide_early(start, events);
                             return Ok(false);
                         }
                         let (start, end) = (self.pos, self.pos + total as usize);
@@ -473,35 +480,18 @@ impl Splitter {
                 return Err(IngestError::TrackNumberMismatch(*track));
             }
         }
-        let video: Vec<u64> = header
-            .parsed_tracks
-            .iter()
-            .filter(|t| t.kind == ids::TRACK_TYPE_VIDEO)
-            .map(|t| t.number)
-            .collect();
-        let first = if video.is_empty() {
-            blocks.first()
-        } else {
-            blocks.iter().find(|b| video.contains(&b.0))
-        };
-        let starts = match first {
-            Some((_, _, key)) => *key,
-            None => self.pending.is_none(),
-        };
-        if starts || self.pending.is_none() {
-            self.flush(Some(timecode), events);
-            events.push(Event::Started {
-                timecode_ms: header.ticks_to_ms(timecode),
-            });
-            self.pending = Some(Pending {
-                timecode_ticks: timecode,
-                clusters: Vec::new(),
-                frames: 0,
-                last_block_ticks: timecode,
-                last_gap_ticks: 0,
-                header: header.clone(),
-            });
-            self.last_block.clear();
+        let decided = self.decided.take() == Some(self.base + start as u64);
+        if !decided {
+            let video = video_tracks(&header);
+            let first = if video.is_empty() {
+                blocks.first()
+            } else {
+                blocks.iter().find(|b| video.contains(&b.0))
+            };
+            let starts = first.is_some_and(|(_, _, key)| *key);
+            if starts || self.pending.is_none() {
+                self.begin(timecode, events);
+            }
         }
         let p = self.pending.as_mut().expect("a fragment is pending");
         p.clusters.extend_from_slice(&self.buf[start..end]);
@@ -526,6 +516,45 @@ impl Splitter {
             return Err(IngestError::MaxFragmentDuration);
         }
         Ok(())
+    }
+
+    /// Starts a fragment at a Cluster of `timecode` ticks, completing the one before.
+    fn begin(&mut self, timecode: i64, events: &mut Vec<Event>) {
+        self.flush(Some(timecode), events);
+        events.push(Event::Started {
+            timecode_ms: self.header.ticks_to_ms(timecode),
+        });
+        self.pending = Some(Pending {
+            timecode_ticks: timecode,
+            clusters: Vec::new(),
+            frames: 0,
+            last_block_ticks: timecode,
+            last_gap_ticks: 0,
+            header: self.header.clone(),
+        });
+        self.last_block.clear();
+    }
+
+    /// Decides from the first bytes of the Cluster at `start` (not yet whole) whether it starts
+    /// a fragment, so that the fragment before is complete as soon as the next one begins,
+    /// not a Cluster later.
+    fn decide_early(&mut self, start: usize, events: &mut Vec<Event>) {
+        let at = self.base + start as u64;
+        if self.decided == Some(at) {
+            return;
+        }
+        let video = video_tracks(&self.header);
+        let Some((timecode, key)) = peek_cluster(&self.buf[start..], &video) else {
+            return;
+        };
+        if self.last_cluster_ticks.is_some_and(|last| timecode < last) {
+            // Left for close_cluster to refuse.
+            return;
+        }
+        self.decided = Some(at);
+        if key || self.pending.is_none() {
+            self.begin(timecode, events);
+        }
     }
 
     /// Completes the pending fragment; `next` is the timecode of the fragment after it.
@@ -580,6 +609,56 @@ fn cluster_blocks(bytes: &[u8]) -> Result<ClusterBlocks, IngestError> {
         }
     }
     Ok((timecode, blocks))
+}
+
+fn video_tracks(header: &StreamHeader) -> Vec<u64> {
+    header
+        .parsed_tracks
+        .iter()
+        .filter(|t| t.kind == ids::TRACK_TYPE_VIDEO)
+        .map(|t| t.number)
+        .collect()
+}
+
+/// From a Cluster's first bytes: its Timecode and whether its first video block (or first
+/// block, without video tracks) is a key frame, if those bytes tell yet.
+fn peek_cluster(bytes: &[u8], video: &[u64]) -> Option<(i64, bool)> {
+    let h = ebml::read_header(bytes).ok()?;
+    let mut rest = bytes.get(h.len..)?;
+    let mut timecode = None;
+    loop {
+        let c = ebml::read_header(rest).ok()?;
+        let total = usize::try_from(c.total()?).ok()?;
+        let whole = rest.get(c.len..total);
+        match c.id {
+            ids::TIMECODE => timecode = Some(ebml::read_uint(whole?)? as i64),
+            ids::SIMPLE_BLOCK => {
+                let (track, _, flags) = block_head(rest.get(c.len..)?).ok()?;
+                if video.is_empty() || video.contains(&track) {
+                    return Some((timecode?, flags & 0x80 != 0));
+                }
+            }
+            ids::BLOCK_GROUP => {
+                let mut block = None;
+                let mut referenced = false;
+                for (g, gd) in ebml::children(whole?) {
+                    match g.id {
+                        ids::BLOCK => block = block_head(gd).ok(),
+                        ids::REFERENCE_BLOCK => referenced = true,
+                        _ => {}
+                    }
+                }
+                if let Some((track, _, _)) = block
+                    && (video.is_empty() || video.contains(&track))
+                {
+                    return Some((timecode?, !referenced));
+                }
+            }
+            _ => {}
+        }
+        whole?;
+        rest = &rest[total..];
+    }
 }
 
 fn invalid(message: impl Into<String>) -> IngestError {

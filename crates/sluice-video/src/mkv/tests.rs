@@ -248,3 +248,32 @@ fn garbage_after_good_fragments_keeps_them() {
     // Both fragments' Clusters were whole before the garbage came.
     assert_eq!(fragments(&events).len(), 2);
 }
+
+#[test]
+fn a_fragment_is_complete_as_soon_as_the_next_key_frame_cluster_begins() {
+    for unknown in [false, true] {
+        let bytes = stream(2, unknown);
+        let head = ebml_header("matroska").len()
+            + segment_start().len()
+            + info().len()
+            + tracks(true, false).len();
+        let first_gop = cluster(0, &[(1, 0, true), (1, 250, false)], unknown).len()
+            + cluster(500, &[(1, 0, false), (1, 250, false)], unknown).len();
+        // The next Cluster's header, Timecode and the first block's head: not yet the whole
+        // Cluster.
+        let cut = head + first_gop + 24;
+        let mut s = Splitter::new();
+        let (events, r) = s.push(&bytes[..cut]);
+        assert_eq!(r, Ok(()));
+        let f = fragments(&events);
+        assert_eq!(f.len(), 1, "unknown size: {unknown}");
+        assert_eq!(f[0].duration_ms, 1000);
+        assert_eq!(events.last(), Some(&Event::Started { timecode_ms: 1000 }));
+        let (rest, r) = s.push(&bytes[cut..]);
+        assert_eq!(r, Ok(()));
+        assert!(fragments(&rest).is_empty());
+        let (end, _) = s.finish();
+        assert_eq!(fragments(&end).len(), 1);
+        assert_eq!(fragments(&end)[0].frames, 4);
+    }
+}
