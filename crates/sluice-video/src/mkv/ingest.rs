@@ -104,6 +104,9 @@ struct Pending {
     /// The gap between the last two block times of one track: the last frame's length.
     last_gap_ticks: i64,
     header: std::sync::Arc<StreamHeader>,
+    /// How many Clusters it holds, and whether the first starts with a key frame.
+    count: u32,
+    key_start: bool,
 }
 
 /// The splitter. Feed it with [`Splitter::push`], end it with [`Splitter::finish`].
@@ -125,6 +128,10 @@ pub struct Splitter {
     last_block: Vec<(u64, i64)>,
     /// The stream position of the Cluster whose fragment start was decided from its first bytes.
     decided: Option<u64>,
+    /// Whether this producer starts each Cluster at a key frame (its fragments so far were one
+    /// Cluster each). Then a whole known-size Cluster is a complete fragment at once, as AWS
+    /// treats every Cluster, instead of waiting for the next Cluster to begin.
+    gops: bool,
 }
 
 impl Default for Splitter {
@@ -147,6 +154,7 @@ impl Splitter {
             last_cluster_ticks: None,
             last_block: Vec::new(),
             decided: None,
+            gops: false,
         }
     }
 
@@ -383,6 +391,14 @@ impl Splitter {
                         let (start, end) = (self.pos, self.pos + total as usize);
                         self.close_cluster(start, end, events)?;
                         self.pos = end;
+                        if self.gops
+                            && self
+                                .pending
+                                .as_ref()
+                                .is_some_and(|p| p.count == 1 && p.key_start)
+                        {
+                            self.flush(None, events);
+                        }
                         Ok(true)
                     }
                 }
@@ -490,11 +506,12 @@ impl Splitter {
             };
             let starts = first.is_some_and(|(_, _, key)| *key);
             if starts || self.pending.is_none() {
-                self.begin(timecode, events);
+                self.begin(timecode, starts, events);
             }
         }
         let p = self.pending.as_mut().expect("a fragment is pending");
         p.clusters.extend_from_slice(&self.buf[start..end]);
+        p.count += 1;
         if p.clusters.len() > MAX_FRAGMENT_BYTES {
             return Err(IngestError::MaxFragmentSize);
         }
@@ -519,8 +536,12 @@ impl Splitter {
     }
 
     /// Starts a fragment at a Cluster of `timecode` ticks, completing the one before.
-    fn begin(&mut self, timecode: i64, events: &mut Vec<Event>) {
+    fn begin(&mut self, timecode: i64, key: bool, events: &mut Vec<Event>) {
         self.flush(Some(timecode), events);
+        if !key && self.gops {
+            // A Cluster that does not start at a key frame: fragments join Clusters again.
+            self.gops = false;
+        }
         events.push(Event::Started {
             timecode_ms: self.header.ticks_to_ms(timecode),
         });
@@ -531,6 +552,8 @@ impl Splitter {
             last_block_ticks: timecode,
             last_gap_ticks: 0,
             header: self.header.clone(),
+            count: 0,
+            key_start: key,
         });
         self.last_block.clear();
     }
@@ -553,7 +576,7 @@ impl Splitter {
         }
         self.decided = Some(at);
         if key || self.pending.is_none() {
-            self.begin(timecode, events);
+            self.begin(timecode, key, events);
         }
     }
 
@@ -562,6 +585,9 @@ impl Splitter {
         let Some(p) = self.pending.take() else {
             return;
         };
+        if next.is_some() {
+            self.gops = p.count == 1 && p.key_start;
+        }
         let end = match next {
             Some(n) if n >= p.last_block_ticks => n,
             _ => p.last_block_ticks + p.last_gap_ticks,

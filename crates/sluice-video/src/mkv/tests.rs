@@ -277,3 +277,36 @@ fn a_fragment_is_complete_as_soon_as_the_next_key_frame_cluster_begins() {
         assert_eq!(fragments(&end)[0].frames, 4);
     }
 }
+
+#[test]
+fn a_producer_that_clusters_at_key_frames_gets_each_cluster_as_it_completes() {
+    let mut s = Splitter::new();
+    let mut head = ebml_header("matroska");
+    head.extend(segment_start());
+    head.extend(info());
+    head.extend(tracks(true, false));
+    let gop = |t: u64| cluster(t, &[(1, 0, true), (1, 500, false)], false);
+    let (e, _) = s.push(&head);
+    assert!(fragments(&e).is_empty());
+    // The first fragment waits for the next Cluster: it might have been followed by one that
+    // continues it.
+    let (e, _) = s.push(&gop(0));
+    assert!(fragments(&e).is_empty());
+    // The next one shows that this producer's Clusters are whole fragments: from now on each
+    // whole Cluster is a fragment at once.
+    let (e, _) = s.push(&gop(1000));
+    let times = |e: &[Event]| {
+        fragments(e)
+            .iter()
+            .map(|f| (f.timecode_ms, f.duration_ms))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(times(&e), [(0, 1000), (1000, 1000)]);
+    let (e, _) = s.push(&gop(2000));
+    assert_eq!(times(&e), [(2000, 1000)]);
+    // A Cluster that does not start at a key frame goes back to joining.
+    let (e, _) = s.push(&cluster(3000, &[(1, 0, false)], false));
+    assert_eq!(fragments(&e).len(), 0);
+    let (e, _) = s.push(&gop(4000));
+    assert_eq!(fragments(&e).len(), 1);
+}
