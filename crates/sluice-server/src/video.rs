@@ -304,16 +304,17 @@ async fn put_media(
         timecode_type,
         producer_start_ms,
     })?;
-    let acks = async_stream(move |tx| async move {
+    // Acknowledgements go out through an unbounded channel: the body must be read on even while
+    // the producer is not reading acknowledgements (it may be blocked writing media, which
+    // would otherwise deadlock both sides). They are small, one line per fragment event.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    tokio::spawn(async move {
         let send = |acks: Vec<sluice_video::media::Ack>| {
-            let tx = tx.clone();
-            async move {
-                for a in acks {
-                    let mut line = a.to_json();
-                    line.push('\n');
-                    // The producer may stop reading acknowledgements; the media still counts.
-                    let _ = tx.send(Ok(Bytes::from(line))).await;
-                }
+            for a in acks {
+                let mut line = a.to_json();
+                line.push('\n');
+                // The producer may have gone; the media still counts.
+                let _ = tx.send(Bytes::from(line));
             }
         };
         let mut body = body.into_data_stream();
@@ -321,7 +322,7 @@ async fn put_media(
             match body.next().await {
                 Some(Ok(chunk)) => {
                     let acks = session.push(&chunk).await;
-                    send(acks).await;
+                    send(acks);
                     if session.failed() {
                         return;
                     }
@@ -329,17 +330,20 @@ async fn put_media(
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "PutMedia body broke off");
                     if let Some(a) = session.abort() {
-                        send(vec![a]).await;
+                        send(vec![a]);
                     }
                     return;
                 }
                 None => {
                     let acks = session.finish().await;
-                    send(acks).await;
+                    send(acks);
                     return;
                 }
             }
         }
+    });
+    let acks = futures_util::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx).map(|b| b.map(Ok::<_, std::io::Error>))
     });
     Ok(answer(Body::from_stream(acks), "application/json"))
 }
