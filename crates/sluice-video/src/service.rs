@@ -447,26 +447,27 @@ impl Video {
         r: &StreamRef,
         config: Option<serde_json::Value>,
     ) -> Result<()> {
-        self.change(r, None, |m| {
-            if config.is_some() && m.retention_hours == 0 {
-                return Err(VideoError::NoDataRetention(
-                    "The stream has no data retention.".into(),
-                ));
-            }
-            m.image_generation = config;
-            Ok(())
-        })?;
-        Ok(())
+        self.set_configuration(r, config, |m| &mut m.image_generation)
     }
 
     pub fn set_notification(&self, r: &StreamRef, config: Option<serde_json::Value>) -> Result<()> {
+        self.set_configuration(r, config, |m| &mut m.notification)
+    }
+
+    /// Stores a configuration (`None` clears it); a stream without retention takes none.
+    fn set_configuration(
+        &self,
+        r: &StreamRef,
+        config: Option<serde_json::Value>,
+        slot: fn(&mut VideoStreamMeta) -> &mut Option<serde_json::Value>,
+    ) -> Result<()> {
         self.change(r, None, |m| {
             if config.is_some() && m.retention_hours == 0 {
                 return Err(VideoError::NoDataRetention(
                     "The stream has no data retention.".into(),
                 ));
             }
-            m.notification = config;
+            *slot(m) = config;
             Ok(())
         })?;
         Ok(())
