@@ -100,8 +100,11 @@ fi
 
 section "Python end-to-end tests (pytest tests/e2e/python)"
 # shellcheck disable=SC2086
+# The output is kept in target/pytest.log so the summary can name the failed tests.
+mkdir -p target
 SLUICE_BIN=target/debug/sluice PYTHONDONTWRITEBYTECODE=1 \
-  .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/python ${PYTEST_ARGS:-} || failed+=("pytest")
+  .venv/bin/python -m pytest -q -rfE -p no:cacheprovider tests/e2e/python ${PYTEST_ARGS:-} \
+  2>&1 | tee target/pytest.log || failed+=("pytest")
 
 section "JavaScript end-to-end tests (node --test tests/e2e/js/)"
 if [ "${SKIP_JS:-0}" != "1" ]; then
@@ -113,6 +116,10 @@ fi
 section "Summary"
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
+  if [[ " ${failed[*]} " == *" pytest "* ]]; then
+    echo "pytest's failures (short summary, from target/pytest.log):"
+    grep -E '^(FAILED|ERROR) ' target/pytest.log | cut -c1-400 || true
+  fi
   exit 1
 fi
 echo "all test suites passed"

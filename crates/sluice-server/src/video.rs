@@ -199,6 +199,23 @@ async fn dispatch(
             let (page, next) = v.list_fragments(&stream, range, max, after.as_deref())?;
             json(video::fragments_response(&page, next.as_deref()))
         }
+        Request::HlsSession(input) => {
+            let token = v.hls_session(input).await?;
+            let url = format!(
+                "{}{HLS_PREFIX}getHLSMasterPlaylist.m3u8?SessionToken={token}",
+                own_endpoint(state, headers)
+            );
+            json(video::hls_session_response(&url))
+        }
+        Request::GetClip {
+            stream,
+            kind,
+            start_ms,
+            end_ms,
+        } => {
+            let bytes = v.clip(&stream, kind, start_ms, end_ms).await?;
+            answer(Body::from(bytes), "video/mp4")
+        }
         Request::GetMediaForFragmentList { stream, fragments } => {
             let bytes = v.media_for_fragments(&stream, &fragments).await?;
             answer(Body::from(bytes), MEDIA_CONTENT_TYPE)
@@ -227,6 +244,75 @@ async fn dispatch(
                 }
             });
             answer(Body::from_stream(chunks), MEDIA_CONTENT_TYPE)
+        }
+    })
+}
+
+/// Where an HLS session's playlists and fragments are served (GET, with the session token).
+pub(crate) const HLS_PREFIX: &str = "/hls/v1/";
+const PLAYLIST_CONTENT_TYPE: &str = "application/x-mpegURL";
+
+/// The value of a query parameter (the values Sluice writes need no percent-decoding).
+fn query<'a>(uri: &'a http::Uri, name: &str) -> Option<&'a str> {
+    uri.query()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// GET of an HLS session's resources: the master and media playlists, and the MP4
+/// initialization and media fragments. The session token is the authorization.
+pub(crate) async fn hls_resource(state: &Arc<AppState>, uri: &http::Uri) -> Response {
+    let op = Operation::GetHLSStreamingSessionURL;
+    let started = Instant::now();
+    let resp = hls_answer(state, uri).await;
+    if let Some(h) = state.video_latency.get(op.index()) {
+        h.record(started.elapsed().as_secs_f64());
+    }
+    resp.unwrap_or_else(|e| error(&e, op))
+}
+
+async fn hls_answer(state: &Arc<AppState>, uri: &http::Uri) -> Result<Response, WireError> {
+    let v = &state.video;
+    let resource = uri.path().strip_prefix(HLS_PREFIX).unwrap_or_default();
+    let token = query(uri, "SessionToken")
+        .ok_or_else(|| WireError::invalid_argument("SessionToken is required."))?;
+    let track = || -> Result<u64, WireError> {
+        match query(uri, "TrackNumber") {
+            None => Ok(1),
+            Some(t) => t.parse().map_err(|_| {
+                WireError::invalid_argument(format!("TrackNumber {t} is not a track number."))
+            }),
+        }
+    };
+    Ok(match resource {
+        "getHLSMasterPlaylist.m3u8" => answer(
+            Body::from(v.hls_master_playlist(token).await?),
+            PLAYLIST_CONTENT_TYPE,
+        ),
+        "getHLSMediaPlaylist.m3u8" => answer(
+            Body::from(v.hls_media_playlist(token, track()?).await?),
+            PLAYLIST_CONTENT_TYPE,
+        ),
+        "getMP4InitFragment.mp4" => answer(
+            Body::from(v.mp4_init_fragment(token, track()?).await?),
+            "video/mp4",
+        ),
+        "getMP4MediaFragment.mp4" => {
+            let number = query(uri, "FragmentNumber")
+                .ok_or_else(|| WireError::invalid_argument("FragmentNumber is required."))?;
+            answer(
+                Body::from(v.mp4_media_fragment(token, track()?, number).await?),
+                "video/mp4",
+            )
+        }
+        other => {
+            return Err(WireError {
+                kind: "ResourceNotFoundException",
+                status: 404,
+                message: Some(format!("{HLS_PREFIX}{other} is not an HLS resource.")),
+            });
         }
     })
 }

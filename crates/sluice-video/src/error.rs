@@ -22,6 +22,14 @@ pub enum VideoError {
     NotAuthorized(String),
     #[error("{0}")]
     ClientLimitExceeded(String),
+    #[error("{0}")]
+    UnsupportedStreamMediaType(String),
+    #[error("{0}")]
+    MissingCodecPrivateData(String),
+    #[error("{0}")]
+    InvalidCodecPrivateData(String),
+    #[error("{0}")]
+    InvalidMediaFrame(String),
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
     #[error("metadata: {0}")]

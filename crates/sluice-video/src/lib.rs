@@ -4,9 +4,11 @@
 
 pub mod error;
 pub mod fragment;
+pub mod hls;
 pub mod media;
 pub mod mkv;
 pub mod model;
+pub mod mp4;
 pub mod service;
 
 pub use error::{Result, VideoError};

@@ -4,6 +4,7 @@
 
 use crate::error::{Result, VideoError};
 use crate::fragment::{FragmentKey, StoredFragment, fragment_number, parse_fragment_number};
+use crate::hls::{SESSION_KEY, SESSION_KEY_TABLE};
 use crate::model::*;
 use parking_lot::RwLock;
 use rand::Rng;
@@ -38,7 +39,7 @@ impl Default for VideoConfig {
 }
 
 /// Which of a fragment's timestamps a selector reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TimestampKind {
     Server,
     Producer,
@@ -84,6 +85,8 @@ pub struct Video {
     meta: Arc<dyn MetaStore>,
     streams: RwLock<BTreeMap<String, Arc<StreamState>>>,
     control: tokio::sync::Mutex<()>,
+    /// Signs playback session tokens (see `hls.rs`); kept in the metadata store.
+    pub(crate) session_key: Vec<u8>,
 }
 
 /// The fields UpdateStream may change.
@@ -115,11 +118,24 @@ impl Video {
                 logs.delete_log(log)?;
             }
         }
+        let session_key = match meta.get(SESSION_KEY_TABLE, SESSION_KEY)? {
+            Some(k) if k.len() == 32 => k,
+            _ => {
+                let k: Vec<u8> = (0..32).map(|_| rand::rng().random::<u8>()).collect();
+                meta.commit(vec![MetaOp::Put {
+                    table: SESSION_KEY_TABLE.into(),
+                    key: SESSION_KEY.into(),
+                    value: k.clone(),
+                }])?;
+                k
+            }
+        };
         let video = Video {
             config,
             clock,
             logs,
             meta,
+            session_key,
             streams: RwLock::new(BTreeMap::new()),
             control: tokio::sync::Mutex::new(()),
         };

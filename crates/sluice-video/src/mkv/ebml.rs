@@ -97,6 +97,16 @@ pub fn read_int(data: &[u8]) -> Option<i64> {
     Some(((u << shift) as i64) >> shift)
 }
 
+/// Reads a float element's data (4 or 8 bytes; 0 bytes is 0.0).
+pub fn read_float(data: &[u8]) -> Option<f64> {
+    match data.len() {
+        0 => Some(0.0),
+        4 => Some(f64::from(f32::from_be_bytes(data.try_into().ok()?))),
+        8 => Some(f64::from_be_bytes(data.try_into().ok()?)),
+        _ => None,
+    }
+}
+
 /// Iterates over the child elements of `data`, yielding each header and its data. Stops at the
 /// first child that is truncated or malformed, or of unknown size.
 pub fn children(data: &[u8]) -> impl Iterator<Item = (Header, &[u8])> {

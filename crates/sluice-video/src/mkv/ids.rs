@@ -22,6 +22,13 @@ pub const TRACK_NUMBER: u32 = 0xD7;
 pub const TRACK_TYPE: u32 = 0x83;
 pub const CODEC_ID: u32 = 0x86;
 pub const CODEC_PRIVATE: u32 = 0x63A2;
+pub const DEFAULT_DURATION: u32 = 0x23_E383;
+pub const VIDEO: u32 = 0xE0;
+pub const PIXEL_WIDTH: u32 = 0xB0;
+pub const PIXEL_HEIGHT: u32 = 0xBA;
+pub const AUDIO: u32 = 0xE1;
+pub const SAMPLING_FREQUENCY: u32 = 0xB5;
+pub const CHANNELS: u32 = 0x9F;
 pub const CLUSTER: u32 = 0x1F43_B675;
 pub const CUES: u32 = 0x1C53_BB6B;
 pub const TAGS: u32 = 0x1254_C367;
@@ -41,13 +48,15 @@ pub const SIMPLE_BLOCK: u32 = 0xA3;
 pub const BLOCK_GROUP: u32 = 0xA0;
 pub const BLOCK: u32 = 0xA1;
 pub const REFERENCE_BLOCK: u32 = 0xFB;
+pub const BLOCK_DURATION: u32 = 0x9B;
 pub const ENCRYPTED_BLOCK: u32 = 0xAF;
 
 pub const VOID: u32 = 0xEC;
 pub const CRC32: u32 = 0xBF;
 
-/// The Matroska track type of video tracks.
+/// The Matroska track types of video and audio tracks.
 pub const TRACK_TYPE_VIDEO: u64 = 1;
+pub const TRACK_TYPE_AUDIO: u64 = 2;
 
 /// Elements that sit directly in a Segment: one of these ends a Cluster of unknown size.
 pub fn is_segment_child(id: u32) -> bool {

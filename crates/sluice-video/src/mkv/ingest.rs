@@ -42,6 +42,14 @@ pub struct Track {
     pub kind: u64,
     pub codec_id: String,
     pub codec_private: Vec<u8>,
+    /// A video track's picture size (0 when not given).
+    pub width: u32,
+    pub height: u32,
+    /// An audio track's sampling rate in Hz and channel count (0 when not given).
+    pub sample_rate: u32,
+    pub channels: u32,
+    /// The length of each frame, in nanoseconds, when the track gives it.
+    pub default_duration_ns: u64,
 }
 
 /// The elements a fragment needs to be played on its own: Info and Tracks, as received.
@@ -713,13 +721,43 @@ pub fn parse_tracks(data: &[u8]) -> Result<Vec<Track>, IngestError> {
             kind: 0,
             codec_id: String::new(),
             codec_private: Vec::new(),
+            width: 0,
+            height: 0,
+            sample_rate: 0,
+            channels: 0,
+            default_duration_ns: 0,
         };
+        let small = |d: &[u8]| ebml::read_uint(d).map_or(0, |v| u32::try_from(v).unwrap_or(0));
         for (c, d) in ebml::children(entry) {
             match c.id {
                 ids::TRACK_NUMBER => t.number = ebml::read_uint(d).unwrap_or(0),
                 ids::TRACK_TYPE => t.kind = ebml::read_uint(d).unwrap_or(0),
                 ids::CODEC_ID => t.codec_id = String::from_utf8_lossy(d).into_owned(),
                 ids::CODEC_PRIVATE => t.codec_private = d.to_vec(),
+                ids::DEFAULT_DURATION => t.default_duration_ns = ebml::read_uint(d).unwrap_or(0),
+                ids::VIDEO => {
+                    for (v, vd) in ebml::children(d) {
+                        match v.id {
+                            ids::PIXEL_WIDTH => t.width = small(vd),
+                            ids::PIXEL_HEIGHT => t.height = small(vd),
+                            _ => {}
+                        }
+                    }
+                }
+                ids::AUDIO => {
+                    for (a, ad) in ebml::children(d) {
+                        match a.id {
+                            ids::SAMPLING_FREQUENCY => {
+                                let hz = ebml::read_float(ad).unwrap_or(0.0);
+                                if hz.is_finite() && (1.0..=1_000_000.0).contains(&hz) {
+                                    t.sample_rate = hz.round() as u32;
+                                }
+                            }
+                            ids::CHANNELS => t.channels = small(ad),
+                            _ => {}
+                        }
+                    }
+                }
                 _ => {}
             }
         }

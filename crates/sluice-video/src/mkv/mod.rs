@@ -2,6 +2,7 @@
 //! ADR 0008): PutMedia must split a live body that arrives in pieces, with elements of unknown
 //! size, and keep every byte as it came.
 
+pub mod blocks;
 pub mod ebml;
 pub mod ids;
 pub mod ingest;

@@ -13,6 +13,7 @@ use crate::validate::{Pattern, Validator};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sluice_video::VideoError;
+use sluice_video::hls::SessionInput;
 use sluice_video::media::StartSelector;
 use sluice_video::model::{CreateStreamInput, StreamRef};
 use sluice_video::service::{StreamUpdate, TimestampKind};
@@ -121,7 +122,7 @@ impl Operation {
             DescribeStreamStorageConfiguration | UpdateStreamStorageConfiguration => Some(
                 "Sluice keeps every stream in one storage tier; stream storage configurations are not supported.",
             ),
-            GetHLSStreamingSessionURL | GetDASHStreamingSessionURL | GetClip | GetImages => {
+            GetDASHStreamingSessionURL | GetImages => {
                 Some("This playback operation is not implemented by Sluice yet.")
             }
             _ => None,
@@ -189,6 +190,13 @@ pub enum Request {
     GetMediaForFragmentList {
         stream: StreamRef,
         fragments: Vec<String>,
+    },
+    HlsSession(SessionInput),
+    GetClip {
+        stream: StreamRef,
+        kind: TimestampKind,
+        start_ms: i64,
+        end_ms: i64,
     },
 }
 
@@ -361,6 +369,10 @@ impl From<VideoError> for WireError {
             VideoError::TagsPerResourceExceededLimit(_) => "TagsPerResourceExceededLimitException",
             VideoError::NoDataRetention(_) => "NoDataRetentionException",
             VideoError::ClientLimitExceeded(_) => "ClientLimitExceededException",
+            VideoError::UnsupportedStreamMediaType(_) => "UnsupportedStreamMediaTypeException",
+            VideoError::MissingCodecPrivateData(_) => "MissingCodecPrivateDataException",
+            VideoError::InvalidCodecPrivateData(_) => "InvalidCodecPrivateDataException",
+            VideoError::InvalidMediaFrame(_) => "InvalidMediaFrameException",
             VideoError::NotAuthorized(_) => {
                 return WireError {
                     kind: "NotAuthorizedException",

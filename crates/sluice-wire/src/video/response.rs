@@ -53,6 +53,10 @@ pub fn data_endpoint_response(endpoint: &str) -> Vec<u8> {
     to_bytes(json!({ "DataEndpoint": endpoint }))
 }
 
+pub fn hls_session_response(url: &str) -> Vec<u8> {
+    to_bytes(json!({ "HLSStreamingSessionURL": url }))
+}
+
 pub fn tags_response(tags: &BTreeMap<String, String>) -> Vec<u8> {
     to_bytes(json!({ "Tags": tags }))
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use serde::Deserialize;
+use sluice_video::hls::{Discontinuity, PlaybackMode};
 use std::collections::BTreeMap;
 
 impl Request {
@@ -588,6 +589,171 @@ impl Request {
                 Request::GetMediaForFragmentList {
                     stream: i.id.stream()?,
                     fragments: i.fragments.unwrap_or_default(),
+                }
+            }
+            GetHLSStreamingSessionURL => {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "PascalCase")]
+                struct Range {
+                    start_timestamp: Option<f64>,
+                    end_timestamp: Option<f64>,
+                }
+                #[derive(Deserialize)]
+                #[serde(rename_all = "PascalCase")]
+                struct Selector {
+                    fragment_selector_type: Option<String>,
+                    timestamp_range: Option<Range>,
+                }
+                #[derive(Deserialize)]
+                #[serde(rename_all = "PascalCase")]
+                struct In {
+                    #[serde(flatten)]
+                    id: StreamId,
+                    playback_mode: Option<String>,
+                    #[serde(rename = "HLSFragmentSelector")]
+                    selector: Option<Selector>,
+                    container_format: Option<String>,
+                    discontinuity_mode: Option<String>,
+                    display_fragment_timestamp: Option<String>,
+                    expires: Option<i64>,
+                    max_media_playlist_fragment_results: Option<i64>,
+                }
+                let i: In = parse(body)?;
+                i.id.check(&mut v);
+                v.one_of(
+                    "PlaybackMode",
+                    i.playback_mode.as_deref(),
+                    &["LIVE", "LIVE_REPLAY", "ON_DEMAND"],
+                );
+                v.one_of(
+                    "ContainerFormat",
+                    i.container_format.as_deref(),
+                    &["FRAGMENTED_MP4", "MPEG_TS"],
+                );
+                v.one_of(
+                    "DiscontinuityMode",
+                    i.discontinuity_mode.as_deref(),
+                    &["ALWAYS", "NEVER", "ON_DISCONTINUITY"],
+                );
+                v.one_of(
+                    "DisplayFragmentTimestamp",
+                    i.display_fragment_timestamp.as_deref(),
+                    &["ALWAYS", "NEVER"],
+                );
+                v.range("Expires", i.expires, Some(300), Some(43200));
+                v.range(
+                    "MaxMediaPlaylistFragmentResults",
+                    i.max_media_playlist_fragment_results,
+                    Some(1),
+                    Some(5000),
+                );
+                if let Some(s) = &i.selector {
+                    v.one_of(
+                        "HLSFragmentSelector.FragmentSelectorType",
+                        s.fragment_selector_type.as_deref(),
+                        &["PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP"],
+                    );
+                }
+                finish(v)?;
+                if i.container_format.as_deref() == Some("MPEG_TS") {
+                    return Err(WireError::invalid_argument(
+                        "ContainerFormat MPEG_TS is not supported by Sluice yet; use FRAGMENTED_MP4.",
+                    ));
+                }
+                let mode = match i.playback_mode.as_deref() {
+                    Some("LIVE_REPLAY") => PlaybackMode::LiveReplay,
+                    Some("ON_DEMAND") => PlaybackMode::OnDemand,
+                    _ => PlaybackMode::Live,
+                };
+                let kind = match i
+                    .selector
+                    .as_ref()
+                    .and_then(|s| s.fragment_selector_type.as_deref())
+                {
+                    Some("PRODUCER_TIMESTAMP") => TimestampKind::Producer,
+                    _ => TimestampKind::Server,
+                };
+                let range = i.selector.as_ref().and_then(|s| s.timestamp_range.as_ref());
+                Request::HlsSession(SessionInput {
+                    stream: i.id.stream()?,
+                    mode,
+                    kind,
+                    start_ms: range.and_then(|r| r.start_timestamp).map(ms_of_seconds),
+                    end_ms: range.and_then(|r| r.end_timestamp).map(ms_of_seconds),
+                    discontinuity: i.discontinuity_mode.as_deref().map(|d| match d {
+                        "ALWAYS" => Discontinuity::Always,
+                        "NEVER" => Discontinuity::Never,
+                        _ => Discontinuity::OnDiscontinuity,
+                    }),
+                    display_timestamps: i.display_fragment_timestamp.as_deref() == Some("ALWAYS"),
+                    expires_s: i.expires.unwrap_or(300),
+                    max_fragments: i.max_media_playlist_fragment_results.map(|m| m as u64),
+                })
+            }
+            GetClip => {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "PascalCase")]
+                struct Range {
+                    start_timestamp: Option<f64>,
+                    end_timestamp: Option<f64>,
+                }
+                #[derive(Deserialize)]
+                #[serde(rename_all = "PascalCase")]
+                struct Selector {
+                    fragment_selector_type: Option<String>,
+                    timestamp_range: Option<Range>,
+                }
+                #[derive(Deserialize)]
+                #[serde(rename_all = "PascalCase")]
+                struct In {
+                    #[serde(flatten)]
+                    id: StreamId,
+                    clip_fragment_selector: Option<Selector>,
+                }
+                let i: In = parse(body)?;
+                i.id.check(&mut v);
+                v.required("ClipFragmentSelector", &i.clip_fragment_selector);
+                let mut range = None;
+                if let Some(s) = &i.clip_fragment_selector {
+                    v.required(
+                        "ClipFragmentSelector.FragmentSelectorType",
+                        &s.fragment_selector_type,
+                    );
+                    v.one_of(
+                        "ClipFragmentSelector.FragmentSelectorType",
+                        s.fragment_selector_type.as_deref(),
+                        &["PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP"],
+                    );
+                    v.required("ClipFragmentSelector.TimestampRange", &s.timestamp_range);
+                    if let Some(r) = &s.timestamp_range {
+                        v.required(
+                            "ClipFragmentSelector.TimestampRange.StartTimestamp",
+                            &r.start_timestamp,
+                        );
+                        v.required(
+                            "ClipFragmentSelector.TimestampRange.EndTimestamp",
+                            &r.end_timestamp,
+                        );
+                        if let (Some(a), Some(b)) = (r.start_timestamp, r.end_timestamp) {
+                            range = Some((ms_of_seconds(a), ms_of_seconds(b)));
+                        }
+                    }
+                }
+                finish(v)?;
+                let kind = match i
+                    .clip_fragment_selector
+                    .as_ref()
+                    .and_then(|s| s.fragment_selector_type.as_deref())
+                {
+                    Some("SERVER_TIMESTAMP") => TimestampKind::Server,
+                    _ => TimestampKind::Producer,
+                };
+                let (start_ms, end_ms) = range.unwrap_or_default();
+                Request::GetClip {
+                    stream: i.id.stream()?,
+                    kind,
+                    start_ms,
+                    end_ms,
                 }
             }
             other => {
