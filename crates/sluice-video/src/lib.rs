@@ -5,6 +5,8 @@
 pub mod error;
 pub mod fragment;
 pub mod hls;
+#[cfg(test)]
+mod hls_tests;
 pub mod media;
 pub mod mkv;
 pub mod model;
