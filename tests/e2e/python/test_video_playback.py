@@ -4,6 +4,8 @@ playlists and fMP4 fragments a player fetches) and GetClip, with boto3's
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import time
@@ -233,3 +235,35 @@ def test_get_clip_returns_a_playable_mp4_of_the_range(kv, media, tmp_path):
             "FragmentSelectorType": "SERVER_TIMESTAMP",
             "TimestampRange": {"StartTimestamp": time.time(), "EndTimestamp": time.time() - 10}})
     assert error_code(e.value) == "InvalidArgumentException"
+
+
+def test_the_cli_streams_reads_back_and_plays(sluice, sluice_binary, media, tmp_path):
+    """`sluice video put` from ffmpeg's pipe, `sluice video get` and `sluice video hls`."""
+    source = media["plain"]
+    env = {**os.environ, "SLUICE_ENDPOINT": sluice.endpoint, "RUST_BACKTRACE": "0"}
+    cli = lambda *args, **kw: subprocess.run(  # noqa: E731
+        [str(sluice_binary), "video", *args], env=env, capture_output=True, text=True, check=True, **kw)
+    name = unique_name("vcli")
+    assert cli("create", name, "--retention-hours", "1").stdout.startswith("arn:aws:kinesisvideo:")
+    assert name in cli("list").stdout
+    producer = subprocess.Popen(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(source), "-c", "copy", "-f", "matroska", "-"],
+        stdout=subprocess.PIPE)
+    put = subprocess.run([str(sluice_binary), "video", "put", name], stdin=producer.stdout, env=env,
+                         capture_output=True, text=True, timeout=120)
+    producer.wait()
+    assert put.returncode == 0, put.stderr
+    acks = [json.loads(line) for line in put.stdout.splitlines()]
+    assert [a["EventType"] for a in acks].count("PERSISTED") >= 6 and "ERROR" not in str(acks)
+
+    out = tmp_path / "back.mkv"
+    cli("get", name, "-o", str(out))
+    assert framemd5(out, "v:0") == framemd5(source, "v:0")
+
+    url = cli("hls", name, "--mode", "on-demand").stdout.strip()
+    assert framemd5(url, "v:0") == framemd5(source, "v:0")
+    live = cli("hls", name).stdout.strip()
+    assert requests.get(live, timeout=10).status_code == 200
+    assert '"Status": "ACTIVE"' in cli("describe", name).stdout
+    cli("delete", name)
+    assert name not in cli("list").stdout

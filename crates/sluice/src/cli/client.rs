@@ -120,6 +120,18 @@ impl Client {
             .header("content-type", Protocol::JSON_CONTENT_TYPE)
             .header("x-amz-target", target)
             .body(Full::new(body.clone()))?;
+        self.sign(&mut req, service, Some(&body))?;
+        Ok(req)
+    }
+
+    /// Signs a request (SigV4) for `service`, over `body`, or as `UNSIGNED-PAYLOAD` for a
+    /// body that is streamed.
+    pub fn sign<B>(
+        &self,
+        req: &mut http::Request<B>,
+        service: &str,
+        body: Option<&[u8]>,
+    ) -> anyhow::Result<()> {
         let host = req
             .uri()
             .authority()
@@ -127,27 +139,90 @@ impl Client {
             .unwrap_or_default();
         req.headers_mut().insert("host", host.parse()?);
         let identity = self.credentials.clone().into();
+        let mut settings = SigningSettings::default();
+        if body.is_none() {
+            settings.payload_checksum_kind =
+                aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+        }
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
             .name(service)
             .time(SystemTime::now())
-            .settings(SigningSettings::default())
+            .settings(settings)
             .build()?
             .into();
+        let uri = req.uri().to_string();
         let instructions = {
             let signable = SignableRequest::new(
-                "POST",
-                self.endpoint.as_str(),
+                req.method().as_str(),
+                uri.as_str(),
                 req.headers()
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default())),
-                SignableBody::Bytes(&body),
+                match body {
+                    Some(b) => SignableBody::Bytes(b),
+                    None => SignableBody::UnsignedPayload,
+                },
             )?;
             sign(signable, &params)?.into_parts().0
         };
-        instructions.apply_to_request_http1x(&mut req);
-        Ok(req)
+        instructions.apply_to_request_http1x(req);
+        Ok(())
+    }
+
+    /// The endpoint URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.endpoint.trim_end_matches('/'), path)
+    }
+
+    /// A REST-JSON call (Kinesis Video Streams: the operation is the path); the answer's bytes.
+    pub async fn rest_raw(&self, service: &str, path: &str, body: &Value) -> anyhow::Result<Bytes> {
+        let resp = self.rest_response(service, path, body).await?;
+        answer(path, resp).await
+    }
+
+    /// As [`Client::rest_raw`], for a JSON answer.
+    pub async fn rest(&self, service: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let bytes = self.rest_raw(service, path, body).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Object(Default::default()));
+        }
+        serde_json::from_slice(&bytes).with_context(|| format!("{path}: answer is not JSON"))
+    }
+
+    /// A REST-JSON call whose answer is a stream (GetMedia): the body as it arrives.
+    pub async fn rest_streaming(
+        &self,
+        service: &str,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<hyper::body::Incoming> {
+        let resp = self.rest_response(service, path, body).await?;
+        if !resp.status().is_success() {
+            answer(path, resp).await?;
+            bail!("{path}: unexpected answer");
+        }
+        Ok(resp.into_body())
+    }
+
+    async fn rest_response(
+        &self,
+        service: &str,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
+        let body = Bytes::from(serde_json::to_vec(body)?);
+        let mut req = http::Request::builder()
+            .method("POST")
+            .uri(self.url(path))
+            .header("content-type", "application/json")
+            .body(Full::new(body.clone()))?;
+        self.sign(&mut req, service, Some(&body))?;
+        self.http
+            .request(req)
+            .await
+            .with_context(|| format!("calling {}", self.endpoint))
     }
 }
 
@@ -194,7 +269,7 @@ impl Connection {
 }
 
 /// The answer's body, or the [`ServiceError`] it carries.
-async fn answer(
+pub async fn answer(
     operation: &str,
     resp: http::Response<hyper::body::Incoming>,
 ) -> anyhow::Result<Bytes> {

@@ -10,6 +10,7 @@ mod put;
 mod serve;
 mod stream;
 mod tail;
+mod video;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -36,6 +37,9 @@ enum Command {
     /// Manage Firehose delivery streams and put records into them.
     #[command(subcommand)]
     Firehose(firehose::FirehoseCommand),
+    /// Manage video streams, stream Matroska into them, read them back, play them over HLS.
+    #[command(subcommand)]
+    Video(video::VideoCommand),
     /// Follow every shard of a stream and print its records.
     Tail(tail::TailArgs),
     /// Load generator: ingest, read back, check integrity, report throughput and latency.
@@ -67,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stream(cmd) => stream::run(cmd).await,
         Command::Put(args) => put::run(args).await,
         Command::Firehose(cmd) => firehose::run(cmd).await,
+        Command::Video(cmd) => video::run(cmd).await,
         Command::Tail(args) => tail::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::BenchFirehose(args) => bench_firehose::run(args).await,
