@@ -343,18 +343,23 @@ def test_a_piped_ffmpeg_stream_is_cut_at_key_frames(kv, sample_mkv):
 def test_live_get_media_follows_new_fragments(kv, sample_mkv):
     name = unique_name("vlive")
     kv.create_stream(StreamName=name, DataRetentionInHours=1)
-    endpoint = data_endpoint(kv, name, "GET_MEDIA")
-    got: dict = {}
-
-    def follow():
-        got["payload"] = read_media(endpoint, name, {"StartSelectorType": "NOW"}, 6, timeout=30)
-
-    t = threading.Thread(target=follow)
-    t.start()
-    time.sleep(0.5)
-    put_media(data_endpoint(kv, name, "PUT_MEDIA"), name, sample_mkv.read_bytes(), start=1_767_225_600.0)
-    t.join(40)
-    assert len(split_chunks(got["payload"])) == 6
+    media = client("kinesis-video-media", data_endpoint(kv, name, "GET_MEDIA"))
+    # GetMedia's answer begins (its start is fixed) before anything is put.
+    resp = media.get_media(StreamName=name, StartSelector={"StartSelectorType": "NOW"})
+    producer = threading.Thread(target=lambda: put_media(
+        data_endpoint(kv, name, "PUT_MEDIA"), name, sample_mkv.read_bytes(), start=1_767_225_600.0))
+    producer.start()
+    body = resp["Payload"]
+    got = b""
+    deadline = time.monotonic() + 30
+    while got.count(b"AWS_KINESISVIDEO_CONTINUATION_TOKEN") < 6:
+        assert time.monotonic() < deadline, got.count(b"AWS_KINESISVIDEO_CONTINUATION_TOKEN")
+        piece = body._raw_stream.read1(65536)
+        assert piece, "GetMedia ended"
+        got += piece
+    body.close()
+    producer.join(30)
+    assert len(split_chunks(got)) == 6
 
 
 def test_bad_media_gets_error_acknowledgements_and_harms_nothing_before(kv, sample_mkv):
