@@ -88,17 +88,22 @@ def produce(name):
         s.setblocking(False)
         # A fragment is complete when the next key-frame Cluster starts: one per second here.
         sent_at[frag] = time.time(); frag += 1
-    s.setblocking(True); s.sendall(b"0\r\n\r\n"); s.settimeout(10)
+    s.setblocking(True); s.sendall(b"0\r\n\r\n")
+    # The rest of the acknowledgements, until the answer's last chunk or 10 s. (The socket's
+    # timeout is set again after each read: setblocking(True) would clear it.)
     deadline = time.time() + 10
+    seen = b""
     while time.time() < deadline:
+        s.settimeout(max(0.05, deadline - time.time()))
         try:
             got = s.recv(65536)
         except socket.timeout:
             break
         if not got: break
+        seen = (seen + got)[-16:]
         buf += got
-        s.setblocking(False); read_acks(); s.setblocking(True)
-        if b"0\r\n\r\n" in got: break
+        s.setblocking(False); read_acks()
+        if seen.endswith(b"0\r\n\r\n"): break
     s.close()
 
 threads = [threading.Thread(target=produce, args=(n,)) for n in names]

@@ -307,6 +307,14 @@ async fn hls_answer(state: &Arc<AppState>, uri: &http::Uri) -> Result<Response, 
                 "video/mp4",
             )
         }
+        "getTSFragment.ts" => {
+            let number = query(uri, "FragmentNumber")
+                .ok_or_else(|| WireError::invalid_argument("FragmentNumber is required."))?;
+            answer(
+                Body::from(v.ts_fragment(token, number).await?),
+                "video/MP2T",
+            )
+        }
         other => {
             return Err(WireError {
                 kind: "ResourceNotFoundException",

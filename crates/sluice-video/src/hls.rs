@@ -43,6 +43,16 @@ pub enum PlaybackMode {
     OnDemand,
 }
 
+/// How media segments are packaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Container {
+    /// Fragmented MP4: a playlist, an initialization segment and media segments per track.
+    #[default]
+    Fmp4,
+    /// MPEG-2 TS: one playlist, each segment carrying every track.
+    Ts,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Discontinuity {
     Always,
@@ -56,6 +66,7 @@ pub struct SessionInput {
     pub stream: StreamRef,
     pub mode: PlaybackMode,
     pub kind: TimestampKind,
+    pub container: Container,
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     pub discontinuity: Option<Discontinuity>,
@@ -71,6 +82,8 @@ pub struct Session {
     pub log: LogId,
     pub mode: PlaybackMode,
     pub kind: TimestampKind,
+    #[serde(default)]
+    pub container: Container,
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     pub discontinuity: Discontinuity,
@@ -273,6 +286,7 @@ impl Video {
             log,
             mode: input.mode,
             kind: input.kind,
+            container: input.container,
             start_ms: input.start_ms,
             end_ms: input.end_ms,
             discontinuity: input.discontinuity.unwrap_or(match input.kind {
@@ -441,6 +455,8 @@ impl Video {
         if let Some(a) = audio {
             codecs.push(',');
             codecs.push_str(&a.codecs);
+        }
+        if let (Some(a), Container::Fmp4) = (audio, sess.container) {
             let _ = writeln!(
                 out,
                 "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"Track {n}\",DEFAULT=YES,AUTOSELECT=YES,URI=\"getHLSMediaPlaylist.m3u8?TrackNumber={n}&SessionToken={token}\"",
@@ -454,14 +470,21 @@ impl Video {
         if main.kind == MediaKind::Video && main.width > 0 && main.height > 0 {
             let _ = write!(out, ",RESOLUTION={}x{}", main.width, main.height);
         }
-        if audio.is_some() {
-            out.push_str(",AUDIO=\"audio\"");
+        match sess.container {
+            Container::Fmp4 => {
+                if audio.is_some() {
+                    out.push_str(",AUDIO=\"audio\"");
+                }
+                let _ = writeln!(
+                    out,
+                    "\ngetHLSMediaPlaylist.m3u8?TrackNumber={}&SessionToken={token}",
+                    main.number
+                );
+            }
+            Container::Ts => {
+                let _ = writeln!(out, "\ngetHLSMediaPlaylist.m3u8?SessionToken={token}");
+            }
         }
-        let _ = writeln!(
-            out,
-            "\ngetHLSMediaPlaylist.m3u8?TrackNumber={}&SessionToken={token}",
-            main.number
-        );
         Ok(out)
     }
 
@@ -480,7 +503,11 @@ impl Video {
             .max()
             .unwrap_or(1)
             .max(1);
-        let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n");
+        let version = match sess.container {
+            Container::Fmp4 => 7,
+            Container::Ts => 3,
+        };
+        let mut out = format!("#EXTM3U\n#EXT-X-VERSION:{version}\n");
         let _ = writeln!(out, "#EXT-X-TARGETDURATION:{target}");
         let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{sequence}");
         let _ = writeln!(out, "#EXT-X-DISCONTINUITY-SEQUENCE:{breaks}");
@@ -488,10 +515,12 @@ impl Video {
             out.push_str("#EXT-X-PLAYLIST-TYPE:VOD\n");
         }
         out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
-        let _ = writeln!(
-            out,
-            "#EXT-X-MAP:URI=\"getMP4InitFragment.mp4?TrackNumber={track}&SessionToken={token}\""
-        );
+        if sess.container == Container::Fmp4 {
+            let _ = writeln!(
+                out,
+                "#EXT-X-MAP:URI=\"getMP4InitFragment.mp4?TrackNumber={track}&SessionToken={token}\""
+            );
+        }
         let mut prev: Option<&IndexEntry> = None;
         for e in &shown {
             if let Some(p) = prev
@@ -502,12 +531,19 @@ impl Video {
             if sess.display_timestamps {
                 let _ = writeln!(out, "#EXT-X-PROGRAM-DATE-TIME:{}", rfc3339(ts(e)));
             }
-            let _ = writeln!(
-                out,
-                "#EXTINF:{},\ngetMP4MediaFragment.mp4?FragmentNumber={}&TrackNumber={track}&SessionToken={token}",
-                seconds(e.duration_ms),
-                crate::fragment::fragment_number(log, e.offset)
-            );
+            let number = crate::fragment::fragment_number(log, e.offset);
+            let _ = match sess.container {
+                Container::Fmp4 => writeln!(
+                    out,
+                    "#EXTINF:{},\ngetMP4MediaFragment.mp4?FragmentNumber={number}&TrackNumber={track}&SessionToken={token}",
+                    seconds(e.duration_ms)
+                ),
+                Container::Ts => writeln!(
+                    out,
+                    "#EXTINF:{},\ngetTSFragment.ts?FragmentNumber={number}&SessionToken={token}",
+                    seconds(e.duration_ms)
+                ),
+            };
             prev = Some(e);
         }
         if ended {
@@ -560,6 +596,29 @@ impl Video {
         ))
     }
 
+    /// GetTSFragment: one fragment, every track, as an MPEG-2 transport stream.
+    pub async fn ts_fragment(&self, token: &str, number: &str) -> Result<Vec<u8>> {
+        let (sess, s) = self.session(token)?;
+        let offset = self.offset_of(&s, number)?;
+        if !self
+            .candidates(&sess, &s)?
+            .iter()
+            .any(|e| e.offset == offset)
+        {
+            return Err(VideoError::InvalidArgument(format!(
+                "The fragment {number} is not part of this session."
+            )));
+        }
+        let f = self.fragment_at(&s, offset).await?;
+        let (header, tracks) = tracks_of(&f)?;
+        let mut parts = Vec::with_capacity(tracks.len());
+        for t in &tracks {
+            let (samples, _) = samples(&f, &header, t.number, sess.kind)?;
+            parts.push(crate::ts::TsTrack { track: t, samples });
+        }
+        Ok(crate::ts::segment(&parts))
+    }
+
     /// GetClip: the fragments in a time range as one MP4 file.
     pub async fn clip(
         &self,
@@ -585,6 +644,7 @@ impl Video {
             log: s.meta.read().log,
             mode: PlaybackMode::OnDemand,
             kind,
+            container: Container::Fmp4,
             start_ms: Some(start_ms),
             end_ms: Some(end_ms),
             discontinuity: Discontinuity::Never,

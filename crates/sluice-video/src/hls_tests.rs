@@ -116,6 +116,7 @@ fn input(f: &Fixture, mode: PlaybackMode) -> SessionInput {
         stream: f.stream.clone(),
         mode,
         kind: TimestampKind::Server,
+        container: Default::default(),
         start_ms: None,
         end_ms: None,
         discontinuity: None,

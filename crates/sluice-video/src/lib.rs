@@ -12,6 +12,7 @@ pub mod mkv;
 pub mod model;
 pub mod mp4;
 pub mod service;
+pub mod ts;
 
 pub use error::{Result, VideoError};
 pub use service::{Video, VideoConfig};

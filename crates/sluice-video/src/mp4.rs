@@ -183,6 +183,46 @@ impl Mp4Track {
         }
     }
 
+    /// The parameter sets (SPS, PPS; for H.265 also VPS) of a video track, in order.
+    pub fn parameter_sets(&self) -> Vec<&[u8]> {
+        match &self.codec {
+            Codec::Avc1(a) => a
+                .avcc
+                .sequence_parameter_sets
+                .iter()
+                .chain(&a.avcc.picture_parameter_sets)
+                .map(Vec::as_slice)
+                .collect(),
+            Codec::Hvc1(h) => h
+                .hvcc
+                .arrays
+                .iter()
+                .flat_map(|a| a.nalus.iter().map(Vec::as_slice))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The size of the NAL unit length prefix of a video track's frames.
+    pub fn nal_length_size(&self) -> usize {
+        match &self.codec {
+            Codec::Avc1(a) => usize::from(a.avcc.length_size),
+            Codec::Hvc1(h) => usize::from(h.hvcc.length_size_minus_one) + 1,
+            _ => 4,
+        }
+    }
+
+    /// An AAC track's audio object type, sampling frequency index and channel configuration.
+    pub fn aac_config(&self) -> Option<(u8, u8, u8)> {
+        match &self.codec {
+            Codec::Mp4a(m) => {
+                let d = m.esds.es_desc.dec_config.dec_specific;
+                Some((d.profile, d.freq_index, d.chan_conf))
+            }
+            _ => None,
+        }
+    }
+
     fn units(&self, ns: i64) -> i64 {
         (i128::from(ns) * i128::from(self.timescale) / 1_000_000_000) as i64
     }
@@ -314,6 +354,12 @@ fn timing(pts: &[i64], end: i64) -> Timing {
         cts,
         durations,
     }
+}
+
+/// Decode times and composition offsets for presentation times in decode order.
+pub(crate) fn decode_times(pts: &[i64]) -> (Vec<i64>, Vec<i32>) {
+    let t = timing(pts, pts.iter().copied().max().unwrap_or(0));
+    (t.dts, t.cts)
 }
 
 fn sample_flags(kind: MediaKind, key: bool) -> u32 {

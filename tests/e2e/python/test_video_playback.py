@@ -117,6 +117,29 @@ def test_an_on_demand_hls_session_plays_frame_for_frame(kv, media, kind, tmp_pat
     assert framemd5(url, "a:0", copy=True) == framemd5(source, "a:0", copy=True)
 
 
+def test_an_mpeg_ts_hls_session_plays_frame_for_frame(kv, media):
+    source = media["bframes"]
+    name = stream_with(kv, source, "vhlsts")
+    url = hls_url(kv, name, **on_demand(), ContainerFormat="MPEG_TS")
+    master = fetch(url).text
+    # One rendition: each TS segment carries every track.
+    assert "#EXT-X-MEDIA" not in master and master.count("#EXT-X-STREAM-INF") == 1
+    assert re.search(r'CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"', master), master
+    playlist = fetch(relative(url, master.strip().splitlines()[-1])).text
+    segments = [line for line in playlist.splitlines() if line.startswith("getTSFragment.ts?")]
+    assert len(segments) == 6 and "#EXT-X-MAP" not in playlist, playlist
+    seg = fetch(relative(url, segments[0]))
+    assert seg.headers["content-type"] == "video/MP2T"
+    assert len(seg.content) % 188 == 0 and seg.content[::188] == b"\x47" * (len(seg.content) // 188)
+    streams = subprocess.run(
+        [FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-show_entries", "stream=codec_name",
+         "-of", "csv=p=0", "-"], input=seg.content, capture_output=True, check=True).stdout.decode().split()
+    assert sorted(set(streams)) == ["aac", "h264"], streams  # (listed per program too)
+    assert framemd5(url, "v:0") == framemd5(source, "v:0")
+    # The AAC frames arrive ADTS-framed; every one of them decodes.
+    assert len(framemd5(url, "a:0")) == len(framemd5(source, "a:0"))
+
+
 def test_hls_sessions_select_fragments_as_aws_documents(kv, media):
     name = stream_with(kv, media["plain"], "vhlsel")
     # ON_DEMAND over a time range: only fragments that start in it, at most the maximum.
@@ -168,7 +191,7 @@ def test_hls_errors_are_aws_shaped(kv, media, tmp_path):
                 {"PlaybackMode": "LIVE", "HLSFragmentSelector": {
                     "FragmentSelectorType": "SERVER_TIMESTAMP",
                     "TimestampRange": {"StartTimestamp": START}}},
-                {"PlaybackMode": "LIVE", "ContainerFormat": "MPEG_TS"},
+                {"PlaybackMode": "LIVE", "ContainerFormat": "MPEG_PS"},
                 {"PlaybackMode": "LIVE", "Expires": 100},
                 {"PlaybackMode": "SOMETIMES"},
                 {"PlaybackMode": "LIVE", "MaxMediaPlaylistFragmentResults": 5001}]:

@@ -3,7 +3,7 @@
 
 use super::*;
 use serde::Deserialize;
-use sluice_video::hls::{Discontinuity, PlaybackMode};
+use sluice_video::hls::{Container, Discontinuity, PlaybackMode};
 use std::collections::BTreeMap;
 
 impl Request {
@@ -655,11 +655,6 @@ impl Request {
                     );
                 }
                 finish(v)?;
-                if i.container_format.as_deref() == Some("MPEG_TS") {
-                    return Err(WireError::invalid_argument(
-                        "ContainerFormat MPEG_TS is not supported by Sluice yet; use FRAGMENTED_MP4.",
-                    ));
-                }
                 let mode = match i.playback_mode.as_deref() {
                     Some("LIVE_REPLAY") => PlaybackMode::LiveReplay,
                     Some("ON_DEMAND") => PlaybackMode::OnDemand,
@@ -678,6 +673,11 @@ impl Request {
                     stream: i.id.stream()?,
                     mode,
                     kind,
+                    container: if i.container_format.as_deref() == Some("MPEG_TS") {
+                        Container::Ts
+                    } else {
+                        Container::Fmp4
+                    },
                     start_ms: range.and_then(|r| r.start_timestamp).map(ms_of_seconds),
                     end_ms: range.and_then(|r| r.end_timestamp).map(ms_of_seconds),
                     discontinuity: i.discontinuity_mode.as_deref().map(|d| match d {
