@@ -108,7 +108,7 @@ impl From<PackError> for VideoError {
 }
 
 /// The tracks of a stored fragment that MP4 packaging carries.
-fn tracks_of(f: &StoredFragment) -> Result<(StreamHeader, Vec<Mp4Track>)> {
+pub fn tracks_of(f: &StoredFragment) -> Result<(StreamHeader, Vec<Mp4Track>)> {
     let header = blocks::stored_header(f.info(), f.tracks())
         .map_err(|e| VideoError::InvalidMediaFrame(format!("A stored fragment: {e}")))?;
     let tracks = header
@@ -127,7 +127,7 @@ fn tracks_of(f: &StoredFragment) -> Result<(StreamHeader, Vec<Mp4Track>)> {
 
 /// The samples of one track of a fragment, with times on the session's timeline, and the
 /// fragment's end time.
-fn samples<'a>(
+pub fn samples<'a>(
     f: &'a StoredFragment,
     header: &StreamHeader,
     track: u64,
