@@ -330,7 +330,9 @@ async fn fallback(
     if method == http::Method::POST {
         return api(State(state), method, uri, headers, body).await;
     }
-    if method == http::Method::GET && uri.path().starts_with(video::HLS_PREFIX) {
+    if method == http::Method::GET
+        && (uri.path().starts_with(video::HLS_PREFIX) || uri.path().starts_with(video::DASH_PREFIX))
+    {
         return video::hls_resource(&state, &uri).await;
     }
     (StatusCode::NOT_FOUND, "not found\n").into_response()

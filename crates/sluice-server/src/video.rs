@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use sluice_video::hls::Protocol;
 use sluice_video::media::{PutMediaInput, TimecodeType};
 use sluice_video::model::StreamRef;
 use sluice_wire::WireError;
@@ -199,13 +200,18 @@ async fn dispatch(
             let (page, next) = v.list_fragments(&stream, range, max, after.as_deref())?;
             json(video::fragments_response(&page, next.as_deref()))
         }
-        Request::HlsSession(input) => {
-            let token = v.hls_session(input).await?;
-            let url = format!(
-                "{}{HLS_PREFIX}getHLSMasterPlaylist.m3u8?SessionToken={token}",
-                own_endpoint(state, headers)
-            );
-            json(video::hls_session_response(&url))
+        Request::PlaybackSession(input) => {
+            let protocol = input.protocol;
+            let token = v.start_session(input).await?;
+            let base = own_endpoint(state, headers);
+            json(match protocol {
+                Protocol::Hls => video::hls_session_response(&format!(
+                    "{base}{HLS_PREFIX}getHLSMasterPlaylist.m3u8?SessionToken={token}"
+                )),
+                Protocol::Dash => video::dash_session_response(&format!(
+                    "{base}{DASH_PREFIX}getDASHManifest.mpd?SessionToken={token}"
+                )),
+            })
         }
         Request::GetClip {
             stream,
@@ -248,8 +254,10 @@ async fn dispatch(
     })
 }
 
-/// Where an HLS session's playlists and fragments are served (GET, with the session token).
+/// Where HLS and DASH sessions' playlists, manifests and fragments are served (GET, with the
+/// session token).
 pub(crate) const HLS_PREFIX: &str = "/hls/v1/";
+pub(crate) const DASH_PREFIX: &str = "/dash/v1/";
 const PLAYLIST_CONTENT_TYPE: &str = "application/x-mpegURL";
 
 /// The value of a query parameter (the values Sluice writes need no percent-decoding).
@@ -275,17 +283,13 @@ pub(crate) async fn hls_resource(state: &Arc<AppState>, uri: &http::Uri) -> Resp
 
 async fn hls_answer(state: &Arc<AppState>, uri: &http::Uri) -> Result<Response, WireError> {
     let v = &state.video;
-    let resource = uri.path().strip_prefix(HLS_PREFIX).unwrap_or_default();
     let token = query(uri, "SessionToken")
         .ok_or_else(|| WireError::invalid_argument("SessionToken is required."))?;
-    let track = || -> Result<u64, WireError> {
-        match query(uri, "TrackNumber") {
-            None => Ok(1),
-            Some(t) => t.parse().map_err(|_| {
-                WireError::invalid_argument(format!("TrackNumber {t} is not a track number."))
-            }),
-        }
-    };
+    if let Some(resource) = uri.path().strip_prefix(DASH_PREFIX) {
+        return dash_answer(v, uri, resource, token).await;
+    }
+    let resource = uri.path().strip_prefix(HLS_PREFIX).unwrap_or_default();
+    let track = || track_number(uri);
     Ok(match resource {
         "getHLSMasterPlaylist.m3u8" => answer(
             Body::from(v.hls_master_playlist(token).await?),
@@ -320,6 +324,52 @@ async fn hls_answer(state: &Arc<AppState>, uri: &http::Uri) -> Result<Response, 
                 kind: "ResourceNotFoundException",
                 status: 404,
                 message: Some(format!("{HLS_PREFIX}{other} is not an HLS resource.")),
+            });
+        }
+    })
+}
+
+fn track_number(uri: &http::Uri) -> Result<u64, WireError> {
+    match query(uri, "TrackNumber") {
+        None => Ok(1),
+        Some(t) => t.parse().map_err(|_| {
+            WireError::invalid_argument(format!("TrackNumber {t} is not a track number."))
+        }),
+    }
+}
+
+async fn dash_answer(
+    v: &sluice_video::Video,
+    uri: &http::Uri,
+    resource: &str,
+    token: &str,
+) -> Result<Response, WireError> {
+    Ok(match resource {
+        "getDASHManifest.mpd" => answer(
+            Body::from(v.dash_manifest(token).await?),
+            "application/dash+xml",
+        ),
+        "getMP4InitFragment.mp4" => answer(
+            Body::from(v.dash_init_fragment(token, track_number(uri)?).await?),
+            "video/mp4",
+        ),
+        "getMP4MediaFragment.mp4" => {
+            let number = query(uri, "SegmentNumber")
+                .and_then(|n| n.parse::<u64>().ok())
+                .ok_or_else(|| WireError::invalid_argument("SegmentNumber is required."))?;
+            answer(
+                Body::from(
+                    v.dash_media_fragment(token, track_number(uri)?, number)
+                        .await?,
+                ),
+                "video/mp4",
+            )
+        }
+        other => {
+            return Err(WireError {
+                kind: "ResourceNotFoundException",
+                status: 404,
+                message: Some(format!("{DASH_PREFIX}{other} is not a DASH resource.")),
             });
         }
     })

@@ -43,6 +43,14 @@ pub enum PlaybackMode {
     OnDemand,
 }
 
+/// Which playback protocol a session serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Protocol {
+    #[default]
+    Hls,
+    Dash,
+}
+
 /// How media segments are packaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Container {
@@ -64,6 +72,7 @@ pub enum Discontinuity {
 #[derive(Debug, Clone)]
 pub struct SessionInput {
     pub stream: StreamRef,
+    pub protocol: Protocol,
     pub mode: PlaybackMode,
     pub kind: TimestampKind,
     pub container: Container,
@@ -71,6 +80,8 @@ pub struct SessionInput {
     pub end_ms: Option<i64>,
     pub discontinuity: Option<Discontinuity>,
     pub display_timestamps: bool,
+    /// DASH only: `kvs:fn` on each segment.
+    pub display_fragment_numbers: bool,
     pub expires_s: i64,
     pub max_fragments: Option<u64>,
 }
@@ -80,6 +91,8 @@ pub struct SessionInput {
 pub struct Session {
     pub stream: String,
     pub log: LogId,
+    #[serde(default)]
+    pub protocol: Protocol,
     pub mode: PlaybackMode,
     pub kind: TimestampKind,
     #[serde(default)]
@@ -88,6 +101,8 @@ pub struct Session {
     pub end_ms: Option<i64>,
     pub discontinuity: Discontinuity,
     pub display_timestamps: bool,
+    #[serde(default)]
+    pub display_numbers: bool,
     pub max: u64,
     pub created_ms: i64,
     pub expires_ms: i64,
@@ -172,7 +187,7 @@ fn seconds(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {
@@ -219,9 +234,13 @@ impl Video {
         Ok((s, state))
     }
 
-    /// GetHLSStreamingSessionURL: checks the stream can be played as asked, and returns the
-    /// session's token.
-    pub async fn hls_session(&self, input: SessionInput) -> Result<String> {
+    /// GetHLSStreamingSessionURL and GetDASHStreamingSessionURL: checks the stream can be
+    /// played as asked, and returns the session's token.
+    pub async fn start_session(&self, input: SessionInput) -> Result<String> {
+        let selector = match input.protocol {
+            Protocol::Hls => "HLSFragmentSelector",
+            Protocol::Dash => "DASHFragmentSelector",
+        };
         let s = self.active(&input.stream)?;
         let (name, log, retention) = {
             let m = s.meta.read();
@@ -236,24 +255,21 @@ impl Video {
         match input.mode {
             PlaybackMode::Live => {
                 if input.start_ms.is_some() {
-                    return Err(VideoError::InvalidArgument(
-                        "HLSFragmentSelector.TimestampRange must not be set when PlaybackMode is LIVE."
-                            .into(),
-                    ));
+                    return Err(VideoError::InvalidArgument(format!(
+                        "{selector}.TimestampRange must not be set when PlaybackMode is LIVE."
+                    )));
                 }
             }
             PlaybackMode::LiveReplay | PlaybackMode::OnDemand => {
                 let Some(start) = input.start_ms else {
-                    return Err(VideoError::InvalidArgument(
-                        "HLSFragmentSelector.TimestampRange.StartTimestamp is required when PlaybackMode is ON_DEMAND or LIVE_REPLAY."
-                            .into(),
-                    ));
+                    return Err(VideoError::InvalidArgument(format!(
+                        "{selector}.TimestampRange.StartTimestamp is required when PlaybackMode is ON_DEMAND or LIVE_REPLAY."
+                    )));
                 };
                 if input.mode == PlaybackMode::OnDemand && input.end_ms.is_none() {
-                    return Err(VideoError::InvalidArgument(
-                        "HLSFragmentSelector.TimestampRange.EndTimestamp is required when PlaybackMode is ON_DEMAND."
-                            .into(),
-                    ));
+                    return Err(VideoError::InvalidArgument(format!(
+                        "{selector}.TimestampRange.EndTimestamp is required when PlaybackMode is ON_DEMAND."
+                    )));
                 }
                 if let Some(end) = input.end_ms {
                     if end <= start {
@@ -284,6 +300,7 @@ impl Video {
         let session = Session {
             stream: name,
             log,
+            protocol: input.protocol,
             mode: input.mode,
             kind: input.kind,
             container: input.container,
@@ -294,6 +311,7 @@ impl Video {
                 TimestampKind::Producer => Discontinuity::Never,
             }),
             display_timestamps: input.display_timestamps,
+            display_numbers: input.display_fragment_numbers,
             max: input.max_fragments.unwrap_or(default_max),
             created_ms: now,
             expires_ms: now + input.expires_s * 1000,
@@ -320,7 +338,7 @@ impl Video {
 
     /// The fragments a session may show, oldest first: those in its time range (all, for
     /// LIVE), with PRODUCER_TIMESTAMP duplicates reduced to the newest.
-    fn candidates(&self, sess: &Session, s: &StreamState) -> Result<Vec<IndexEntry>> {
+    pub(crate) fn candidates(&self, sess: &Session, s: &StreamState) -> Result<Vec<IndexEntry>> {
         let (start, _) = self.bounds(s)?;
         let ts = |e: &IndexEntry| match sess.kind {
             TimestampKind::Server => e.server_ms,
@@ -357,7 +375,11 @@ impl Video {
 
     /// The fragments a media playlist shows now, the media sequence number of the first, the
     /// number of discontinuities before it, and whether the playlist is complete.
-    fn window(&self, sess: &Session, s: &StreamState) -> Result<(Vec<IndexEntry>, u64, u64, bool)> {
+    pub(crate) fn window(
+        &self,
+        sess: &Session,
+        s: &StreamState,
+    ) -> Result<(Vec<IndexEntry>, u64, u64, bool)> {
         let all = self.candidates(sess, s)?;
         let now = self.now_ms();
         let (from, to, ended) = match sess.mode {
@@ -420,7 +442,7 @@ impl Video {
 
     /// The fragment whose tracks a session's initialization segments describe: the first one
     /// its playlists show now.
-    async fn anchor(&self, sess: &Session, s: &StreamState) -> Result<StoredFragment> {
+    pub(crate) async fn anchor(&self, sess: &Session, s: &StreamState) -> Result<StoredFragment> {
         let (shown, ..) = self.window(sess, s)?;
         let e = match shown.first() {
             Some(e) => *e,
@@ -552,7 +574,7 @@ impl Video {
         Ok(out)
     }
 
-    fn track_of(tracks: &[Mp4Track], number: u64) -> Result<&Mp4Track> {
+    pub(crate) fn track_of(tracks: &[Mp4Track], number: u64) -> Result<&Mp4Track> {
         tracks.iter().find(|t| t.number == number).ok_or_else(|| {
             VideoError::InvalidArgument(format!("The stream has no playable track {number}."))
         })
@@ -575,16 +597,24 @@ impl Video {
     ) -> Result<Vec<u8>> {
         let (sess, s) = self.session(token)?;
         let offset = self.offset_of(&s, number)?;
-        if !self
-            .candidates(&sess, &s)?
-            .iter()
-            .any(|e| e.offset == offset)
-        {
+        self.mp4_segment(&sess, &s, offset, track).await
+    }
+
+    /// The fMP4 media segment of one track of the fragment at `offset`, if the session shows it.
+    pub(crate) async fn mp4_segment(
+        &self,
+        sess: &Session,
+        s: &StreamState,
+        offset: u64,
+        track: u64,
+    ) -> Result<Vec<u8>> {
+        if !self.candidates(sess, s)?.iter().any(|e| e.offset == offset) {
             return Err(VideoError::InvalidArgument(format!(
-                "The fragment {number} is not part of this session."
+                "The fragment {} is not part of this session.",
+                self.fragment_number(s, offset)
             )));
         }
-        let f = self.fragment_at(&s, offset).await?;
+        let f = self.fragment_at(s, offset).await?;
         let (header, tracks) = tracks_of(&f)?;
         let t = Self::track_of(&tracks, track)?;
         let (samples, end) = samples(&f, &header, track, sess.kind)?;
@@ -642,6 +672,7 @@ impl Video {
         let sess = Session {
             stream: String::new(),
             log: s.meta.read().log,
+            protocol: Protocol::Hls,
             mode: PlaybackMode::OnDemand,
             kind,
             container: Container::Fmp4,
@@ -649,6 +680,7 @@ impl Video {
             end_ms: Some(end_ms),
             discontinuity: Discontinuity::Never,
             display_timestamps: false,
+            display_numbers: false,
             max: MAX_CLIP_FRAGMENTS as u64,
             created_ms: 0,
             expires_ms: 0,

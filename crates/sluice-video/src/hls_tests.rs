@@ -114,6 +114,7 @@ async fn fixture(starts: &[u64]) -> Fixture {
 fn input(f: &Fixture, mode: PlaybackMode) -> SessionInput {
     SessionInput {
         stream: f.stream.clone(),
+        protocol: Default::default(),
         mode,
         kind: TimestampKind::Server,
         container: Default::default(),
@@ -121,6 +122,7 @@ fn input(f: &Fixture, mode: PlaybackMode) -> SessionInput {
         end_ms: None,
         discontinuity: None,
         display_timestamps: false,
+        display_fragment_numbers: false,
         expires_s: 300,
         max_fragments: None,
     }
@@ -147,7 +149,7 @@ async fn live_shows_the_newest_fragments_and_slides() {
     let f = fixture(&[0, 1000, 2000, 3000, 4000, 5000, 6000, 7000]).await;
     let mut i = input(&f, PlaybackMode::Live);
     i.max_fragments = Some(3);
-    let token = f.video.hls_session(i).await.unwrap();
+    let token = f.video.start_session(i).await.unwrap();
     let p = f.video.hls_media_playlist(&token, 1).await.unwrap();
     assert_eq!(count(&p, "getMP4MediaFragment"), 3);
     assert_eq!(value(&p, "#EXT-X-MEDIA-SEQUENCE:"), 5);
@@ -178,7 +180,7 @@ async fn live_shows_the_newest_fragments_and_slides() {
     // No fragment in the last 30 seconds: no LIVE session.
     f.clock.advance(31_000);
     assert!(matches!(
-        f.video.hls_session(input(&f, PlaybackMode::Live)).await,
+        f.video.start_session(input(&f, PlaybackMode::Live)).await,
         Err(VideoError::ResourceNotFound(_))
     ));
 }
@@ -190,7 +192,7 @@ async fn live_replay_adds_fragments_as_their_time_elapses() {
     i.kind = TimestampKind::Producer;
     i.start_ms = Some(T0 + 1000);
     i.end_ms = Some(T0 + 3000);
-    let token = f.video.hls_session(i).await.unwrap();
+    let token = f.video.start_session(i).await.unwrap();
     let shown = |p: &str| count(p, "getMP4MediaFragment");
     let p = f.video.hls_media_playlist(&token, 1).await.unwrap();
     assert_eq!(shown(&p), 1);
@@ -218,7 +220,7 @@ async fn on_discontinuity_marks_only_gaps() {
     i.end_ms = Some(T0 + 60_000);
     i.discontinuity = Some(Discontinuity::OnDiscontinuity);
     i.display_timestamps = true;
-    let token = f.video.hls_session(i).await.unwrap();
+    let token = f.video.start_session(i).await.unwrap();
     let p = f.video.hls_media_playlist(&token, 1).await.unwrap();
     assert_eq!(count(&p, "getMP4MediaFragment"), 5);
     assert_eq!(lines(&p, "#EXT-X-DISCONTINUITY"), 1);
@@ -234,7 +236,7 @@ async fn tokens_cannot_be_altered_and_expire() {
     let f = fixture(&[0, 1000]).await;
     let token = f
         .video
-        .hls_session(input(&f, PlaybackMode::Live))
+        .start_session(input(&f, PlaybackMode::Live))
         .await
         .unwrap();
     assert!(f.video.hls_master_playlist(&token).await.is_ok());

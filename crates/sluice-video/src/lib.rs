@@ -2,6 +2,7 @@
 //! into durable, time-indexed fragments, and playback (GetMedia, ListFragments). Takes and
 //! returns domain types only; HTTP and JSON are the wire and server layers' business.
 
+pub mod dash;
 pub mod error;
 pub mod fragment;
 pub mod hls;

@@ -140,6 +140,51 @@ def test_an_mpeg_ts_hls_session_plays_frame_for_frame(kv, media):
     assert len(framemd5(url, "a:0")) == len(framemd5(source, "a:0"))
 
 
+def test_a_dash_session_plays_frame_for_frame(kv, media):
+    import xml.etree.ElementTree as ET
+
+    source = media["bframes"]
+    name = stream_with(kv, source, "vdash")
+    archived = client("kinesis-video-archived-media",
+                      data_endpoint(kv, name, "GET_DASH_STREAMING_SESSION_URL"))
+    url = archived.get_dash_streaming_session_url(
+        StreamName=name, PlaybackMode="ON_DEMAND", DisplayFragmentNumber="ALWAYS",
+        DisplayFragmentTimestamp="ALWAYS",
+        DASHFragmentSelector={"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+                              "TimestampRange": {"StartTimestamp": START, "EndTimestamp": START + 60}},
+    )["DASHStreamingSessionURL"]
+    assert "/dash/v1/getDASHManifest.mpd?SessionToken=" in url
+    r = fetch(url)
+    assert r.headers["content-type"] == "application/dash+xml"
+    ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
+    mpd = ET.fromstring(r.content)
+    assert mpd.get("type") == "static"
+    sets = mpd.findall("d:Period/d:AdaptationSet", ns)
+    assert [a.get("contentType") for a in sets] == ["video", "audio"]
+    codecs = [a.find("d:Representation", ns).get("codecs") for a in sets]
+    assert codecs[0].startswith("avc1.") and codecs[1] == "mp4a.40.2"
+    timeline = sets[0].findall(".//d:S", ns)
+    assert len(timeline) == 6
+    numbers = sorted(f["FragmentNumber"] for f in client(
+        "kinesis-video-archived-media", data_endpoint(kv, name, "LIST_FRAGMENTS")
+    ).list_fragments(StreamName=name)["Fragments"])
+    kvs = "{https://kinesisvideo.amazonaws.com/dash}"
+    assert [s.get(kvs + "fn") for s in timeline] == numbers
+    assert timeline[0].get(kvs + "ts").startswith("2026-01-01T00:00:00")
+    # ffmpeg, as a DASH player, decodes exactly the frames that went in.
+    assert framemd5(url, "v:0") == framemd5(source, "v:0")
+    assert framemd5(url, "a:0", copy=True) == framemd5(source, "a:0", copy=True)
+
+    live = archived.get_dash_streaming_session_url(StreamName=name, PlaybackMode="LIVE",
+                                                   MaxManifestFragmentResults=3)
+    mpd = ET.fromstring(fetch(live["DASHStreamingSessionURL"]).content)
+    assert mpd.get("type") == "dynamic"
+    assert len(mpd.findall("d:Period/d:AdaptationSet", ns)[0].findall(".//d:S", ns)) == 3
+    # An HLS session's token is not a DASH session's.
+    hls = hls_url(kv, name, **on_demand()).split("SessionToken=")[1]
+    assert requests.get(url.split("SessionToken=")[0] + "SessionToken=" + hls, timeout=10).status_code == 401
+
+
 def test_hls_sessions_select_fragments_as_aws_documents(kv, media):
     name = stream_with(kv, media["plain"], "vhlsel")
     # ON_DEMAND over a time range: only fragments that start in it, at most the maximum.
@@ -202,6 +247,13 @@ def test_hls_errors_are_aws_shaped(kv, media, tmp_path):
     with pytest.raises(ClientError) as e:
         a.get_hls_streaming_session_url(StreamName=unique_name("nosuch"), PlaybackMode="LIVE")
     assert error_code(e.value) == "ResourceNotFoundException"
+
+    # GetImages would need a video decoder: it says so.
+    with pytest.raises(ClientError) as e:
+        client("kinesis-video-archived-media", data_endpoint(kv, name, "GET_IMAGES")).get_images(
+            StreamName=name, ImageSelectorType="PRODUCER_TIMESTAMP", StartTimestamp=START,
+            EndTimestamp=START + 5, SamplingInterval=1000, Format="JPEG")
+    assert error_code(e.value) == "InvalidArgumentException" and "not supported" in str(e.value)
 
     # A stream without retention cannot be played through HLS.
     bare = unique_name("vhlsnr")

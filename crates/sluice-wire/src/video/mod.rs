@@ -122,9 +122,11 @@ impl Operation {
             DescribeStreamStorageConfiguration | UpdateStreamStorageConfiguration => Some(
                 "Sluice keeps every stream in one storage tier; stream storage configurations are not supported.",
             ),
-            GetDASHStreamingSessionURL | GetImages => {
-                Some("This playback operation is not implemented by Sluice yet.")
-            }
+            GetImages => Some(
+                "GetImages is not supported by Sluice: it would need an H.264/H.265 decoder, and no \
+                 well-kept Rust decoder crate makes that practical. Use GetClip or HLS and decode \
+                 frames with ffmpeg.",
+            ),
             _ => None,
         }
     }
@@ -191,7 +193,8 @@ pub enum Request {
         stream: StreamRef,
         fragments: Vec<String>,
     },
-    HlsSession(SessionInput),
+    /// GetHLSStreamingSessionURL or GetDASHStreamingSessionURL (`protocol` tells them apart).
+    PlaybackSession(SessionInput),
     GetClip {
         stream: StreamRef,
         kind: TimestampKind,

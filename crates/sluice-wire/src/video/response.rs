@@ -57,6 +57,10 @@ pub fn hls_session_response(url: &str) -> Vec<u8> {
     to_bytes(json!({ "HLSStreamingSessionURL": url }))
 }
 
+pub fn dash_session_response(url: &str) -> Vec<u8> {
+    to_bytes(json!({ "DASHStreamingSessionURL": url }))
+}
+
 pub fn tags_response(tags: &BTreeMap<String, String>) -> Vec<u8> {
     to_bytes(json!({ "Tags": tags }))
 }

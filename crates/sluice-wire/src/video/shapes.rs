@@ -3,7 +3,7 @@
 
 use super::*;
 use serde::Deserialize;
-use sluice_video::hls::{Container, Discontinuity, PlaybackMode};
+use sluice_video::hls::{Container, Discontinuity, PlaybackMode, Protocol};
 use std::collections::BTreeMap;
 
 impl Request {
@@ -591,7 +591,7 @@ impl Request {
                     fragments: i.fragments.unwrap_or_default(),
                 }
             }
-            GetHLSStreamingSessionURL => {
+            GetHLSStreamingSessionURL | GetDASHStreamingSessionURL => {
                 #[derive(Deserialize)]
                 #[serde(rename_all = "PascalCase")]
                 struct Range {
@@ -604,6 +604,8 @@ impl Request {
                     fragment_selector_type: Option<String>,
                     timestamp_range: Option<Range>,
                 }
+                // The two operations' inputs: HLS's and DASH's own members are read for the
+                // operation that has them and must be absent otherwise (serde ignores them).
                 #[derive(Deserialize)]
                 #[serde(rename_all = "PascalCase")]
                 struct In {
@@ -611,45 +613,68 @@ impl Request {
                     id: StreamId,
                     playback_mode: Option<String>,
                     #[serde(rename = "HLSFragmentSelector")]
-                    selector: Option<Selector>,
+                    hls_selector: Option<Selector>,
+                    #[serde(rename = "DASHFragmentSelector")]
+                    dash_selector: Option<Selector>,
                     container_format: Option<String>,
                     discontinuity_mode: Option<String>,
                     display_fragment_timestamp: Option<String>,
+                    display_fragment_number: Option<String>,
                     expires: Option<i64>,
                     max_media_playlist_fragment_results: Option<i64>,
+                    max_manifest_fragment_results: Option<i64>,
                 }
+                let dash = op == GetDASHStreamingSessionURL;
                 let i: In = parse(body)?;
                 i.id.check(&mut v);
+                let (selector, selector_name, max, max_name) = if dash {
+                    (
+                        i.dash_selector.as_ref(),
+                        "DASHFragmentSelector",
+                        i.max_manifest_fragment_results,
+                        "MaxManifestFragmentResults",
+                    )
+                } else {
+                    (
+                        i.hls_selector.as_ref(),
+                        "HLSFragmentSelector",
+                        i.max_media_playlist_fragment_results,
+                        "MaxMediaPlaylistFragmentResults",
+                    )
+                };
                 v.one_of(
                     "PlaybackMode",
                     i.playback_mode.as_deref(),
                     &["LIVE", "LIVE_REPLAY", "ON_DEMAND"],
                 );
-                v.one_of(
-                    "ContainerFormat",
-                    i.container_format.as_deref(),
-                    &["FRAGMENTED_MP4", "MPEG_TS"],
-                );
-                v.one_of(
-                    "DiscontinuityMode",
-                    i.discontinuity_mode.as_deref(),
-                    &["ALWAYS", "NEVER", "ON_DISCONTINUITY"],
-                );
+                if !dash {
+                    v.one_of(
+                        "ContainerFormat",
+                        i.container_format.as_deref(),
+                        &["FRAGMENTED_MP4", "MPEG_TS"],
+                    );
+                    v.one_of(
+                        "DiscontinuityMode",
+                        i.discontinuity_mode.as_deref(),
+                        &["ALWAYS", "NEVER", "ON_DISCONTINUITY"],
+                    );
+                } else {
+                    v.one_of(
+                        "DisplayFragmentNumber",
+                        i.display_fragment_number.as_deref(),
+                        &["ALWAYS", "NEVER"],
+                    );
+                }
                 v.one_of(
                     "DisplayFragmentTimestamp",
                     i.display_fragment_timestamp.as_deref(),
                     &["ALWAYS", "NEVER"],
                 );
                 v.range("Expires", i.expires, Some(300), Some(43200));
-                v.range(
-                    "MaxMediaPlaylistFragmentResults",
-                    i.max_media_playlist_fragment_results,
-                    Some(1),
-                    Some(5000),
-                );
-                if let Some(s) = &i.selector {
+                v.range(max_name, max, Some(1), Some(5000));
+                if let Some(s) = selector {
                     v.one_of(
-                        "HLSFragmentSelector.FragmentSelectorType",
+                        &format!("{selector_name}.FragmentSelectorType"),
                         s.fragment_selector_type.as_deref(),
                         &["PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP"],
                     );
@@ -660,17 +685,14 @@ impl Request {
                     Some("ON_DEMAND") => PlaybackMode::OnDemand,
                     _ => PlaybackMode::Live,
                 };
-                let kind = match i
-                    .selector
-                    .as_ref()
-                    .and_then(|s| s.fragment_selector_type.as_deref())
-                {
+                let kind = match selector.and_then(|s| s.fragment_selector_type.as_deref()) {
                     Some("PRODUCER_TIMESTAMP") => TimestampKind::Producer,
                     _ => TimestampKind::Server,
                 };
-                let range = i.selector.as_ref().and_then(|s| s.timestamp_range.as_ref());
-                Request::HlsSession(SessionInput {
+                let range = selector.and_then(|s| s.timestamp_range.as_ref());
+                Request::PlaybackSession(SessionInput {
                     stream: i.id.stream()?,
+                    protocol: if dash { Protocol::Dash } else { Protocol::Hls },
                     mode,
                     kind,
                     container: if i.container_format.as_deref() == Some("MPEG_TS") {
@@ -686,8 +708,10 @@ impl Request {
                         _ => Discontinuity::OnDiscontinuity,
                     }),
                     display_timestamps: i.display_fragment_timestamp.as_deref() == Some("ALWAYS"),
+                    display_fragment_numbers: i.display_fragment_number.as_deref()
+                        == Some("ALWAYS"),
                     expires_s: i.expires.unwrap_or(300),
-                    max_fragments: i.max_media_playlist_fragment_results.map(|m| m as u64),
+                    max_fragments: max.map(|m| m as u64),
                 })
             }
             GetClip => {
