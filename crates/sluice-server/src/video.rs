@@ -278,7 +278,19 @@ pub(crate) async fn hls_resource(state: &Arc<AppState>, uri: &http::Uri) -> Resp
     if let Some(h) = state.video_latency.get(op.index()) {
         h.record(started.elapsed().as_secs_f64());
     }
-    resp.unwrap_or_else(|e| error(&e, op))
+    let mut resp = resp.unwrap_or_else(|e| error(&e, op));
+    // Browser players (hls.js, dash.js) fetch these from pages of any origin; the session token
+    // in the URL is the authorization.
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("x-amzn-errortype, x-amzn-requestid"),
+    );
+    resp
 }
 
 async fn hls_answer(state: &Arc<AppState>, uri: &http::Uri) -> Result<Response, WireError> {

@@ -82,6 +82,8 @@ def test_an_on_demand_hls_session_plays_frame_for_frame(kv, media, kind, tmp_pat
 
     master = fetch(url)
     assert master.headers["content-type"].lower() == "application/x-mpegurl"
+    # Browser players fetch from pages of any origin.
+    assert master.headers["access-control-allow-origin"] == "*"
     text = master.text
     assert text.startswith("#EXTM3U")
     inf = re.search(r"#EXT-X-STREAM-INF:(.*)", text).group(1)
@@ -110,6 +112,13 @@ def test_an_on_demand_hls_session_plays_frame_for_frame(kv, media, kind, tmp_pat
     fragment = fetch(relative(url, segments[0])).content
     assert fragment[4:8] == b"moof" and b"mdat" in fragment
 
+    # ffprobe reads every segment, each behind the initialization segment, as one video stream.
+    for line in segments:
+        probe = subprocess.run(
+            [FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-count_frames", "-show_entries",
+             "stream=codec_name,nb_read_frames", "-of", "csv=p=0", "-"],
+            input=init.content + fetch(relative(url, line)).content, capture_output=True, check=True)
+        assert probe.stdout.decode().strip() == "h264,25", probe
     # ffmpeg, as an HLS player, decodes exactly the frames that went in.
     assert framemd5(url, "v:0") == framemd5(source, "v:0")
     assert len(framemd5(url, "v:0")) == 150
@@ -342,3 +351,20 @@ def test_the_cli_streams_reads_back_and_plays(sluice, sluice_binary, media, tmp_
     assert '"Status": "ACTIVE"' in cli("describe", name).stdout
     cli("delete", name)
     assert name not in cli("list").stdout
+
+
+def test_the_aws_cli_gets_a_clip_and_session_urls(aws_cli, kv, media, tmp_path):
+    name = stream_with(kv, media["plain"], "vawscli")
+    out = tmp_path / "clip.mp4"
+    r = aws_cli("kinesis-video-archived-media", "get-clip", "--stream-name", name,
+                "--clip-fragment-selector",
+                f"FragmentSelectorType=PRODUCER_TIMESTAMP,TimestampRange={{StartTimestamp={START},"
+                f"EndTimestamp={START + 10}}}", str(out))
+    assert r.json["ContentType"] == "video/mp4", r
+    assert framemd5(out, "v:0") == framemd5(media["plain"], "v:0")
+    r = aws_cli("kinesis-video-archived-media", "get-hls-streaming-session-url", "--stream-name", name,
+                "--playback-mode", "LIVE")
+    assert fetch(r.json["HLSStreamingSessionURL"]).text.startswith("#EXTM3U")
+    r = aws_cli("kinesis-video-archived-media", "get-dash-streaming-session-url", "--stream-name", name,
+                "--playback-mode", "LIVE")
+    assert b"<MPD" in fetch(r.json["DASHStreamingSessionURL"]).content
