@@ -12,6 +12,7 @@ pub mod media;
 pub mod mkv;
 pub mod model;
 pub mod mp4;
+mod notify;
 pub mod service;
 pub mod ts;
 

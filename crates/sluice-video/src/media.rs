@@ -264,6 +264,7 @@ impl PutMediaSession {
             .take()
             .unwrap_or_else(|| (self.video.now_ms(), String::new()));
         let timecode = f.timecode_ms;
+        let notification = f.notification.clone();
         acks.push(Ack::new(AckEvent::Received, timecode, Some(number.clone())));
         let producer_ms = match self.input.timecode_type {
             TimecodeType::Absolute => timecode,
@@ -308,6 +309,10 @@ impl PutMediaSession {
             Ok(stored) => {
                 if stored != number {
                     tracing::warn!(expected = %number, stored = %stored, "fragment number moved");
+                }
+                if let Some(payload) = &notification {
+                    self.video
+                        .notify(&self.state, &stored, producer_ms, server_ms, payload);
                 }
                 acks.push(Ack::new(AckEvent::Persisted, timecode, Some(stored)));
                 Ok(())

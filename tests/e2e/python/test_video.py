@@ -477,3 +477,101 @@ def test_several_producers_killed_mid_stream_lose_nothing_acknowledged(sluice_fa
             chunk.write_bytes(got["Payload"].read())
             i = round(f["ProducerTimestamp"].timestamp() - start)
             assert framemd5(chunk, "v:0") == source[25 * i:25 * i + 25], (n, i)
+
+
+def ebml(eid: bytes, data: bytes) -> bytes:
+    """An EBML element with an 8-byte size."""
+    return eid + bytes([0x01]) + len(data).to_bytes(7, "big") + data
+
+
+def with_notification_before(data: bytes, cluster: int, payload: dict[str, str]) -> bytes:
+    """`data` (one Matroska document with a Segment of known size) with a Tags element asking
+    for a notification inserted before its `cluster`-th Cluster."""
+    def vint(i: int, keep: bool) -> tuple[int, int]:
+        first = data[i]
+        n = 1
+        while not first & (0x80 >> (n - 1)):
+            n += 1
+        v = first if keep else first & (0xFF >> n)
+        for k in range(1, n):
+            v = (v << 8) | data[i + k]
+        return v, n
+    simple = [ebml(b"\x67\xc8", ebml(b"\x45\xa3", b"AWS_KINESISVIDEO_NOTIFICATION") + ebml(b"\x44\x87", b""))]
+    simple += [ebml(b"\x67\xc8", ebml(b"\x45\xa3", k.encode()) + ebml(b"\x44\x87", v.encode()))
+               for k, v in payload.items()]
+    tags = ebml(b"\x12\x54\xc3\x67", ebml(b"\x73\x73", b"".join(simple)))
+    i, seen, seg_size_at = 0, 0, None
+    while i < len(data):
+        eid, n = vint(i, True)
+        size, m = vint(i + n, False)
+        if eid == 0x18538067:
+            seg_size_at = (i + n, m, size)
+            i += n + m
+            continue
+        if eid == 0x1F43B675:
+            if seen == cluster:
+                break
+            seen += 1
+        i += n + m + size
+    at, m, size = seg_size_at
+    new_size = (size + len(tags)) | (1 << (7 * m))  # keep the size's length and marker
+    return data[:at] + new_size.to_bytes(m, "big") + data[at + m:i] + tags + data[i:]
+
+
+def test_a_tagged_fragment_is_announced_to_the_http_destination(kv, sample_mkv):
+    """A fragment tagged AWS_KINESISVIDEO_NOTIFICATION on a stream with an ENABLED notification
+    configuration whose Uri is an HTTP URL: the URL gets an SNS-shaped POST once it is PERSISTED."""
+    import http.server
+    import socketserver
+
+    got: list[tuple[dict, dict]] = []
+    arrived = threading.Event()
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["content-length"]))
+            got.append((dict(self.headers), json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args):
+            pass
+
+    hook = socketserver.TCPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        name = unique_name("vnote")
+        kv.create_stream(StreamName=name, DataRetentionInHours=1)
+        url = f"http://127.0.0.1:{hook.server_address[1]}/kvs"
+        kv.update_notification_configuration(StreamName=name, NotificationConfiguration={
+            "Status": "ENABLED", "DestinationConfig": {"Uri": url}})
+        media = with_notification_before(sample_mkv.read_bytes(), 2, {"CUSTOM_KEY_1": "motion"})
+        start = 1_767_225_600.0
+        acks = put_media(data_endpoint(kv, name, "PUT_MEDIA"), name, media, start=start)
+        persisted = [a["FragmentNumber"] for a in acks if a["EventType"] == "PERSISTED"]
+        assert len(persisted) == 6, acks
+        assert arrived.wait(10), "no notification arrived"
+        time.sleep(0.5)
+        assert len(got) == 1, got
+        headers, envelope = got[0]
+        assert headers["x-amz-sns-message-type"] == "Notification"
+        assert envelope["Type"] == "Notification"
+        assert envelope["Subject"] == "Kinesis Video Streams Notification"
+        message = json.loads(envelope["Message"])
+        arn = kv.describe_stream(StreamName=name)["StreamInfo"]["StreamARN"]
+        assert message["StreamArn"] == arn
+        assert message["FragmentNumber"] == persisted[2]
+        assert message["NotificationType"] == "PERSISTED"
+        assert message["NotificationPayload"] == {"CUSTOM_KEY_1": "motion"}
+        assert abs(message["FragmentStartProducerTimestamp"] - (start + 2) * 1000) < 50
+
+        # Disabled: nothing more is sent.
+        kv.update_notification_configuration(StreamName=name, NotificationConfiguration={
+            "Status": "DISABLED", "DestinationConfig": {"Uri": url}})
+        arrived.clear()
+        put_media(data_endpoint(kv, name, "PUT_MEDIA"), name, media, start=start + 100)
+        assert not arrived.wait(2) and len(got) == 1
+    finally:
+        hook.shutdown()
+        hook.server_close()

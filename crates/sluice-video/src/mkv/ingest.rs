@@ -78,7 +78,16 @@ pub struct Fragment {
     pub clusters: Vec<u8>,
     pub frames: u32,
     pub header: std::sync::Arc<StreamHeader>,
+    /// The producer asked for a notification for this fragment (an `AWS_KINESISVIDEO_NOTIFICATION`
+    /// tag before it): the other simple tags of that Tags element, its payload.
+    pub notification: Option<Vec<(String, String)>>,
 }
+
+/// The most custom key-value pairs a notification carries, and their sizes (AWS's MKV tag limits).
+pub const MAX_NOTIFICATION_TAGS: usize = 10;
+const MAX_TAG_NAME_BYTES: usize = 128;
+const MAX_TAG_VALUE_BYTES: usize = 256;
+const NOTIFICATION_TAG: &str = "AWS_KINESISVIDEO_NOTIFICATION";
 
 /// What the splitter found in the bytes fed to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +124,7 @@ struct Pending {
     /// How many Clusters it holds, and whether the first starts with a key frame.
     count: u32,
     key_start: bool,
+    notification: Option<Vec<(String, String)>>,
 }
 
 /// The splitter. Feed it with [`Splitter::push`], end it with [`Splitter::finish`].
@@ -140,6 +150,8 @@ pub struct Splitter {
     /// Cluster each). Then a whole known-size Cluster is a complete fragment at once, as AWS
     /// treats every Cluster, instead of waiting for the next Cluster to begin.
     gops: bool,
+    /// A notification asked for by a Tags element, for the next fragment to begin.
+    next_notification: Option<Vec<(String, String)>>,
 }
 
 impl Default for Splitter {
@@ -163,6 +175,7 @@ impl Splitter {
             last_block: Vec::new(),
             decided: None,
             gops: false,
+            next_notification: None,
         }
     }
 
@@ -446,6 +459,16 @@ impl Splitter {
                 self.pos += h.total().unwrap_or(0) as usize;
                 Ok(true)
             }
+            ids::TAGS => {
+                let Some(data) = self.whole(h, MAX_HEADER_ELEMENT_BYTES)? else {
+                    return Ok(false);
+                };
+                if let Some(payload) = notification_of(data) {
+                    self.next_notification = Some(payload);
+                }
+                self.pos += h.total().unwrap_or(0) as usize;
+                Ok(true)
+            }
             id if ids::is_segment_child(id) || id == ids::VOID || id == ids::CRC32 => self.skip(h),
             other => Err(invalid(format!(
                 "element {other:#x} is not a Segment child (byte {})",
@@ -562,6 +585,7 @@ impl Splitter {
             header: self.header.clone(),
             count: 0,
             key_start: key,
+            notification: self.next_notification.take(),
         });
         self.last_block.clear();
     }
@@ -606,8 +630,43 @@ impl Splitter {
             clusters: p.clusters,
             frames: p.frames,
             header: p.header,
+            notification: p.notification,
         }));
     }
+}
+
+/// The payload of a Tags element that asks for a notification: the simple tags beside the
+/// `AWS_KINESISVIDEO_NOTIFICATION` one (names and values cut to AWS's limits, at most 10).
+fn notification_of(tags: &[u8]) -> Option<Vec<(String, String)>> {
+    let mut asked = false;
+    let mut payload = Vec::new();
+    for (t, tag) in ebml::children(tags) {
+        if t.id != ids::TAG {
+            continue;
+        }
+        for (s, simple) in ebml::children(tag) {
+            if s.id != ids::SIMPLE_TAG {
+                continue;
+            }
+            let text = |id| {
+                ebml::children(simple)
+                    .find(|(c, _)| c.id == id)
+                    .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+            };
+            let Some(name) = text(ids::TAG_NAME) else {
+                continue;
+            };
+            if name == NOTIFICATION_TAG {
+                asked = true;
+            } else if payload.len() < MAX_NOTIFICATION_TAGS && name.len() <= MAX_TAG_NAME_BYTES {
+                let value = text(ids::TAG_STRING).unwrap_or_default();
+                if value.len() <= MAX_TAG_VALUE_BYTES {
+                    payload.push((name, value));
+                }
+            }
+        }
+    }
+    asked.then_some(payload)
 }
 
 /// A Cluster's Timecode and its blocks: (track, time relative to the Cluster, key frame).

@@ -310,3 +310,59 @@ fn a_producer_that_clusters_at_key_frames_gets_each_cluster_as_it_completes() {
     let (e, _) = s.push(&gop(4000));
     assert_eq!(fragments(&e).len(), 1);
 }
+
+fn simple_tag(name: &str, value: &str) -> Vec<u8> {
+    let mut s = Vec::new();
+    write_string(&mut s, ids::TAG_NAME, name);
+    write_string(&mut s, ids::TAG_STRING, value);
+    let mut out = Vec::new();
+    write_element(&mut out, ids::SIMPLE_TAG, &s);
+    out
+}
+
+fn tags(simple: &[Vec<u8>]) -> Vec<u8> {
+    let mut tag = Vec::new();
+    write_element(&mut tag, ids::TAG, &simple.concat());
+    let mut out = Vec::new();
+    write_element(&mut out, ids::TAGS, &tag);
+    out
+}
+
+#[test]
+fn a_notification_tag_marks_the_fragment_that_follows_it() {
+    for unknown in [false, true] {
+        let mut bytes = ebml_header("matroska");
+        bytes.extend(segment_start());
+        bytes.extend(info());
+        bytes.extend(tracks(true, false));
+        bytes.extend(cluster(0, &[(1, 0, true), (1, 250, false)], unknown));
+        // Ordinary tags ask for nothing.
+        bytes.extend(tags(&[simple_tag("TITLE", "x")]));
+        bytes.extend(cluster(1000, &[(1, 0, true)], unknown));
+        bytes.extend(tags(&[
+            simple_tag("AWS_KINESISVIDEO_NOTIFICATION", ""),
+            simple_tag("CUSTOM_KEY_1", "motion"),
+            simple_tag(&"K".repeat(129), "too long a name"),
+        ]));
+        bytes.extend(cluster(2000, &[(1, 0, true)], unknown));
+        bytes.extend(cluster(3000, &[(1, 0, true)], unknown));
+        for piece in [1, 7, bytes.len()] {
+            let (events, err) = run(&bytes, piece);
+            assert_eq!(err, None);
+            let marks: Vec<_> = fragments(&events)
+                .iter()
+                .map(|f| f.notification.clone())
+                .collect();
+            assert_eq!(
+                marks,
+                vec![
+                    None,
+                    None,
+                    Some(vec![("CUSTOM_KEY_1".to_string(), "motion".to_string())]),
+                    None
+                ],
+                "unknown: {unknown}, piece {piece}"
+            );
+        }
+    }
+}
