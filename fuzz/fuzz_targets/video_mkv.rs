@@ -63,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
                 info_len: f.header.info.len() as u32,
                 tracks_len: f.header.tracks.len() as u32,
                 frames: f.frames,
+                tracks_crc: 0,
             },
             bytes: Bytes::from(bytes),
         });

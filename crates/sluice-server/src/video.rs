@@ -312,7 +312,10 @@ async fn hls_answer(state: &Arc<AppState>, uri: &http::Uri) -> Result<Response, 
             PLAYLIST_CONTENT_TYPE,
         ),
         "getMP4InitFragment.mp4" => answer(
-            Body::from(v.mp4_init_fragment(token, track()?).await?),
+            Body::from(
+                v.mp4_init_fragment(token, track()?, query(uri, "FragmentNumber"))
+                    .await?,
+            ),
             "video/mp4",
         ),
         "getMP4MediaFragment.mp4" => {

@@ -161,7 +161,7 @@ impl Video {
     /// A DASH session's initialization segment of one track.
     pub async fn dash_init_fragment(&self, token: &str, track: u64) -> Result<Vec<u8>> {
         self.dash_session(token)?;
-        self.mp4_init_fragment(token, track).await
+        self.mp4_init_fragment(token, track, None).await
     }
 
     /// A DASH session's media segment: one track of the fragment `number` names.

@@ -11,8 +11,10 @@
 use bytes::Bytes;
 use sluice_storage::LogId;
 
-const KEY_VERSION: u8 = 1;
-const KEY_LEN: usize = 1 + 8 + 8 + 4 + 4 + 4;
+/// Version 2 adds the CRC-32C of the Tracks element; version 1 keys (without it) still decode.
+const KEY_VERSION: u8 = 2;
+const KEY_LEN_V1: usize = 1 + 8 + 8 + 4 + 4 + 4;
+const KEY_LEN: usize = KEY_LEN_V1 + 4;
 
 /// A fragment's metadata, as its record key holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct FragmentKey {
     pub info_len: u32,
     pub tracks_len: u32,
     pub frames: u32,
+    /// CRC-32C of the Tracks element: which fragments share codec private data (0: unknown).
+    pub tracks_crc: u32,
 }
 
 impl FragmentKey {
@@ -33,11 +37,13 @@ impl FragmentKey {
         out.extend_from_slice(&self.info_len.to_le_bytes());
         out.extend_from_slice(&self.tracks_len.to_le_bytes());
         out.extend_from_slice(&self.frames.to_le_bytes());
+        out.extend_from_slice(&self.tracks_crc.to_le_bytes());
         Bytes::from(out)
     }
 
     pub fn decode(b: &[u8]) -> Option<FragmentKey> {
-        if b.len() != KEY_LEN || b[0] != KEY_VERSION {
+        let v1 = b.len() == KEY_LEN_V1 && b.first() == Some(&1);
+        if !v1 && (b.len() != KEY_LEN || b[0] != KEY_VERSION) {
             return None;
         }
         let i64_at = |i: usize| i64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
@@ -48,6 +54,7 @@ impl FragmentKey {
             info_len: u32_at(17),
             tracks_len: u32_at(21),
             frames: u32_at(25),
+            tracks_crc: if v1 { 0 } else { u32_at(29) },
         })
     }
 }
@@ -116,8 +123,16 @@ mod tests {
             info_len: 20,
             tracks_len: 300,
             frames: 60,
+            tracks_crc: 7,
         };
         assert_eq!(FragmentKey::decode(&k.encode()), Some(k));
         assert_eq!(FragmentKey::decode(&k.encode()[1..]), None);
+        // A version 1 key (before the CRC) still reads.
+        let mut v1 = k.encode()[..KEY_LEN_V1].to_vec();
+        v1[0] = 1;
+        assert_eq!(
+            FragmentKey::decode(&v1),
+            Some(FragmentKey { tracks_crc: 0, ..k })
+        );
     }
 }

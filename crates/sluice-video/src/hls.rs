@@ -545,10 +545,27 @@ impl Video {
         }
         let mut prev: Option<&IndexEntry> = None;
         for e in &shown {
+            // New codec private data (CRCs of 0 are unknown, from older fragments): a
+            // discontinuity and the initialization segment of this fragment's tracks.
+            let new_tracks = prev.is_some_and(|p| {
+                p.tracks_crc != e.tracks_crc && p.tracks_crc != 0 && e.tracks_crc != 0
+            });
             if let Some(p) = prev
-                && self.is_break(&sess, ts(p) + p.duration_ms, ts(e))
+                && (new_tracks || self.is_break(&sess, ts(p) + p.duration_ms, ts(e)))
             {
                 out.push_str("#EXT-X-DISCONTINUITY\n");
+            }
+            if new_tracks {
+                match sess.container {
+                    Container::Fmp4 => {
+                        let _ = writeln!(
+                            out,
+                            "#EXT-X-MAP:URI=\"getMP4InitFragment.mp4?TrackNumber={track}&FragmentNumber={}&SessionToken={token}\"",
+                            crate::fragment::fragment_number(log, e.offset)
+                        );
+                    }
+                    Container::Ts => {}
+                }
             }
             if sess.display_timestamps {
                 let _ = writeln!(out, "#EXT-X-PROGRAM-DATE-TIME:{}", rfc3339(ts(e)));
@@ -581,9 +598,31 @@ impl Video {
     }
 
     /// GetMP4InitFragment for one track.
-    pub async fn mp4_init_fragment(&self, token: &str, track: u64) -> Result<Vec<u8>> {
+    /// `fragment` names the fragment whose tracks to describe (after a change of codec private
+    /// data); without it, the first fragment the session's playlists show.
+    pub async fn mp4_init_fragment(
+        &self,
+        token: &str,
+        track: u64,
+        fragment: Option<&str>,
+    ) -> Result<Vec<u8>> {
         let (sess, s) = self.session(token)?;
-        let f = self.anchor(&sess, &s).await?;
+        let f = match fragment {
+            None => self.anchor(&sess, &s).await?,
+            Some(number) => {
+                let offset = self.offset_of(&s, number)?;
+                if !self
+                    .candidates(&sess, &s)?
+                    .iter()
+                    .any(|e| e.offset == offset)
+                {
+                    return Err(VideoError::InvalidArgument(format!(
+                        "The fragment {number} is not part of this session."
+                    )));
+                }
+                self.fragment_at(&s, offset).await?
+            }
+        };
         let (_, tracks) = tracks_of(&f)?;
         Ok(mp4::init_segment(Self::track_of(&tracks, track)?))
     }

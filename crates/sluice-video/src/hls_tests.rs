@@ -159,7 +159,7 @@ async fn live_shows_the_newest_fragments_and_slides() {
     assert!(!p.contains("#EXT-X-ENDLIST"));
     let master = f.video.hls_master_playlist(&token).await.unwrap();
     assert!(master.contains("CODECS=\"avc1.42c00d\""), "{master}");
-    let init = f.video.mp4_init_fragment(&token, 1).await.unwrap();
+    let init = f.video.mp4_init_fragment(&token, 1, None).await.unwrap();
     assert_eq!(&init[4..8], b"ftyp");
     let number = p
         .lines()

@@ -293,6 +293,7 @@ impl PutMediaSession {
             info_len: f.header.info.len() as u32,
             tracks_len: f.header.tracks.len() as u32,
             frames: f.frames,
+            tracks_crc: crc32c::crc32c(&f.header.tracks),
         };
         if self.video.state(&self.input.stream).is_err() {
             return Err(Ack::error(

@@ -53,6 +53,8 @@ pub struct IndexEntry {
     pub producer_ms: i64,
     pub duration_ms: i64,
     pub size: u64,
+    /// Which codec private data the fragment has (`FragmentKey::tracks_crc`).
+    pub tracks_crc: u32,
 }
 
 /// A stream in memory.
@@ -185,6 +187,7 @@ impl Video {
                         producer_ms: k.producer_ms,
                         duration_ms: k.duration_ms,
                         size: r.value.len() as u64,
+                        tracks_crc: k.tracks_crc,
                     });
                 }
             }
@@ -521,6 +524,7 @@ impl Video {
             producer_ms: key.producer_ms,
             duration_ms: key.duration_ms,
             size,
+            tracks_crc: key.tracks_crc,
         });
         s.appended.send_replace(ack.first_offset + 1);
         Ok(fragment_number(log, ack.first_offset))

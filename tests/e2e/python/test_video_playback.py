@@ -368,3 +368,32 @@ def test_the_aws_cli_gets_a_clip_and_session_urls(aws_cli, kv, media, tmp_path):
     r = aws_cli("kinesis-video-archived-media", "get-dash-streaming-session-url", "--stream-name", name,
                 "--playback-mode", "LIVE")
     assert b"<MPD" in fetch(r.json["DASHStreamingSessionURL"]).content
+
+
+def test_hls_follows_a_change_of_codec_private_data(kv, tmp_path):
+    """Two PutMedia calls at different resolutions into one stream: the playlist gives the second
+    run of fragments its own initialization segment, and every packet plays."""
+    small = tmp_path / "small.mkv"
+    large = tmp_path / "large.mkv"
+    for out, size in [(small, "320x240"), (large, "640x360")]:
+        subprocess.run(
+            [FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=25",
+             "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25",
+             "-sc_threshold", "0", "-bf", "0", "-pix_fmt", "yuv420p", "-f", "matroska", str(out)], check=True)
+    name = unique_name("vcpd")
+    kv.create_stream(StreamName=name, DataRetentionInHours=1)
+    endpoint = data_endpoint(kv, name, "PUT_MEDIA")
+    for path, start in [(small, START), (large, START + 3)]:
+        acks = put_media(endpoint, name, path.read_bytes(), start=start)
+        assert [a["EventType"] for a in acks].count("PERSISTED") == 3, acks
+    url = hls_url(kv, name, **on_demand())
+    playlist = fetch(relative(url, fetch(url).text.strip().splitlines()[-1])).text
+    maps = re.findall(r'#EXT-X-MAP:URI="([^"]+)"', playlist)
+    assert len(maps) == 2 and "FragmentNumber=" in maps[1], playlist
+    assert playlist.count("#EXT-X-DISCONTINUITY\n") == 1
+    second = fetch(relative(url, maps[1])).content
+    probe = subprocess.run(
+        [FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-show_entries", "stream=width,height",
+         "-of", "csv=p=0", "-"], input=second, capture_output=True, check=True).stdout.decode().strip()
+    assert probe == "640,360", probe
+    assert framemd5(url, "v:0", copy=True) == framemd5(small, "v:0", copy=True) + framemd5(large, "v:0", copy=True)
