@@ -17,8 +17,9 @@ pub const MAX_TAGS: usize = 50;
 /// AWS's default account limit on video streams.
 pub const MAX_STREAMS: usize = 10_000;
 const HOUR_MS: i64 = 3_600_000;
-/// How long a stream without retention keeps fragments for live readers.
-const LIVE_ONLY_RETENTION_MS: i64 = 60_000;
+/// How long a stream without retention keeps fragments for live readers: AWS's host buffer
+/// ("a retention time limit of 5 minutes") for streams with DataRetentionInHours 0.
+const LIVE_ONLY_RETENTION_MS: i64 = 5 * 60_000;
 
 #[derive(Debug, Clone)]
 pub struct VideoConfig {

@@ -73,6 +73,13 @@ def relative(base: str, line: str) -> str:
     return base.rsplit("/", 1)[0] + "/" + line
 
 
+def probe_format(url: str) -> str:
+    """ffprobe's name for what a URL serves (it reads the playlist or manifest and its segments)."""
+    return subprocess.run(
+        [FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-show_entries", "format=format_name",
+         "-of", "csv=p=0", url], capture_output=True, text=True, check=True).stdout.strip()
+
+
 @pytest.mark.parametrize("kind", ["plain", "bframes"])
 def test_an_on_demand_hls_session_plays_frame_for_frame(kv, media, kind, tmp_path):
     source = media[kind]
@@ -119,6 +126,7 @@ def test_an_on_demand_hls_session_plays_frame_for_frame(kv, media, kind, tmp_pat
              "stream=codec_name,nb_read_frames", "-of", "csv=p=0", "-"],
             input=init.content + fetch(relative(url, line)).content, capture_output=True, check=True)
         assert probe.stdout.decode().strip() == "h264,25", probe
+    assert probe_format(url) == "hls"
     # ffmpeg, as an HLS player, decodes exactly the frames that went in.
     assert framemd5(url, "v:0") == framemd5(source, "v:0")
     assert len(framemd5(url, "v:0")) == 150
@@ -144,6 +152,7 @@ def test_an_mpeg_ts_hls_session_plays_frame_for_frame(kv, media):
         [FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-show_entries", "stream=codec_name",
          "-of", "csv=p=0", "-"], input=seg.content, capture_output=True, check=True).stdout.decode().split()
     assert sorted(set(streams)) == ["aac", "h264"], streams  # (listed per program too)
+    assert probe_format(url) == "hls"
     assert framemd5(url, "v:0") == framemd5(source, "v:0")
     # The AAC frames arrive ADTS-framed; every one of them decodes.
     assert len(framemd5(url, "a:0")) == len(framemd5(source, "a:0"))
@@ -180,6 +189,7 @@ def test_a_dash_session_plays_frame_for_frame(kv, media):
     kvs = "{https://kinesisvideo.amazonaws.com/dash}"
     assert [s.get(kvs + "fn") for s in timeline] == numbers
     assert timeline[0].get(kvs + "ts").startswith("2026-01-01T00:00:00")
+    assert probe_format(url) == "dash"
     # ffmpeg, as a DASH player, decodes exactly the frames that went in.
     assert framemd5(url, "v:0") == framemd5(source, "v:0")
     assert framemd5(url, "a:0", copy=True) == framemd5(source, "a:0", copy=True)
