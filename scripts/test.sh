@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The one command that installs every test dependency and runs all of Sluice's tests:
 #   Rust unit/integration tests, the Python end-to-end suite (boto3, aws CLI, CBOR, crash
-#   test, Video Streams with ffmpeg) and the JavaScript SDK suite (HTTP/2 cleartext and
-#   HTTP/1.1).
+#   test, Video Streams with ffmpeg) and the JavaScript suite (the JS SDK over HTTP/2 cleartext
+#   and HTTP/1.1, and hls.js in headless Chromium playing Video Streams' HLS sessions).
 #
 # Works from any directory on a fresh Debian machine that has the Rust toolchain.
-# System packages (python3-venv, nodejs/npm, ffmpeg) are installed only when missing, and only
+# System packages (python3-venv, nodejs/npm, ffmpeg, chromium) are installed only when missing, and only
 # when running as root or with password-less sudo.
 #
 # Environment:
@@ -43,8 +43,9 @@ if ! command -v node >/dev/null 2>&1; then
 elif ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
-# ffmpeg produces and checks the Video Streams tests' media.
+# ffmpeg produces and checks the Video Streams tests' media; Chromium runs hls.js against them.
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$CAN_APT" -eq 1 ]; then
@@ -56,7 +57,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
   fi
 else
-  echo "python3, venv, node, npm and ffmpeg present"
+  echo "python3, venv, node, npm, ffmpeg and chromium present"
 fi
 echo "python3: $(python3 --version 2>&1)   node: $(node --version)   npm: $(npm --version 2>/dev/null)"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
