@@ -335,13 +335,19 @@ async fn hls_answer(state: &Arc<AppState>, uri: &http::Uri) -> Result<Response, 
             )
         }
         other => {
-            return Err(WireError {
-                kind: "ResourceNotFoundException",
-                status: 404,
-                message: Some(format!("{HLS_PREFIX}{other} is not an HLS resource.")),
-            });
+            return Err(not_found(format!(
+                "{HLS_PREFIX}{other} is not an HLS resource."
+            )));
         }
     })
+}
+
+fn not_found(message: String) -> WireError {
+    WireError {
+        kind: "ResourceNotFoundException",
+        status: 404,
+        message: Some(message),
+    }
 }
 
 fn track_number(uri: &http::Uri) -> Result<u64, WireError> {
@@ -381,11 +387,9 @@ async fn dash_answer(
             )
         }
         other => {
-            return Err(WireError {
-                kind: "ResourceNotFoundException",
-                status: 404,
-                message: Some(format!("{DASH_PREFIX}{other} is not a DASH resource.")),
-            });
+            return Err(not_found(format!(
+                "{DASH_PREFIX}{other} is not a DASH resource."
+            )));
         }
     })
 }

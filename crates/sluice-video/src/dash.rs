@@ -59,12 +59,7 @@ impl Video {
         let live = sess.mode != PlaybackMode::OnDemand && !ended;
         let now = self.now_ms();
         let total: i64 = shown.iter().map(|e| e.duration_ms).sum();
-        let bandwidth = shown
-            .iter()
-            .map(|e| e.size * 8 * 1000 / e.duration_ms.max(1) as u64)
-            .max()
-            .unwrap_or(1)
-            .max(1);
+        let bandwidth = crate::hls::peak_bandwidth(&shown);
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = write!(
             out,

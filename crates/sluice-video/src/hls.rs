@@ -175,6 +175,16 @@ pub fn samples<'a>(
     ))
 }
 
+/// The highest bit rate of the fragments, in bits per second (for BANDWIDTH attributes).
+pub(crate) fn peak_bandwidth(shown: &[IndexEntry]) -> u64 {
+    shown
+        .iter()
+        .map(|e| e.size * 8 * 1000 / e.duration_ms.max(1) as u64)
+        .max()
+        .unwrap_or(1)
+        .max(1)
+}
+
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
 }
@@ -430,6 +440,22 @@ impl Video {
         }
     }
 
+    /// Refuses a fragment the session does not show.
+    pub(crate) fn check_in_session(
+        &self,
+        sess: &Session,
+        s: &StreamState,
+        offset: u64,
+    ) -> Result<()> {
+        if self.candidates(sess, s)?.iter().any(|e| e.offset == offset) {
+            return Ok(());
+        }
+        Err(VideoError::InvalidArgument(format!(
+            "The fragment {} is not part of this session.",
+            self.fragment_number(s, offset)
+        )))
+    }
+
     pub(crate) async fn fragment_at(&self, s: &StreamState, offset: u64) -> Result<StoredFragment> {
         self.read_fragments(s, offset, 1, 64 << 20)
             .await?
@@ -459,12 +485,7 @@ impl Video {
         let f = self.anchor(&sess, &s).await?;
         let (_, tracks) = tracks_of(&f)?;
         let (shown, ..) = self.window(&sess, &s)?;
-        let bandwidth = shown
-            .iter()
-            .map(|e| e.size * 8 * 1000 / e.duration_ms.max(1) as u64)
-            .max()
-            .unwrap_or(1)
-            .max(1);
+        let bandwidth = peak_bandwidth(&shown);
         let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
         let main = tracks
             .iter()
@@ -611,15 +632,7 @@ impl Video {
             None => self.anchor(&sess, &s).await?,
             Some(number) => {
                 let offset = self.offset_of(&s, number)?;
-                if !self
-                    .candidates(&sess, &s)?
-                    .iter()
-                    .any(|e| e.offset == offset)
-                {
-                    return Err(VideoError::InvalidArgument(format!(
-                        "The fragment {number} is not part of this session."
-                    )));
-                }
+                self.check_in_session(&sess, &s, offset)?;
                 self.fragment_at(&s, offset).await?
             }
         };
@@ -647,12 +660,7 @@ impl Video {
         offset: u64,
         track: u64,
     ) -> Result<Vec<u8>> {
-        if !self.candidates(sess, s)?.iter().any(|e| e.offset == offset) {
-            return Err(VideoError::InvalidArgument(format!(
-                "The fragment {} is not part of this session.",
-                self.fragment_number(s, offset)
-            )));
-        }
+        self.check_in_session(sess, s, offset)?;
         let f = self.fragment_at(s, offset).await?;
         let (header, tracks) = tracks_of(&f)?;
         let t = Self::track_of(&tracks, track)?;
@@ -669,15 +677,7 @@ impl Video {
     pub async fn ts_fragment(&self, token: &str, number: &str) -> Result<Vec<u8>> {
         let (sess, s) = self.session(token)?;
         let offset = self.offset_of(&s, number)?;
-        if !self
-            .candidates(&sess, &s)?
-            .iter()
-            .any(|e| e.offset == offset)
-        {
-            return Err(VideoError::InvalidArgument(format!(
-                "The fragment {number} is not part of this session."
-            )));
-        }
+        self.check_in_session(&sess, &s, offset)?;
         let f = self.fragment_at(&s, offset).await?;
         let (header, tracks) = tracks_of(&f)?;
         let mut parts = Vec::with_capacity(tracks.len());

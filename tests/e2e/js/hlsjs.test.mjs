@@ -2,58 +2,29 @@
 // an ON_DEMAND session of 4 s of H.264 + AAC (fMP4, video and an alternative audio rendition)
 // plays to its end with every frame decoded, and a LIVE session starts playing.
 // The page is served from another origin than Sluice, as a web application's would be.
-// Starts `sluice serve` (SLUICE_BIN, default target/debug/sluice at the repo root) the same way as
-// kinesis.test.mjs. Needs /usr/bin/chromium (scripts/test.sh installs it) and ffmpeg.
+// Starts `sluice serve` (SLUICE_BIN, default target/debug/sluice at the repo root; support.mjs). Needs /usr/bin/chromium (scripts/test.sh installs it) and ffmpeg.
 //
 // Run: node --test tests/e2e/js/hlsjs.test.mjs
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 import * as kv from "@aws-sdk/client-kinesis-video";
 import * as archived from "@aws-sdk/client-kinesis-video-archived-media";
 
+import { CREDENTIALS, REGION, sleep, startSluice } from "./support.mjs";
+
 const require = createRequire(import.meta.url);
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
-const CHROMIUM = process.env.SLUICE_CHROMIUM || "/usr/bin/chromium";
 const START = 1_767_225_600;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const uniqueName = (prefix) => `${prefix}-${randomBytes(6).toString("hex")}`;
-
-function resolveBinary() {
-  const raw = process.env.SLUICE_BIN || "target/debug/sluice";
-  const candidates = path.isAbsolute(raw) ? [raw] : [path.resolve(process.cwd(), raw), path.resolve(REPO_ROOT, raw)];
-  for (const c of candidates) {
-    try { accessSync(c, constants.X_OK); return c; } catch { /* try the next one */ }
-  }
-  throw new Error(`Sluice binary not found (SLUICE_BIN=${raw}; looked at ${candidates.join(", ")})`);
-}
-
-const freePort = () => new Promise((resolve, reject) => {
-  const srv = net.createServer().unref().on("error", reject);
-  srv.listen(0, "127.0.0.1", () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-});
-
-async function until(what, fn, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} not reached after ${ms} ms`);
-}
+const CHROMIUM = process.env.SLUICE_CHROMIUM || "/usr/bin/chromium";
 
 // The player page: hls.js plays `?src=` into a muted <video>; the test reads `window.result`.
 const PAGE = `<!doctype html><html><body><video id="v" muted playsinline></video>
@@ -76,21 +47,11 @@ setInterval(() => {
 </script></body></html>`;
 
 describe("hls.js plays Sluice's HLS sessions", { timeout: 120_000 }, () => {
-  let proc, tmp, exited, endpoint, page_server, page_origin, browser, control, am;
-  const logTail = () => { try { return readFileSync(path.join(tmp, "sluice.log"), "utf8").split("\n").slice(-40).join("\n"); } catch { return "<no log>"; } };
+  let sluice, tmp, endpoint, page_server, page_origin, browser, control, am;
 
   before(async () => {
-    const port = await freePort();
-    tmp = mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-js-"));
-    const log = openSync(path.join(tmp, "sluice.log"), "a");
-    proc = spawn(resolveBinary(), ["serve", "--port", String(port), "--bind", "127.0.0.1", "--data-dir", path.join(tmp, "data")],
-      { stdio: ["ignore", log, log], env: { RUST_BACKTRACE: "1", ...process.env } });
-    proc.on("exit", (code, signal) => { exited = { code, signal }; });
-    endpoint = `http://127.0.0.1:${port}`;
-    await until("GET /health 200", async () => {
-      if (exited) throw new Error(`sluice exited early (${JSON.stringify(exited)}):\n${logTail()}`);
-      try { const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(2000) }); await res.arrayBuffer(); return res.status === 200; } catch { return false; }
-    }, 30_000);
+    sluice = await startSluice();
+    ({ endpoint, tmp } = sluice);
     control = new kv.KinesisVideoClient({ endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
     am = new archived.KinesisVideoArchivedMediaClient({ endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
 
@@ -117,14 +78,7 @@ describe("hls.js plays Sluice's HLS sessions", { timeout: 120_000 }, () => {
     page_server?.close();
     control?.destroy();
     am?.destroy();
-    if (proc && !exited) {
-      const gone = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await sluice?.stop();
   });
 
   async function streamWith(seconds) {

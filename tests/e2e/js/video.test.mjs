@@ -2,71 +2,32 @@
 // @aws-sdk/client-kinesis-video (control plane), @aws-sdk/client-kinesis-video-media (GetMedia) and
 // @aws-sdk/client-kinesis-video-archived-media (ListFragments, HLS and DASH sessions, GetClip).
 // PutMedia has no JS client; it is a chunked fetch() of Matroska made by ffmpeg, as AWS documents.
-// Starts `sluice serve` (SLUICE_BIN, default target/debug/sluice at the repo root) the same way as
-// kinesis.test.mjs.
+// Starts `sluice serve` (SLUICE_BIN, default target/debug/sluice at the repo root; support.mjs).
 //
 // Run: node --test tests/e2e/js/video.test.mjs
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import * as kv from "@aws-sdk/client-kinesis-video";
 import * as media from "@aws-sdk/client-kinesis-video-media";
 import * as archived from "@aws-sdk/client-kinesis-video-archived-media";
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+import { CREDENTIALS, REGION, startSluice } from "./support.mjs";
+
 const START = 1_767_225_600;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const uniqueName = (prefix) => `${prefix}-${randomBytes(6).toString("hex")}`;
 
-function resolveBinary() {
-  const raw = process.env.SLUICE_BIN || "target/debug/sluice";
-  const candidates = path.isAbsolute(raw) ? [raw] : [path.resolve(process.cwd(), raw), path.resolve(REPO_ROOT, raw)];
-  for (const c of candidates) {
-    try { accessSync(c, constants.X_OK); return c; } catch { /* try the next one */ }
-  }
-  throw new Error(`Sluice binary not found (SLUICE_BIN=${raw}; looked at ${candidates.join(", ")})`);
-}
-
-const freePort = () => new Promise((resolve, reject) => {
-  const srv = net.createServer().unref().on("error", reject);
-  srv.listen(0, "127.0.0.1", () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-});
-
-async function until(what, fn, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} not reached after ${ms} ms`);
-}
-
 describe("Kinesis Video Streams with the JS SDK", { timeout: 120_000 }, () => {
-  let proc, tmp, exited, endpoint, control, clip;
-  const logTail = () => { try { return readFileSync(path.join(tmp, "sluice.log"), "utf8").split("\n").slice(-40).join("\n"); } catch { return "<no log>"; } };
+  let sluice, tmp, endpoint, control, clip;
 
   before(async () => {
-    const port = await freePort();
-    tmp = mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-js-"));
-    const log = openSync(path.join(tmp, "sluice.log"), "a");
-    proc = spawn(resolveBinary(), ["serve", "--port", String(port), "--bind", "127.0.0.1", "--data-dir", path.join(tmp, "data")],
-      { stdio: ["ignore", log, log], env: { RUST_BACKTRACE: "1", ...process.env } });
-    proc.on("exit", (code, signal) => { exited = { code, signal }; });
-    endpoint = `http://127.0.0.1:${port}`;
-    await until("GET /health 200", async () => {
-      if (exited) throw new Error(`sluice exited early (${JSON.stringify(exited)}):\n${logTail()}`);
-      try { const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(2000) }); await res.arrayBuffer(); return res.status === 200; } catch { return false; }
-    }, 30_000);
+    sluice = await startSluice();
+    ({ endpoint, tmp } = sluice);
     control = new kv.KinesisVideoClient({ endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
     // 3 s of H.264 with a key frame every second: three fragments.
     clip = path.join(tmp, "in.mkv");
@@ -77,14 +38,7 @@ describe("Kinesis Video Streams with the JS SDK", { timeout: 120_000 }, () => {
 
   after(async () => {
     control?.destroy();
-    if (proc && !exited) {
-      const gone = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await sluice?.stop();
   });
 
   test("create, describe, list, tag, update and delete", async () => {

@@ -6,6 +6,22 @@ use serde::Deserialize;
 use sluice_video::hls::{Container, Discontinuity, PlaybackMode, Protocol};
 use std::collections::BTreeMap;
 
+/// A FragmentSelector (ListFragments), HLS/DASHFragmentSelector or ClipFragmentSelector: the
+/// kind of timestamps and their range.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TimeSelector {
+    fragment_selector_type: Option<String>,
+    timestamp_range: Option<TimeRange>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TimeRange {
+    start_timestamp: Option<f64>,
+    end_timestamp: Option<f64>,
+}
+
 impl Request {
     pub fn decode(op: Operation, body: &[u8]) -> Result<Request, WireError> {
         use Operation::*;
@@ -494,24 +510,12 @@ impl Request {
             ListFragments => {
                 #[derive(Deserialize)]
                 #[serde(rename_all = "PascalCase")]
-                struct Range {
-                    start_timestamp: Option<f64>,
-                    end_timestamp: Option<f64>,
-                }
-                #[derive(Deserialize)]
-                #[serde(rename_all = "PascalCase")]
-                struct Selector {
-                    fragment_selector_type: Option<String>,
-                    timestamp_range: Option<Range>,
-                }
-                #[derive(Deserialize)]
-                #[serde(rename_all = "PascalCase")]
                 struct In {
                     #[serde(flatten)]
                     id: StreamId,
                     max_results: Option<i64>,
                     next_token: Option<String>,
-                    fragment_selector: Option<Selector>,
+                    fragment_selector: Option<TimeSelector>,
                 }
                 let i: In = parse(body)?;
                 i.id.check(&mut v);
@@ -592,18 +596,6 @@ impl Request {
                 }
             }
             GetHLSStreamingSessionURL | GetDASHStreamingSessionURL => {
-                #[derive(Deserialize)]
-                #[serde(rename_all = "PascalCase")]
-                struct Range {
-                    start_timestamp: Option<f64>,
-                    end_timestamp: Option<f64>,
-                }
-                #[derive(Deserialize)]
-                #[serde(rename_all = "PascalCase")]
-                struct Selector {
-                    fragment_selector_type: Option<String>,
-                    timestamp_range: Option<Range>,
-                }
                 // The two operations' inputs: HLS's and DASH's own members are read for the
                 // operation that has them and must be absent otherwise (serde ignores them).
                 #[derive(Deserialize)]
@@ -613,9 +605,9 @@ impl Request {
                     id: StreamId,
                     playback_mode: Option<String>,
                     #[serde(rename = "HLSFragmentSelector")]
-                    hls_selector: Option<Selector>,
+                    hls_selector: Option<TimeSelector>,
                     #[serde(rename = "DASHFragmentSelector")]
-                    dash_selector: Option<Selector>,
+                    dash_selector: Option<TimeSelector>,
                     container_format: Option<String>,
                     discontinuity_mode: Option<String>,
                     display_fragment_timestamp: Option<String>,
@@ -717,22 +709,10 @@ impl Request {
             GetClip => {
                 #[derive(Deserialize)]
                 #[serde(rename_all = "PascalCase")]
-                struct Range {
-                    start_timestamp: Option<f64>,
-                    end_timestamp: Option<f64>,
-                }
-                #[derive(Deserialize)]
-                #[serde(rename_all = "PascalCase")]
-                struct Selector {
-                    fragment_selector_type: Option<String>,
-                    timestamp_range: Option<Range>,
-                }
-                #[derive(Deserialize)]
-                #[serde(rename_all = "PascalCase")]
                 struct In {
                     #[serde(flatten)]
                     id: StreamId,
-                    clip_fragment_selector: Option<Selector>,
+                    clip_fragment_selector: Option<TimeSelector>,
                 }
                 let i: In = parse(body)?;
                 i.id.check(&mut v);
