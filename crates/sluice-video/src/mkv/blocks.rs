@@ -2,8 +2,9 @@
 //! block of its Clusters, laced or not, with its track, time and key-frame flag.
 
 use super::ebml;
+use super::elements::parse_tracks;
 use super::ids;
-use super::ingest::{IngestError, StreamHeader, parse_tracks};
+use super::ingest::{IngestError, StreamHeader};
 
 /// One frame of a block.
 #[derive(Debug, Clone, PartialEq, Eq)]

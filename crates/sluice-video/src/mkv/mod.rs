@@ -4,6 +4,7 @@
 
 pub mod blocks;
 pub mod ebml;
+pub mod elements;
 pub mod ids;
 pub mod ingest;
 

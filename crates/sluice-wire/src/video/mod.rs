@@ -3,6 +3,7 @@
 //! to domain input, the answers, and the error mapping. PutMedia's body and GetMedia's answer
 //! are streams of bytes, which the server moves; this module reads and writes their JSON parts.
 
+mod playback;
 mod response;
 mod shapes;
 
