@@ -355,6 +355,8 @@ impl Video {
             TimestampKind::Producer => e.producer_ms,
         };
         let mut out: Vec<IndexEntry> = Vec::new();
+        // Where each producer timestamp is in `out` (PRODUCER_TIMESTAMP duplicates).
+        let mut at: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
         let mut newest = i64::MIN;
         for e in s.retained(start) {
             let t = ts(&e);
@@ -369,13 +371,14 @@ impl Video {
                 continue;
             }
             if sess.kind == TimestampKind::Producer {
-                if let Some(same) = out.iter_mut().find(|o| o.producer_ms == t) {
-                    *same = e;
+                if let Some(&i) = at.get(&t) {
+                    out[i] = e;
                     continue;
                 }
                 if sess.mode == PlaybackMode::Live && t < newest {
                     continue;
                 }
+                at.insert(t, out.len());
             }
             newest = newest.max(t);
             out.push(e);

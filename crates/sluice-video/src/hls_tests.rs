@@ -86,6 +86,16 @@ async fn fixture(starts: &[u64]) -> Fixture {
         .await
         .unwrap();
     let stream = StreamRef::Name("cam".into());
+    put(&video, &clock, &stream, starts).await;
+    Fixture {
+        video,
+        clock,
+        stream,
+    }
+}
+
+/// One PutMedia of Clusters at producer times T0 + each of `starts`, a second of server time apart.
+async fn put(video: &Arc<Video>, clock: &ManualClock, stream: &StreamRef, starts: &[u64]) {
     let mut session = video
         .put_media(PutMediaInput {
             stream: stream.clone(),
@@ -104,11 +114,6 @@ async fn fixture(starts: &[u64]) -> Fixture {
         .filter(|a| a.to_json().contains("PERSISTED"))
         .count();
     assert_eq!(persisted, starts.len(), "{:?}", acks);
-    Fixture {
-        video,
-        clock,
-        stream,
-    }
 }
 
 fn input(f: &Fixture, mode: PlaybackMode) -> SessionInput {
@@ -255,4 +260,24 @@ async fn tokens_cannot_be_altered_and_expire() {
         f.video.hls_master_playlist(&token).await,
         Err(VideoError::NotAuthorized(_))
     ));
+}
+
+#[tokio::test]
+async fn producer_timestamp_duplicates_show_the_newest_fragment() {
+    let f = fixture(&[0, 1000, 2000]).await;
+    // The same producer times again (a producer that restarted), and one new one.
+    put(&f.video, &f.clock, &f.stream, &[1000, 2000, 3000]).await;
+    let mut i = input(&f, PlaybackMode::OnDemand);
+    i.kind = TimestampKind::Producer;
+    i.start_ms = Some(T0);
+    i.end_ms = Some(T0 + 60_000);
+    let token = f.video.start_session(i).await.unwrap();
+    let p = f.video.hls_media_playlist(&token, 1).await.unwrap();
+    let offsets: Vec<u64> = p
+        .lines()
+        .filter_map(|l| l.strip_prefix("getMP4MediaFragment.mp4?FragmentNumber="))
+        .map(|l| l[27..47].parse().unwrap())
+        .collect();
+    // Offsets 0..3 are the first put, 3..6 the second: 1000 and 2000 come from the second.
+    assert_eq!(offsets, vec![0, 3, 4, 5]);
 }
