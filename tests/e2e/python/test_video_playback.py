@@ -353,6 +353,12 @@ def test_the_cli_streams_reads_back_and_plays(sluice, sluice_binary, media, tmp_
     out = tmp_path / "back.mkv"
     cli("get", name, "-o", str(out))
     assert framemd5(out, "v:0") == framemd5(source, "v:0")
+    # One Matroska document (one EBML header), which ffmpeg reads without a warning.
+    back = out.read_bytes()
+    assert back.count(b"\x1a\x45\xdf\xa3") == 1
+    check = subprocess.run([FFMPEG, "-hide_banner", "-v", "warning", "-i", str(out), "-f", "null", "-"],
+                           capture_output=True, text=True, check=True)
+    assert check.stderr.strip() == "", check.stderr
 
     url = cli("hls", name, "--mode", "on-demand").stdout.strip()
     assert framemd5(url, "v:0") == framemd5(source, "v:0")

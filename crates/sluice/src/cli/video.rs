@@ -402,6 +402,7 @@ async fn get(
     if start == "now" {
         fragments.clear();
     }
+    let mut joiner = Joiner::default();
     for batch in fragments.chunks(100) {
         let numbers: Vec<&str> = batch.iter().map(|(n, _)| n.as_str()).collect();
         let bytes = c
@@ -411,8 +412,75 @@ async fn get(
                 &json!({ "StreamName": name, "Fragments": numbers }),
             )
             .await?;
-        out.write_all(&bytes)?;
+        joiner.write(&bytes, out)?;
     }
     eprintln!("{} fragments", fragments.len());
     Ok(())
+}
+
+/// Joins GetMedia's per-fragment Matroska documents (each an EBML header, a Segment of unknown
+/// size, Info, Tracks, then Tags and Clusters) into one document: a fragment with the same Info
+/// and Tracks as the one before continues the Segment; one with others starts a new document.
+#[derive(Default)]
+struct Joiner {
+    /// The Info and Tracks elements in force.
+    header: Vec<u8>,
+}
+
+impl Joiner {
+    fn write(&mut self, bytes: &[u8], out: &mut dyn Write) -> anyhow::Result<()> {
+        use sluice_video::mkv::{ebml, ids};
+        let mut pos = 0;
+        while pos < bytes.len() {
+            // One document: the EBML header, then the Segment's header.
+            let doc_start = pos;
+            let h = ebml::read_header(&bytes[pos..])
+                .map_err(|_| anyhow::anyhow!("GetMedia's answer is not Matroska"))?;
+            anyhow::ensure!(
+                h.id == ids::EBML,
+                "GetMedia's answer does not start a document"
+            );
+            pos += usize::try_from(h.total().context("an EBML header of unknown size")?)?;
+            anyhow::ensure!(pos < bytes.len(), "GetMedia's answer is truncated");
+            let seg = ebml::read_header(&bytes[pos..])
+                .map_err(|_| anyhow::anyhow!("GetMedia's answer has no Segment"))?;
+            anyhow::ensure!(seg.id == ids::SEGMENT, "GetMedia's answer has no Segment");
+            let segment_header_end = pos + seg.len;
+            pos = segment_header_end;
+            // Its children, up to the next document.
+            let mut header = Vec::new();
+            let body_start;
+            loop {
+                anyhow::ensure!(pos < bytes.len(), "GetMedia's answer has no Clusters");
+                let c = ebml::read_header(&bytes[pos..])
+                    .map_err(|_| anyhow::anyhow!("GetMedia's answer is truncated"))?;
+                if c.id == ids::INFO || c.id == ids::TRACKS {
+                    let end =
+                        pos + usize::try_from(c.total().context("an element of unknown size")?)?;
+                    anyhow::ensure!(end <= bytes.len(), "GetMedia's answer is truncated");
+                    header.extend_from_slice(&bytes[pos..end]);
+                    pos = end;
+                } else {
+                    body_start = pos;
+                    break;
+                }
+            }
+            while pos < bytes.len() {
+                let c = ebml::read_header(&bytes[pos..])
+                    .map_err(|_| anyhow::anyhow!("GetMedia's answer is truncated"))?;
+                if c.id == ids::EBML {
+                    break;
+                }
+                pos += usize::try_from(c.total().context("an element of unknown size")?)?;
+            }
+            anyhow::ensure!(pos <= bytes.len(), "GetMedia's answer is truncated");
+            if header == self.header {
+                out.write_all(&bytes[body_start..pos])?;
+            } else {
+                out.write_all(&bytes[doc_start..pos])?;
+                self.header = header;
+            }
+        }
+        Ok(())
+    }
 }
