@@ -413,3 +413,17 @@ def test_hls_follows_a_change_of_codec_private_data(kv, tmp_path):
          "-of", "csv=p=0", "-"], input=second, capture_output=True, check=True).stdout.decode().strip()
     assert probe == "640,360", probe
     assert framemd5(url, "v:0", copy=True) == framemd5(small, "v:0", copy=True) + framemd5(large, "v:0", copy=True)
+
+
+@pytest.mark.parametrize("container", ["FRAGMENTED_MP4", "MPEG_TS"])
+def test_h265_plays_frame_for_frame(kv, tmp_path, container):
+    source = tmp_path / "h265.mkv"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+         "-t", "3", "-c:v", "libx265", "-preset", "ultrafast",
+         "-x265-params", "keyint=25:min-keyint=25:scenecut=0:log-level=error", "-f", "matroska", str(source)],
+        check=True)
+    name = stream_with(kv, source, "vhevc", fragments=3)
+    url = hls_url(kv, name, **on_demand(), ContainerFormat=container)
+    assert re.search(r'CODECS="hvc1\.[0-9A-C]?\d+\.[0-9A-F]+\.[LH]\d+', fetch(url).text)
+    assert framemd5(url, "v:0") == framemd5(source, "v:0")
