@@ -18,8 +18,8 @@ use sluice_storage::{
     StorageError,
 };
 use sluice_streams::kms::{KeyStore, MANAGED_KEY};
-use sluice_types::{Clock, FIREHOSE_LOG_BASE, VIDEO_LOG_BASE};
-use std::collections::{BTreeMap, HashSet};
+use sluice_types::{Clock, FIREHOSE_LOG_BASE};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -105,8 +105,8 @@ fn storage_txn(e: MetaTxnError) -> FirehoseError {
 }
 
 impl Firehose {
-    /// Loads every delivery stream and deletes Firehose logs none references (left by an
-    /// interrupted create or delete). `seed` seeds the random parts of object keys.
+    /// Loads every delivery stream and checks that its log exists. `seed` seeds the random parts
+    /// of object keys.
     pub fn open(
         config: FirehoseConfig,
         clock: Arc<dyn Clock>,
@@ -139,13 +139,6 @@ impl Firehose {
             }
             let delivered = read_progress(meta.as_ref(), &m)?;
             streams.insert(name, Arc::new(DeliveryState::new(m, delivered)));
-        }
-        let referenced: HashSet<LogId> = streams.values().map(|s| s.meta.read().log).collect();
-        for log in logs.logs() {
-            if (FIREHOSE_LOG_BASE..VIDEO_LOG_BASE).contains(&log) && !referenced.contains(&log) {
-                tracing::warn!(log, "deleting log no delivery stream references");
-                logs.delete_log(log)?;
-            }
         }
         let keys = match &data_streams {
             Some(s) => s.key_store(),
@@ -325,16 +318,24 @@ impl Firehose {
                 });
             }
         }
+        ops.extend(sluice_storage::orphans::tombstones([m.log]));
         self.meta.commit(ops).map_err(storage_txn)?;
         state.deleted.store(true, Ordering::SeqCst);
         state.new_data.notify_one();
         self.streams.write().remove(name);
         // Wait for a delivery in progress to finish before the log goes.
         let _worker = state.worker.lock().await;
-        match self.logs.delete_log(m.log) {
-            Ok(()) | Err(StorageError::LogNotFound(_)) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        sluice_storage::orphans::delete_tombstoned(self.logs.as_ref(), self.meta.as_ref(), m.log)?;
+        Ok(())
+    }
+
+    /// Every log a delivery stream buffers its records in.
+    pub fn referenced_logs(&self) -> Vec<LogId> {
+        self.streams
+            .read()
+            .values()
+            .map(|s| s.meta.read().log)
+            .collect()
     }
 
     pub fn describe(
@@ -735,7 +736,25 @@ impl Firehose {
             )));
         }
         let n = records.len() as u64;
-        let (ids, encrypted) = self.append(&state, records).await?;
+        let (ids, encrypted) = match self.append(&state, records).await {
+            Ok(done) => done,
+            // As AWS does: the request succeeds and each record says it failed (none of them
+            // was stored), so that clients retry the failed records.
+            Err(FirehoseError::Storage(e)) => {
+                let code = match e {
+                    StorageError::Full(_) | StorageError::ShuttingDown => {
+                        "ServiceUnavailableException"
+                    }
+                    _ => "InternalFailure",
+                };
+                let failed = PutEntry::Failed {
+                    code,
+                    message: e.to_string(),
+                };
+                return Ok((vec![failed; n as usize], false));
+            }
+            Err(e) => return Err(e),
+        };
         metrics::counter!("sluice_firehose_incoming_records_total", "delivery_stream" => name.to_owned())
             .increment(n);
         Ok((

@@ -22,6 +22,9 @@ pub const KINESIS: &str = "kinesis";
 pub const FIREHOSE: &str = "firehose";
 pub const ANALYTICS: &str = "kinesisanalytics";
 const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
+/// The longest a presigned request may stay valid (`X-Amz-Expires`), as AWS allows: 7 days.
+const MAX_EXPIRES_S: i64 = 7 * 24 * 3600;
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// Whether requests must be signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,7 +83,9 @@ pub struct SignedRequest<'a> {
     pub method: &'a Method,
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
-    pub body: &'a Bytes,
+    /// The body as received; `None` for a body that is streamed (PutMedia), which is signed as
+    /// `x-amz-content-sha256` says.
+    pub body: Option<&'a Bytes>,
     /// The service the credential must be scoped to (`kinesis`, `firehose`).
     pub service: &'static str,
 }
@@ -189,9 +194,23 @@ impl Verifier {
                 claim.amz_date
             )));
         }
+        check_signed_headers(req, &claim)?;
         let now = self.clock.now_millis();
         match &claim.query_signed {
             Some((_, Some(expires))) => {
+                if !(1..=MAX_EXPIRES_S).contains(expires) {
+                    return Err(invalid(format!(
+                        "X-Amz-Expires must be between 1 and {MAX_EXPIRES_S} seconds (a week), not {expires}."
+                    )));
+                }
+                if signed_ms > now + MAX_SKEW_MS {
+                    return Err(invalid(format!(
+                        "Signature not yet current: {} is still later than {} ({} + 5 min.)",
+                        claim.amz_date,
+                        format_amz_date(now + MAX_SKEW_MS),
+                        format_amz_date(now)
+                    )));
+                }
                 if now > signed_ms + expires * 1000 {
                     return Err(WireError::new(
                         "AccessDeniedException",
@@ -218,7 +237,7 @@ impl Verifier {
                 }
             }
         }
-        let canonical = canonical_request(req, &claim);
+        let canonical = canonical_request(req, &claim)?;
         let scope = format!(
             "{}/{}/{}/aws4_request",
             claim.scope_date, claim.scope_region, claim.scope_service
@@ -334,7 +353,14 @@ impl Verifier {
                 claim.signature = q("X-Amz-Signature").unwrap_or_default();
                 claim.amz_date = q("X-Amz-Date").unwrap_or_default();
                 claim.security_token = q("X-Amz-Security-Token").or(token_header);
-                let expires = q("X-Amz-Expires").and_then(|e| e.parse().ok());
+                let expires = match q("X-Amz-Expires") {
+                    None => None,
+                    Some(e) => Some(e.parse::<i64>().map_err(|_| {
+                        incomplete(format!(
+                            "X-Amz-Expires must be a number of seconds, not '{e}'."
+                        ))
+                    })?),
+                };
                 let signed_query = query
                     .into_iter()
                     .filter(|(k, _)| k != "X-Amz-Signature")
@@ -367,7 +393,58 @@ fn parse_credential(credential: &str, shown: &str) -> Result<Claim, WireError> {
     })
 }
 
-fn canonical_request(req: &SignedRequest<'_>, claim: &Claim) -> String {
+/// The headers a signature must cover when the request carries them: AWS refuses requests whose
+/// host, date, target or content headers could have been changed on the way.
+fn check_signed_headers(req: &SignedRequest<'_>, claim: &Claim) -> Result<(), WireError> {
+    let signed = |h: &str| claim.signed_headers.iter().any(|s| s == h);
+    if !signed("host") && !signed(":authority") {
+        return Err(incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
+    }
+    let mut required = vec!["x-amz-target"];
+    if claim.query_signed.is_none() {
+        required.extend([
+            "x-amz-date",
+            "content-type",
+            "x-amz-content-sha256",
+            "x-amz-security-token",
+        ]);
+    }
+    for h in required {
+        if req.headers.contains_key(h) && !signed(h) {
+            return Err(incomplete(format!(
+                "'{h}' is present in the request and must be a 'SignedHeader' in the AWS Authorization."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The payload hash the signature covers: the SHA-256 of the body received. A client's
+/// `x-amz-content-sha256` must name that same hash; `UNSIGNED-PAYLOAD` (or any value) only
+/// stands for a body that is streamed.
+fn payload_hash(req: &SignedRequest<'_>) -> Result<String, WireError> {
+    let header = req
+        .headers
+        .get("x-amz-content-sha256")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let Some(body) = req.body else {
+        return Ok(header.unwrap_or_else(|| hex::encode(Sha256::digest(b""))));
+    };
+    let actual = hex::encode(Sha256::digest(body));
+    match header {
+        Some(h) if h == UNSIGNED_PAYLOAD => Err(invalid(
+            "UNSIGNED-PAYLOAD is not accepted for this operation: the body must be signed.",
+        )),
+        Some(h) if !h.eq_ignore_ascii_case(&actual) => Err(invalid(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )),
+        _ => Ok(actual),
+    }
+}
+
+fn canonical_request(req: &SignedRequest<'_>, claim: &Claim) -> Result<String, WireError> {
     let path = req.uri.path();
     let canonical_uri = if path.is_empty() {
         "/".to_owned()
@@ -416,17 +493,12 @@ fn canonical_request(req: &SignedRequest<'_>, claim: &Claim) -> String {
         headers.push_str(&value);
         headers.push('\n');
     }
-    let payload = req
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_else(|| hex::encode(Sha256::digest(req.body)));
-    format!(
+    let payload = payload_hash(req)?;
+    Ok(format!(
         "{}\n{canonical_uri}\n{canonical_query}\n{headers}\n{}\n{payload}",
         req.method.as_str(),
         claim.signed_headers.join(";")
-    )
+    ))
 }
 
 fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {

@@ -4,6 +4,7 @@ use crate::auth::{AuthMode, Credential};
 use sluice_storage::Durability;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageKind {
@@ -67,6 +68,35 @@ pub struct ServerConfig {
     pub lambdas: Vec<(String, String)>,
     /// `DATABASE.TABLE` → JSON file of its columns (Firehose record format conversion).
     pub glue_tables: Vec<(String, PathBuf)>,
+    /// Logs holding records that no resource names (a lost metadata store): refuse to start
+    /// (the default) or delete them.
+    pub orphan_logs: sluice_storage::orphans::OrphanPolicy,
+    /// Start even if a log is damaged in data the write-ahead log no longer holds, keeping the
+    /// intact records and dropping the damaged ones (default: refuse to start).
+    pub salvage_damaged_logs: bool,
+    /// Connections open at once, at most; more are closed as they are accepted.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this (slow clients are cut off).
+    pub header_read_timeout: Duration,
+    /// A connection with no request in progress and no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// A request body must arrive within this once its headers have (408 otherwise).
+    pub body_read_timeout: Duration,
+    /// Request bytes buffered at once across all requests, at most; requests past it wait.
+    pub max_buffered_body_bytes: usize,
+    /// Where `/metrics` is served.
+    pub metrics: MetricsMode,
+}
+
+/// Where `/metrics` (which names every stream and delivery stream) is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsMode {
+    /// On the API port, to anyone who can reach it.
+    Api,
+    /// Only on a listener of its own (e.g. a loopback or internal address).
+    Separate(std::net::SocketAddr),
+    /// Not at all.
+    Off,
 }
 
 impl Default for ServerConfig {
@@ -101,6 +131,14 @@ impl Default for ServerConfig {
             search_domains: Vec::new(),
             lambdas: Vec::new(),
             glue_tables: Vec::new(),
+            orphan_logs: sluice_storage::orphans::OrphanPolicy::Refuse,
+            salvage_damaged_logs: false,
+            max_connections: 10_000,
+            header_read_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(120),
+            body_read_timeout: Duration::from_secs(60),
+            max_buffered_body_bytes: 512 * 1024 * 1024,
+            metrics: MetricsMode::Api,
             limits: sluice_streams::limits::LimitsMode::Off,
         }
     }

@@ -52,16 +52,17 @@ where
     let Some(op) = (api.parse)(target) else {
         return error_response(p, &WireError::unknown_operation(), "unknown");
     };
-    let body = match axum::body::to_bytes(body, state.max_body_bytes).await {
+    let buffered = match crate::body::read(state, headers, body).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
+        Err(refused) => return refused,
     };
+    let body = buffered.bytes.clone();
     if let Some(verifier) = &state.auth {
         let signed = crate::auth::SignedRequest {
             method,
             uri,
             headers,
-            body: &body,
+            body: Some(&body),
             service: api.service,
         };
         if let Err(e) = verifier.verify(&signed) {

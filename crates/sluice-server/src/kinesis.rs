@@ -45,17 +45,18 @@ pub(crate) async fn handle(
     let Some(op) = Operation::from_target(target) else {
         return error_response(protocol, &WireError::unknown_operation(), "unknown");
     };
-    let body = match axum::body::to_bytes(body, state.max_body_bytes).await {
+    let buffered = match crate::body::read(state, headers, body).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
+        Err(refused) => return refused,
     };
+    let body = buffered.bytes.clone();
     let mut access_key = None;
     if let Some(verifier) = &state.auth {
         let signed = crate::auth::SignedRequest {
             method,
             uri,
             headers,
-            body: &body,
+            body: Some(&body),
             service: crate::auth::KINESIS,
         };
         match verifier.verify(&signed) {

@@ -4,15 +4,17 @@
 
 mod analytics;
 pub mod auth;
+mod body;
 mod config;
 mod firehose;
 mod json_api;
 mod kinesis;
+mod listen;
 mod telemetry;
 pub mod tls;
 mod video;
 
-pub use config::{ServerConfig, StorageKind};
+pub use config::{MetricsMode, ServerConfig, StorageKind};
 pub use sluice_streams::limits::LimitsMode;
 pub use sluice_streams::policy::Principal;
 
@@ -50,6 +52,8 @@ pub enum ServerError {
 
 pub(crate) struct AppState {
     pub streams: Arc<Streams>,
+    /// The log store, for `/health` (whether writes fail now).
+    pub logs: Arc<dyn LogStore>,
     pub firehose: Arc<sluice_firehose::Firehose>,
     pub analytics: Arc<sluice_analytics::Analytics>,
     pub video: Arc<sluice_video::Video>,
@@ -57,6 +61,10 @@ pub(crate) struct AppState {
     pub tls: bool,
     pub ready: AtomicBool,
     pub max_body_bytes: usize,
+    /// One permit per KiB of request bodies buffered at once (`max_buffered_body_bytes`).
+    pub buffered: Arc<tokio::sync::Semaphore>,
+    pub buffer_kib: usize,
+    pub body_read_timeout: std::time::Duration,
     /// One permit per GetRecords in progress (see `ServerConfig::max_concurrent_reads`).
     pub reads: tokio::sync::Semaphore,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
@@ -90,6 +98,7 @@ pub async fn run(
             std::fs::create_dir_all(&config.data_dir)?;
             let mut disk = DiskConfig::new(config.data_dir.clone());
             disk.durability = config.durability;
+            disk.salvage = config.salvage_damaged_logs;
             let logs = DiskLogStore::open(disk, clock.clone())?;
             let meta = RedbMetaStore::open(&config.data_dir.join("meta.redb"))?;
             (Arc::new(logs), Arc::new(meta))
@@ -166,15 +175,36 @@ pub async fn run(
         )
         .await?,
     );
+    // Once every service has loaded: logs none of them names are deleted only where that is
+    // safe (an interrupted create or delete); others stop the start (a lost metadata store).
+    let referenced: std::collections::HashSet<_> = streams
+        .referenced_logs()
+        .into_iter()
+        .chain(firehose.referenced_logs())
+        .chain(video.referenced_logs())
+        .collect();
+    sluice_storage::orphans::reconcile(
+        logs.as_ref(),
+        meta.as_ref(),
+        &referenced,
+        config.orphan_logs,
+    )?;
     let (stop_deliveries, stop_rx) = tokio::sync::watch::channel(false);
+    // At least one whole body must fit, or a request of the largest size would wait forever.
+    let buffer_kib = (config.max_buffered_body_bytes.max(config.max_body_bytes) / 1024 + 1)
+        .min(tokio::sync::Semaphore::MAX_PERMITS);
     let state = Arc::new(AppState {
         streams,
+        logs: logs.clone(),
         firehose: firehose.clone(),
         analytics: analytics.clone(),
         video,
         tls: config.tls.is_some(),
         ready: AtomicBool::new(true),
         max_body_bytes: config.max_body_bytes,
+        buffered: Arc::new(tokio::sync::Semaphore::new(buffer_kib)),
+        buffer_kib,
+        body_read_timeout: config.body_read_timeout,
         reads: tokio::sync::Semaphore::new(config.max_concurrent_reads.max(1)),
         metrics,
         auth: (config.auth == auth::AuthMode::Sigv4).then(|| {
@@ -223,7 +253,23 @@ pub async fn run(
             }
         })
     };
-    let app = router(state.clone());
+    let app = router(state.clone(), config.metrics == config::MetricsMode::Api);
+    // `/metrics` (and `/health`) on a listener of their own, if asked: the API port then does
+    // not name the streams to whoever reaches it.
+    let metrics_server = match config.metrics {
+        config::MetricsMode::Separate(addr) => {
+            let listener = TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "metrics on http://{addr}/metrics");
+            let app = Router::new()
+                .route("/health", get(health))
+                .route("/metrics", get(metrics_text))
+                .with_state(state.clone());
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            }))
+        }
+        _ => None,
+    };
     // Checked before anything is served, so a bad certificate stops the start.
     let tls = match &config.tls {
         Some((cert, key)) => Some(tls::acceptor(cert, key)?),
@@ -240,22 +286,20 @@ pub async fn run(
             let _ = state.stop_deliveries.send(true);
         }
     };
-    let served = match tls {
-        Some(acceptor) => tls::serve(listener, acceptor, app, draining).await,
-        None => {
-            // Answers are small and latency matters (PutRecord acks, event-stream frames): no
-            // Nagle.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
-                }
-            });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(draining)
-                .await
-        }
+    let limits = listen::ConnectionLimits {
+        max_connections: config.max_connections,
+        header_read_timeout: config.header_read_timeout,
+        idle_timeout: config.idle_timeout,
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "sluice listening on {scheme}://{addr}");
+    }
+    let served = listen::serve(listener, tls, app, limits, draining).await;
     ticker.abort();
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     logs.shutdown().await;
     served?;
     Ok(())
@@ -293,21 +337,29 @@ fn object_sink(
     Arc::new(router)
 }
 
-fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/metrics", get(metrics_text))
+fn router(state: Arc<AppState>, metrics: bool) -> Router {
+    let router = Router::new().route("/health", get(health));
+    let router = if metrics {
+        router.route("/metrics", get(metrics_text))
+    } else {
+        router
+    };
+    router
         .route("/", post(api))
         .fallback(fallback)
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
 
+/// 200 while the server takes requests and its storage takes writes; 503 with the reason
+/// otherwise (shutting down, the disk full, storage failed).
 async fn health(State(state): State<Arc<AppState>>) -> Response {
-    if state.ready.load(Ordering::SeqCst) {
-        (StatusCode::OK, "ok\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+    if !state.ready.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    match state.logs.write_problem() {
+        None => (StatusCode::OK, "ok\n").into_response(),
+        Some(problem) => (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response(),
     }
 }
 

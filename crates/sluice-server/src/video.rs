@@ -71,26 +71,25 @@ pub(crate) async fn handle(
         );
     }
     let streaming = op == Operation::PutMedia;
+    let mut _room = None;
     let body = if streaming {
         Err(body)
     } else {
-        match axum::body::to_bytes(body, state.max_body_bytes).await {
-            Ok(b) => Ok(b),
-            Err(_) => {
-                return error(
-                    &WireError::invalid_argument("The request body is too large."),
-                    op,
-                );
+        match crate::body::read(state, headers, body).await {
+            Ok(b) => {
+                let bytes = b.bytes.clone();
+                _room = Some(b);
+                Ok(bytes)
             }
+            Err(refused) => return refused,
         }
     };
     if let Some(verifier) = &state.auth {
-        let empty = Bytes::new();
         let signed = crate::auth::SignedRequest {
             method,
             uri,
             headers,
-            body: body.as_ref().unwrap_or(&empty),
+            body: body.as_ref().ok(),
             service: op.signing_service(),
         };
         if let Err(e) = verifier.verify(&signed) {

@@ -101,6 +101,30 @@ pub fn check_batch(buf: &[u8]) -> DecodeOutcome {
     })
 }
 
+/// Valid batches in `data` from position `from` on, with offsets at or past `min_offset`, found
+/// by trying every position: what survives behind a damaged stretch. Each batch found must
+/// follow the previous one's offsets. Returns (position in `data`, header) pairs.
+pub fn resync(data: &[u8], from: usize, mut min_offset: u64) -> Vec<(u64, BatchHeader)> {
+    let mut out = Vec::new();
+    let mut p = from;
+    while p + BATCH_HEADER_LEN <= data.len() {
+        // Cheap tests first: most positions fail on the length, the offset or the count.
+        let len = read_u32(data, p) as usize;
+        let plausible = len >= BATCH_HEADER_LEN - 8
+            && len <= data.len() - p - 8
+            && read_u64(data, p + 8) >= min_offset
+            && read_u32(data, p + 16) > 0;
+        if plausible && let DecodeOutcome::Batch(h) = check_batch(&data[p..]) {
+            out.push((p as u64, h));
+            min_offset = h.next_offset();
+            p += h.encoded_len;
+        } else {
+            p += 1;
+        }
+    }
+    out
+}
+
 /// Decodes the records of a batch already checked by [`check_batch`]; `batch` is exactly the
 /// encoded batch. Records before `from_offset` are skipped. Returns `None` if the body is malformed.
 pub fn decode_records(

@@ -8,6 +8,7 @@ pub mod conformance;
 pub mod disk;
 pub mod memory;
 pub mod meta;
+pub mod orphans;
 
 use bytes::Bytes;
 use std::future::Future;
@@ -99,6 +100,10 @@ pub enum StorageError {
     /// The engine hit an I/O error it cannot recover from; it refuses further writes.
     #[error("storage failed: {0}")]
     Fatal(String),
+    /// The disk (or the quota) is full. Nothing of the failed write was kept; writes succeed
+    /// again once there is room.
+    #[error("storage full: {0}")]
+    Full(String),
     #[error("storage is shutting down")]
     ShuttingDown,
 }
@@ -106,6 +111,16 @@ pub enum StorageError {
 impl StorageError {
     pub(crate) fn fatal(context: &str, err: impl std::fmt::Display) -> Self {
         StorageError::Fatal(format!("{context}: {err}"))
+    }
+
+    /// An I/O error: [`StorageError::Full`] if the disk or quota is full, else fatal.
+    pub(crate) fn io(context: &str, err: std::io::Error) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                StorageError::Full(format!("{context}: {err}"))
+            }
+            _ => StorageError::Fatal(format!("{context}: {err}")),
+        }
     }
 }
 
@@ -137,4 +152,9 @@ pub trait LogStore: Send + Sync + 'static {
     fn bounds(&self, log: LogId) -> Result<LogBounds, StorageError>;
     /// Flushes everything and stops background work. Appends after this fail with `ShuttingDown`.
     fn shutdown(&self) -> BoxFuture<()>;
+    /// Why writes fail now, if they do (the disk is full, or the engine gave up after an error
+    /// it could not undo). `/health` reports it.
+    fn write_problem(&self) -> Option<String> {
+        None
+    }
 }

@@ -53,8 +53,9 @@ pub struct RedbMetaStore {
 
 impl RedbMetaStore {
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let db =
-            redb::Database::create(path).map_err(|e| StorageError::fatal("open metadata", e))?;
+        let db = redb::Database::create(path).map_err(|e| {
+            StorageError::Fatal(format!("open the metadata store {}: {e}", path.display()))
+        })?;
         let txn = db
             .begin_write()
             .map_err(|e| StorageError::fatal("metadata txn", e))?;

@@ -29,7 +29,7 @@ use sluice_storage::{
 use sluice_types::{
     Arn, Clock, HashKey, HashKeyRange, SequenceNumber, ShardId, StreamName, partition_hash,
 };
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -174,8 +174,8 @@ pub struct Streams {
 }
 
 impl Streams {
-    /// Loads every stream, deletes logs no stream references (left by an interrupted create or
-    /// delete), and finishes deletions that were due.
+    /// Loads every stream and checks that each shard's log exists. Logs no stream names are the
+    /// server's to reconcile ([`sluice_storage::orphans`]), once every service has loaded.
     pub fn open(
         config: StreamsConfig,
         clock: Arc<dyn Clock>,
@@ -210,17 +210,6 @@ impl Streams {
                 .into());
             }
             streams.insert(name, Arc::new(StreamState::new(m)));
-        }
-        let referenced: HashSet<LogId> = streams
-            .values()
-            .flat_map(|s| s.meta.shards.iter().map(|sh| sh.log))
-            .collect();
-        // Logs from FIREHOSE_LOG_BASE up belong to Firehose, which reconciles its own.
-        for log in logs.logs() {
-            if log < sluice_types::FIREHOSE_LOG_BASE && !referenced.contains(&log) {
-                tracing::warn!(log, "deleting log no stream references");
-                logs.delete_log(log)?;
-            }
         }
         for state in streams.values() {
             for shard in &state.meta.shards {
@@ -406,23 +395,36 @@ impl Streams {
     }
 
     fn remove_stream(&self, s: &StreamState) -> Result<()> {
-        self.meta
-            .commit(vec![MetaOp::Delete {
-                table: STREAMS_TABLE.into(),
-                key: s.meta.name.clone(),
-            }])
-            .map_err(storage_txn)?;
+        // The tombstones let a restart finish deleting the logs if this process dies first.
+        let mut ops = vec![MetaOp::Delete {
+            table: STREAMS_TABLE.into(),
+            key: s.meta.name.clone(),
+        }];
+        ops.extend(sluice_storage::orphans::tombstones(
+            s.meta.shards.iter().map(|sh| sh.log),
+        ));
+        self.meta.commit(ops).map_err(storage_txn)?;
         self.streams.write().remove(&s.meta.name);
         self.ondemand.forget(&s.meta.name);
         for shard in &s.meta.shards {
             self.limiter.forget(shard.log);
             self.fanout.forget(shard.log);
-            match self.logs.delete_log(shard.log) {
-                Ok(()) | Err(StorageError::LogNotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+            sluice_storage::orphans::delete_tombstoned(
+                self.logs.as_ref(),
+                self.meta.as_ref(),
+                shard.log,
+            )?;
         }
         Ok(())
+    }
+
+    /// Every log a stream's shard is stored in.
+    pub fn referenced_logs(&self) -> Vec<LogId> {
+        self.streams
+            .read()
+            .values()
+            .flat_map(|s| s.meta.shards.iter().map(|sh| sh.log).collect::<Vec<_>>())
+            .collect()
     }
 
     // ---- control plane -------------------------------------------------------------------

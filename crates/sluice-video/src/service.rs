@@ -100,8 +100,7 @@ pub struct StreamUpdate {
 }
 
 impl Video {
-    /// Loads every stream and rebuilds each one's fragment index from its log. Logs in the
-    /// video range that no stream names (an interrupted create or delete) are deleted.
+    /// Loads every stream and rebuilds each one's fragment index from its log.
     pub async fn open(
         config: VideoConfig,
         clock: Arc<dyn Clock>,
@@ -113,13 +112,6 @@ impl Video {
             let m: VideoStreamMeta = serde_json::from_slice(&value)
                 .map_err(|e| VideoError::Meta(format!("video stream {name}: {e}")))?;
             streams.insert(name, m);
-        }
-        let referenced: std::collections::HashSet<LogId> =
-            streams.values().map(|m| m.log).collect();
-        for log in logs.logs() {
-            if log >= VIDEO_LOG_BASE && !referenced.contains(&log) {
-                logs.delete_log(log)?;
-            }
         }
         let session_key = match meta.get(SESSION_KEY_TABLE, SESSION_KEY)? {
             Some(k) if k.len() == 32 => k,
@@ -357,15 +349,26 @@ impl Video {
                 "The stream version you specified is not the latest version.".into(),
             ));
         }
-        self.meta.commit(vec![MetaOp::Delete {
+        let mut ops = vec![MetaOp::Delete {
             table: VIDEO_TABLE.into(),
             key: m.name.clone(),
-        }])?;
+        }];
+        ops.extend(sluice_storage::orphans::tombstones([m.log]));
+        self.meta.commit(ops)?;
         self.streams.write().remove(&m.name);
-        self.logs.delete_log(m.log)?;
+        sluice_storage::orphans::delete_tombstoned(self.logs.as_ref(), self.meta.as_ref(), m.log)?;
         // Wakes live readers, which then find the stream gone.
         s.appended.send_modify(|_| {});
         Ok(())
+    }
+
+    /// Every log a video stream's fragments are stored in.
+    pub fn referenced_logs(&self) -> Vec<LogId> {
+        self.streams
+            .read()
+            .values()
+            .map(|s| s.meta.read().log)
+            .collect()
     }
 
     /// Streams in name order, from the first name after `after`, whose name starts with

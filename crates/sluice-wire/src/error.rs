@@ -54,6 +54,16 @@ impl WireError {
         }
     }
 
+    /// A storage failure: `InternalFailure` whose message names the cause ("storage full: write
+    /// segment: No space left on device", a damaged batch and its file).
+    pub fn storage(e: &sluice_storage::StorageError) -> Self {
+        Self {
+            kind: "InternalFailure",
+            status: 500,
+            message: Some(e.to_string()),
+        }
+    }
+
     /// The error body in the request's protocol.
     pub fn body(&self, protocol: Protocol) -> Vec<u8> {
         #[derive(Serialize)]
@@ -103,7 +113,7 @@ impl From<StreamsError> for WireError {
             }
             StreamsError::Kms { kind, .. } => WireError::new(kind, message),
             StreamsError::AccessDenied(_) => WireError::new("AccessDeniedException", message),
-            StreamsError::Storage(_) => WireError::internal(),
+            StreamsError::Storage(e) => WireError::storage(&e),
         }
     }
 }

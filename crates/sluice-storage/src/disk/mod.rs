@@ -42,6 +42,10 @@ pub struct DiskConfig {
     /// Record bytes waiting for the writer, at most; appends past it wait their turn. Bounds
     /// the memory that a burst of writes can take.
     pub max_queued_bytes: u64,
+    /// What recovery does with a log damaged where the write-ahead log cannot repair it (valid
+    /// batches follow the damage): `false` refuses to open the store, naming the file, the
+    /// position and what follows; `true` keeps the intact batches and drops the damaged ones.
+    pub salvage: bool,
 }
 
 impl DiskConfig {
@@ -54,6 +58,7 @@ impl DiskConfig {
             wal_max_bytes: 64 * 1024 * 1024,
             retention_interval: Duration::from_secs(30),
             max_queued_bytes: 256 * 1024 * 1024,
+            salvage: false,
         }
     }
 }
@@ -70,6 +75,8 @@ pub(crate) struct LogState {
     /// Offsets below this expired under an earlier (shorter) retention and stay hidden even if the
     /// retention grows; persisted in `log.conf` when the retention changes.
     pub trim_floor: AtomicU64,
+    /// Offset ranges salvage gave up (see `recovery`), kept in `log.conf`.
+    pub gaps: Mutex<Vec<(u64, u64)>>,
     pub deleted: AtomicBool,
 }
 
@@ -111,8 +118,13 @@ pub(crate) struct Shared {
     pub config: DiskConfig,
     pub clock: Arc<dyn Clock>,
     pub logs: RwLock<HashMap<LogId, Arc<LogState>>>,
-    /// Set when a write or sync failed: the engine then refuses all writes.
+    /// Set when a write or sync failed in a way that cannot be undone: the engine then refuses
+    /// all writes.
     pub poisoned: Mutex<Option<String>>,
+    /// Set while writes fail for want of space (cleared once one succeeds again).
+    pub failing: Mutex<Option<String>>,
+    /// Set when the writer finishes: background retries give up.
+    pub stopping: AtomicBool,
 }
 
 impl Shared {
@@ -130,6 +142,14 @@ impl Shared {
             tracing::error!(error = %err, "storage poisoned; refusing further writes");
             *p = Some(err.to_string());
         }
+    }
+
+    pub(crate) fn note_failure(&self, err: &StorageError) {
+        let mut f = self.failing.lock();
+        if f.is_none() {
+            tracing::error!(error = %err, "storage is full; writes fail until there is room");
+        }
+        *f = Some(err.to_string());
     }
 
     pub(crate) fn logs_dir(&self) -> PathBuf {
@@ -153,18 +173,22 @@ impl DiskLogStore {
     pub fn open(config: DiskConfig, clock: Arc<dyn Clock>) -> Result<Self, StorageError> {
         for sub in ["logs", "wal"] {
             std::fs::create_dir_all(config.dir.join(sub))
-                .map_err(|e| StorageError::fatal("create data dir", e))?;
+                .map_err(|e| StorageError::io("create data dir", e))?;
         }
         let shared = Arc::new(Shared {
             config,
             clock,
             logs: RwLock::new(HashMap::new()),
             poisoned: Mutex::new(None),
+            failing: Mutex::new(None),
+            stopping: AtomicBool::new(false),
         });
-        let logs = recovery::load_logs(&shared.logs_dir())?;
+        let wal_dir = shared.config.dir.join("wal");
+        let wal = recovery::read_wal(&wal_dir)?;
+        let logs = recovery::load_logs(&shared.logs_dir(), &wal, shared.config.salvage)?;
         *shared.logs.write() = logs.into_iter().map(|l| (l.id, Arc::new(l))).collect();
         let mut w = writer::Writer::new(shared.clone())?;
-        recovery::replay_wal(&shared.config.dir.join("wal"), &mut w)?;
+        recovery::replay_wal(&wal_dir, wal, &mut w, shared.config.salvage)?;
         w.start_wal()?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut threads = Vec::new();
@@ -172,7 +196,7 @@ impl DiskLogStore {
             std::thread::Builder::new()
                 .name("sluice-writer".into())
                 .spawn(move || w.run(rx))
-                .map_err(|e| StorageError::fatal("spawn writer", e))?,
+                .map_err(|e| StorageError::io("spawn writer", e))?,
         );
         let stop_retention = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
         {
@@ -182,7 +206,7 @@ impl DiskLogStore {
                 std::thread::Builder::new()
                     .name("sluice-retention".into())
                     .spawn(move || retention_loop(&shared, &stop))
-                    .map_err(|e| StorageError::fatal("spawn retention", e))?,
+                    .map_err(|e| StorageError::io("spawn retention", e))?,
             );
         }
         let queue_kib = u32::try_from((shared.config.max_queued_bytes / 1024).max(1))
@@ -256,7 +280,7 @@ pub(crate) fn log_dir(logs_dir: &Path, id: LogId) -> PathBuf {
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| StorageError::fatal("sync directory", e))
+        .map_err(|e| StorageError::io("sync directory", e))
 }
 
 /// Writes a log's settings file atomically.
@@ -264,14 +288,20 @@ pub(crate) fn write_log_conf(
     dir: &Path,
     retention_ms: i64,
     trim_floor: u64,
+    gaps: &[(u64, u64)],
 ) -> Result<(), StorageError> {
     let tmp = dir.join("log.conf.tmp");
     let version = recovery::LOG_CONF_VERSION;
-    let body = format!("version={version}\nretention_ms={retention_ms}\ntrim_floor={trim_floor}\n");
+    let mut body =
+        format!("version={version}\nretention_ms={retention_ms}\ntrim_floor={trim_floor}\n");
+    if !gaps.is_empty() {
+        let gaps: Vec<String> = gaps.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+        body.push_str(&format!("gaps={}\n", gaps.join(",")));
+    }
     std::fs::write(&tmp, body)
         .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
         .and_then(|_| std::fs::rename(&tmp, dir.join("log.conf")))
-        .map_err(|e| StorageError::fatal("write log settings", e))?;
+        .map_err(|e| StorageError::io("write log settings", e))?;
     sync_dir(dir)
 }
 
@@ -353,8 +383,8 @@ impl LogStore for DiskLogStore {
         if logs.contains_key(&log) || dir.exists() {
             return Err(StorageError::LogExists(log));
         }
-        std::fs::create_dir(&dir).map_err(|e| StorageError::fatal("create log dir", e))?;
-        write_log_conf(&dir, retention_ms, 0)?;
+        std::fs::create_dir(&dir).map_err(|e| StorageError::io("create log dir", e))?;
+        write_log_conf(&dir, retention_ms, 0, &[])?;
         sync_dir(&self.shared.logs_dir())?;
         logs.insert(
             log,
@@ -365,6 +395,7 @@ impl LogStore for DiskLogStore {
                 segments: RwLock::new(Vec::new()),
                 durable_next: AtomicU64::new(0),
                 trim_floor: AtomicU64::new(0),
+                gaps: Mutex::new(Vec::new()),
                 deleted: AtomicBool::new(false),
             }),
         );
@@ -379,16 +410,19 @@ impl LogStore for DiskLogStore {
             .remove(&log)
             .ok_or(StorageError::LogNotFound(log))?;
         state.deleted.store(true, Ordering::SeqCst);
-        // The writer drops its handles when it next sees the flag; unlinking open files is fine.
-        std::fs::remove_dir_all(&state.dir)
-            .map_err(|e| StorageError::fatal("delete log dir", e))?;
+        // Unlinking open files is fine; the writer drops its handles on them at once, which is
+        // what frees their space.
+        std::fs::remove_dir_all(&state.dir).map_err(|e| StorageError::io("delete log dir", e))?;
+        if let Some(tx) = self.tx.lock().as_ref() {
+            let _ = tx.send(writer::Command::Forget(log));
+        }
         sync_dir(&self.shared.logs_dir())
     }
 
     fn set_retention(&self, log: LogId, retention_ms: i64) -> Result<(), StorageError> {
         let state = self.shared.log(log)?;
         let floor = state.trim_offset(self.shared.clock.now_millis())?;
-        write_log_conf(&state.dir, retention_ms, floor)?;
+        write_log_conf(&state.dir, retention_ms, floor, &state.gaps.lock())?;
         state.retention_ms.store(retention_ms, Ordering::Relaxed);
         Ok(())
     }
@@ -484,6 +518,15 @@ impl LogStore for DiskLogStore {
             next_offset,
             last_timestamp_ms,
         })
+    }
+
+    fn write_problem(&self) -> Option<String> {
+        if let Some(p) = self.shared.poisoned.lock().as_ref() {
+            return Some(format!(
+                "storage failed, writes are refused until a restart: {p}"
+            ));
+        }
+        self.shared.failing.lock().clone()
     }
 
     fn shutdown(&self) -> BoxFuture<()> {

@@ -164,7 +164,7 @@ impl Segment {
                 return Ok(false);
             };
             f.read_exact_at(&mut buf[..(file_end - pos) as usize], pos)
-                .map_err(|e| StorageError::fatal("read segment", e))?;
+                .map_err(|e| StorageError::io("read segment", e))?;
         }
         Ok(true)
     }
@@ -175,6 +175,17 @@ impl Segment {
         let tail = self.tail.lock();
         !tail.bytes.is_empty() && pos >= tail.start
     }
+}
+
+/// A segment's path as errors give it to clients: from the data directory's `logs` on.
+pub fn shown(path: &Path) -> String {
+    let parts: Vec<_> = path.components().rev().take(3).collect();
+    parts
+        .into_iter()
+        .rev()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 pub fn segment_path(dir: &Path, base_offset: u64) -> PathBuf {
@@ -205,83 +216,89 @@ pub fn create_segment_file(path: &Path, base_offset: u64) -> Result<File, Storag
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| StorageError::fatal("create segment", e))?;
-    file.write_all(&segment_header(base_offset))
-        .map_err(|e| StorageError::fatal("write segment header", e))?;
+        .map_err(|e| StorageError::io("create segment", e))?;
+    if let Err(e) = file.write_all(&segment_header(base_offset)) {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(StorageError::io("write segment header", e));
+    }
     Ok(file)
 }
 
 /// Result of scanning a segment file from its start.
 pub struct ScanResult {
+    /// The valid prefix: every batch up to the first invalid byte.
     pub index: SegmentIndex,
-    /// The file held bytes past the last valid batch (a torn or corrupt tail).
-    pub torn: bool,
+    /// Where the valid prefix ends, if the file holds bytes past it that are not a valid batch
+    /// (a torn tail, or damage).
+    pub damaged_at: Option<u64>,
+    /// Valid batches found past the damage (file position, header), in file order with
+    /// increasing offsets. Empty for a torn tail; otherwise the damage is in the middle.
+    pub after: Vec<(u64, BatchHeader)>,
+    /// The file's length.
+    pub len: u64,
 }
 
-/// Reads a segment file, validating every batch checksum; stops at the first invalid batch.
+impl ScanResult {
+    /// Records in the valid batches past the damage.
+    pub fn records_after(&self) -> u64 {
+        self.after.iter().map(|(_, h)| u64::from(h.count)).sum()
+    }
+}
+
+/// Reads a segment file, validating every batch checksum. The valid prefix ends at the first
+/// invalid batch; past it, every position is tried, so that valid batches behind a damaged one
+/// are found rather than silently counted as a torn tail.
 pub fn scan_segment(path: &Path, base_offset: u64) -> Result<ScanResult, StorageError> {
-    let file = File::open(path).map_err(|e| StorageError::fatal("open segment", e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| StorageError::fatal("stat segment", e))?
-        .len();
-    let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
+    let data = std::fs::read(path)
+        .map_err(|e| StorageError::Fatal(format!("read segment {}: {e}", path.display())))?;
+    let len = data.len() as u64;
     let mut index = SegmentIndex::new(base_offset);
-    // A header that is short or all zeros was never written out (the segment was created after
-    // the last checkpoint, so the WAL holds its data). Any other mismatch is another format
-    // version or corruption: refuse, rather than cut data we cannot read.
-    let unwritten = len < SEGMENT_HEADER_LEN || {
-        file.read_exact_at(&mut header, 0)
-            .map_err(|e| StorageError::fatal("read segment header", e))?;
-        header.iter().all(|&b| b == 0)
-    };
-    if unwritten {
-        return Ok(ScanResult {
-            index,
-            torn: len > 0,
-        });
-    }
-    if header != segment_header(base_offset) {
-        let what =
-            if header[..4] == SEGMENT_MAGIC[..] && header[4..6] != SEGMENT_VERSION.to_le_bytes() {
-                format!(
-                    "unsupported segment format version {}",
-                    u16::from_le_bytes([header[4], header[5]])
-                )
-            } else {
-                "corrupt segment header".to_owned()
-            };
-        return Err(StorageError::Fatal(format!("{}: {what}", path.display())));
-    }
-    let mut pos = SEGMENT_HEADER_LEN;
-    let mut buf = Vec::new();
-    let mut buf_start = pos;
-    loop {
-        let rel = (pos - buf_start) as usize;
-        match codec::check_batch(&buf[rel.min(buf.len())..]) {
-            DecodeOutcome::Batch(h) => {
-                if h.base_offset < index.next_offset {
-                    return Ok(ScanResult { index, torn: true });
-                }
-                index.push(pos, &h);
-                pos += h.encoded_len as u64;
-            }
-            DecodeOutcome::Incomplete { needed } => {
-                if pos + needed as u64 > len {
-                    return Ok(ScanResult {
-                        index,
-                        torn: pos < len,
-                    });
-                }
-                let want = needed.max(READ_CHUNK).min((len - pos) as usize);
-                buf.resize(want, 0);
-                file.read_exact_at(&mut buf, pos)
-                    .map_err(|e| StorageError::fatal("read segment", e))?;
-                buf_start = pos;
-            }
-            DecodeOutcome::Corrupt => return Ok(ScanResult { index, torn: true }),
+    let header = data.get(..SEGMENT_HEADER_LEN as usize);
+    match header {
+        Some(h) if h == segment_header(base_offset) => {}
+        Some(h) if h[..4] == SEGMENT_MAGIC[..] && h[4..6] != SEGMENT_VERSION.to_le_bytes() => {
+            // Another format version is not damage: refuse rather than cut what we cannot read.
+            return Err(StorageError::Fatal(format!(
+                "{}: unsupported segment format version {}",
+                path.display(),
+                u16::from_le_bytes([h[4], h[5]])
+            )));
+        }
+        // Short, all zeros (never written out: the WAL holds its data) or damaged: nothing of
+        // it is valid; batches behind it are looked for all the same.
+        _ => {
+            let after = codec::resync(&data, SEGMENT_HEADER_LEN as usize, base_offset);
+            return Ok(ScanResult {
+                index,
+                damaged_at: (len > 0).then_some(0),
+                after,
+                len,
+            });
         }
     }
+    let mut pos = SEGMENT_HEADER_LEN as usize;
+    while pos < data.len() {
+        match codec::check_batch(&data[pos..]) {
+            DecodeOutcome::Batch(h) if h.base_offset >= index.next_offset => {
+                index.push(pos as u64, &h);
+                pos += h.encoded_len;
+            }
+            _ => break,
+        }
+    }
+    let (damaged_at, after) = if pos < data.len() {
+        let after = codec::resync(&data, pos + 1, index.next_offset);
+        (Some(pos as u64), after)
+    } else {
+        (None, Vec::new())
+    };
+    Ok(ScanResult {
+        index,
+        damaged_at,
+        after,
+        len,
+    })
 }
 
 /// Opens a segment for reading; `None` if retention (or log deletion) removed it meanwhile.
@@ -289,7 +306,7 @@ fn open_live(seg: &Segment) -> Result<Option<File>, StorageError> {
     match File::open(&seg.path) {
         Ok(f) => Ok(Some(f)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StorageError::fatal("open segment", e)),
+        Err(e) => Err(StorageError::io("open segment", e)),
     }
 }
 
@@ -331,7 +348,10 @@ pub fn read_segment(
                     }
                     let before = out.len();
                     codec::decode_records(&batch, &h, from_offset, out).ok_or_else(|| {
-                        StorageError::Fatal(format!("malformed batch in {}", seg.path.display()))
+                        StorageError::Fatal(format!(
+                            "malformed batch in {} at byte {pos}",
+                            shown(&seg.path)
+                        ))
                     })?;
                     // Enforce the budget per record, keeping at least one record in all.
                     let over = out[before..].iter().position(|r| {
@@ -358,10 +378,13 @@ pub fn read_segment(
                     buf = Bytes::from(bigger);
                 }
                 DecodeOutcome::Corrupt => {
-                    return Err(StorageError::Fatal(format!(
-                        "corrupt batch in {} at {pos}",
-                        seg.path.display()
-                    )));
+                    let e = StorageError::Fatal(format!(
+                        "the stored records after offset {from_offset} are damaged: a batch \
+                         that fails its checksum in {} at byte {pos}",
+                        shown(&seg.path)
+                    ));
+                    tracing::error!(file = %seg.path.display(), position = pos, "read a damaged batch");
+                    return Err(e);
                 }
             }
         }
@@ -438,12 +461,12 @@ pub fn write_index_file(seg: &Segment) -> Result<(), StorageError> {
     out.extend_from_slice(&crc.to_le_bytes());
     let path = index_path(&seg.path);
     let tmp = path.with_extension("idx.tmp");
-    let mut f = File::create(&tmp).map_err(|e| StorageError::fatal("create index", e))?;
+    let mut f = File::create(&tmp).map_err(|e| StorageError::io("create index", e))?;
     f.write_all(&out)
-        .map_err(|e| StorageError::fatal("write index", e))?;
+        .map_err(|e| StorageError::io("write index", e))?;
     f.sync_data()
-        .map_err(|e| StorageError::fatal("sync index", e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| StorageError::fatal("rename index", e))?;
+        .map_err(|e| StorageError::io("sync index", e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| StorageError::io("rename index", e))?;
     Ok(())
 }
 

@@ -46,7 +46,7 @@ pub struct WalEntry<'a> {
 }
 
 /// Iterates the valid entries of a WAL file's contents, stopping at the first invalid one (a torn
-/// tail). `valid_len()` then tells where the valid prefix ends.
+/// tail, or damage). [`WalReader::position`] then tells where the valid prefix ends.
 pub struct WalReader<'a> {
     data: &'a [u8],
     pos: usize,
@@ -72,32 +72,70 @@ impl<'a> WalReader<'a> {
             pos: WAL_HEADER_LEN,
         })
     }
+
+    /// Where the entries read so far end.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The valid entry starting at `pos`, if there is one.
+    pub fn entry(&self, pos: usize) -> Option<WalEntry<'a>> {
+        entry_at(self.data, pos).map(|(e, _)| e)
+    }
+
+    /// Goes on reading from `pos` (past a damaged stretch).
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    /// The first position at or after `from` where a valid entry starts, found by trying every
+    /// position: whether anything valid follows a damaged stretch. Zeros (the unused part of a
+    /// prepared file) are skipped quickly.
+    pub fn find_entry(&self, from: usize) -> Option<usize> {
+        let mut p = from;
+        while p + ENTRY_HEADER_LEN + codec::BATCH_HEADER_LEN <= self.data.len() {
+            if self.data[p] != 0 && entry_at(self.data, p).is_some() {
+                return Some(p);
+            }
+            p += 1;
+        }
+        None
+    }
+}
+
+/// The valid entry at `pos`, and its length.
+fn entry_at(data: &[u8], pos: usize) -> Option<(WalEntry<'_>, usize)> {
+    let rest = data.get(pos..)?;
+    if rest.len() < ENTRY_HEADER_LEN {
+        return None;
+    }
+    let log_id = codec::read_u64(rest, 0);
+    let entry_crc = codec::read_u32(rest, 8);
+    let batch = &rest[ENTRY_HEADER_LEN..];
+    let DecodeOutcome::Batch(header) = codec::check_batch(batch) else {
+        return None;
+    };
+    let mut crc_input = [0u8; 12];
+    crc_input[..8].copy_from_slice(&log_id.to_le_bytes());
+    crc_input[8..].copy_from_slice(&batch[4..8]);
+    if crc32c::crc32c(&crc_input) != entry_crc {
+        return None;
+    }
+    Some((
+        WalEntry {
+            log_id,
+            batch: &batch[..header.encoded_len],
+        },
+        ENTRY_HEADER_LEN + header.encoded_len,
+    ))
 }
 
 impl<'a> Iterator for WalReader<'a> {
     type Item = WalEntry<'a>;
     fn next(&mut self) -> Option<WalEntry<'a>> {
-        let rest = self.data.get(self.pos..)?;
-        if rest.len() < ENTRY_HEADER_LEN {
-            return None;
-        }
-        let log_id = codec::read_u64(rest, 0);
-        let entry_crc = codec::read_u32(rest, 8);
-        let batch = &rest[ENTRY_HEADER_LEN..];
-        let DecodeOutcome::Batch(header) = codec::check_batch(batch) else {
-            return None;
-        };
-        let mut crc_input = [0u8; 12];
-        crc_input[..8].copy_from_slice(&log_id.to_le_bytes());
-        crc_input[8..].copy_from_slice(&batch[4..8]);
-        if crc32c::crc32c(&crc_input) != entry_crc {
-            return None;
-        }
-        self.pos += ENTRY_HEADER_LEN + header.encoded_len;
-        Some(WalEntry {
-            log_id,
-            batch: &batch[..header.encoded_len],
-        })
+        let (entry, len) = entry_at(self.data, self.pos)?;
+        self.pos += len;
+        Some(entry)
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) enum Command {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+    /// A log was deleted: drop every handle on its files now, so the space is freed.
+    Forget(LogId),
 }
 
 /// Most bytes gathered into one commit round before syncing.
@@ -99,7 +101,7 @@ impl CheckpointJob {
         let started = Instant::now();
         for f in &self.files {
             f.sync_data()
-                .map_err(|e| StorageError::fatal("sync segment", e))?;
+                .map_err(|e| StorageError::io("sync segment", e))?;
         }
         for d in &self.dirs {
             if d.exists() {
@@ -115,7 +117,7 @@ impl CheckpointJob {
             match std::fs::remove_file(w) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StorageError::fatal("remove WAL file", e)),
+                Err(e) => return Err(StorageError::io("remove WAL file", e)),
             }
         }
         metrics::histogram!("sluice_storage_checkpoint_seconds")
@@ -130,6 +132,8 @@ struct OpenWal {
     pos: u64,
     /// Commit rounds written to this file.
     rounds: u64,
+    /// Bytes allocated ahead (a prepared file's length; 0 for a file appended to).
+    allocated: u64,
 }
 
 /// Above this many bytes per commit round, zero-filling the next WAL file costs more than the
@@ -203,11 +207,23 @@ impl Writer {
             .spawn(move || {
                 for job in rx {
                     match job {
-                        Background::Checkpoint(job) => {
-                            if let Err(e) = job.run() {
-                                shared.poison(&e);
+                        Background::Checkpoint(job) => loop {
+                            // Full: the WAL files stay (they hold the data), and the job is
+                            // tried again until it passes or the store stops.
+                            match job.run() {
+                                Ok(()) => break,
+                                Err(e @ StorageError::Full(_))
+                                    if !shared.stopping.load(Ordering::Acquire) =>
+                                {
+                                    shared.note_failure(&e);
+                                    std::thread::sleep(std::time::Duration::from_secs(1));
+                                }
+                                Err(e) => {
+                                    shared.poison(&e);
+                                    break;
+                                }
                             }
-                        }
+                        },
                         Background::Writeback(file) => {
                             writebacks.lock().remove(&(Arc::as_ptr(&file) as usize));
                             // Best effort: the checkpoint syncs the file again and reports.
@@ -216,7 +232,7 @@ impl Writer {
                     }
                 }
             })
-            .map_err(|e| StorageError::fatal("spawn checkpoint thread", e))?;
+            .map_err(|e| StorageError::io("spawn checkpoint thread", e))?;
         self.checkpoints = Some((tx, handle));
         if self.shared.config.durability == Durability::Sync {
             // A little room past the rotation mark for the round that crosses it; a round that
@@ -251,12 +267,17 @@ impl Writer {
         // The header becomes durable with the first round's sync; until then the file reads
         // as empty, which is what it is.
         file.write_all_at(&wal::wal_header(), 0)
-            .map_err(|e| StorageError::fatal("write WAL", e))?;
+            .map_err(|e| StorageError::io("write WAL", e))?;
+        let allocated = file
+            .metadata()
+            .map_err(|e| StorageError::io("stat WAL", e))?
+            .len();
         Ok(Some(OpenWal {
             seq,
             file,
             pos: wal::WAL_HEADER_LEN as u64,
             rounds: 0,
+            allocated,
         }))
     }
 
@@ -268,23 +289,46 @@ impl Writer {
             .create_new(true)
             .write(true)
             .open(&path)
-            .map_err(|e| StorageError::fatal("create WAL", e))?;
-        file.write_all(&wal::wal_header())
-            .map_err(|e| StorageError::fatal("write WAL", e))?;
-        file.sync_data()
-            .map_err(|e| StorageError::fatal("sync WAL", e))?;
-        sync_dir(&self.wal_dir)?;
+            .map_err(|e| StorageError::io("create WAL", e))?;
+        let written = file
+            .write_all(&wal::wal_header())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| StorageError::io("write WAL", e))
+            .and_then(|()| sync_dir(&self.wal_dir));
+        if let Err(e) = written {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
         Ok(OpenWal {
             seq,
             file,
             pos: wal::WAL_HEADER_LEN as u64,
             rounds: 0,
+            allocated: 0,
         })
     }
 
     /// The thread body: gather whatever is queued, write it, sync once, answer everyone.
     pub(crate) fn run(mut self, rx: crossbeam_channel::Receiver<Command>) {
-        while let Ok(first) = rx.recv() {
+        loop {
+            // While writes fail for want of space, look every second whether there is room
+            // again, so that `/health` recovers without waiting for a client to try.
+            let first = if self.shared.failing.lock().is_some() {
+                match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+                    Ok(cmd) => cmd,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                        self.probe();
+                        continue;
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(cmd) => cmd,
+                    Err(_) => break,
+                }
+            };
             let mut cmds = vec![first];
             let mut bytes = 0usize;
             while bytes < MAX_ROUND_BYTES {
@@ -320,6 +364,7 @@ impl Writer {
         self.segment_writes.clear();
         let mut replies = Vec::with_capacity(cmds.len());
         let mut shutdown = None;
+        let mut touched = Vec::new();
         let mut round_error: Option<StorageError> = poisoned.map(StorageError::Fatal);
         for cmd in cmds {
             match cmd {
@@ -328,16 +373,20 @@ impl Writer {
                         .into_iter()
                         .map(|a| match &round_error {
                             Some(e) => Err(e.clone()),
-                            None => self.stage(a, now).inspect_err(|e| {
-                                if matches!(e, StorageError::Fatal(_)) {
-                                    round_error = Some(e.clone());
-                                }
-                            }),
+                            None => {
+                                touched.push(a.log);
+                                self.stage(a, now).inspect_err(|e| {
+                                    if matches!(e, StorageError::Fatal(_) | StorageError::Full(_)) {
+                                        round_error = Some(e.clone());
+                                    }
+                                })
+                            }
                         })
                         .collect();
                     replies.push((reply, results));
                 }
                 Command::Shutdown { reply } => shutdown = Some(reply),
+                Command::Forget(log) => self.forget(log),
             }
         }
         if round_error.is_none()
@@ -347,6 +396,9 @@ impl Writer {
         }
         match &round_error {
             None => {
+                if !self.pending.is_empty() {
+                    self.shared.failing.lock().take();
+                }
                 for p in self.pending.drain(..) {
                     p.seg.index.lock().push(p.pos, &p.header);
                     p.state
@@ -355,7 +407,13 @@ impl Writer {
                 }
             }
             Some(e) => {
-                self.shared.poison(e);
+                // Nothing of a failed round may be stored: a client told that its records
+                // failed retries them, and must not find them twice.
+                match self.rollback(&touched) {
+                    Err(undo) => self.shared.poison(&undo),
+                    Ok(()) if matches!(e, StorageError::Full(_)) => self.shared.note_failure(e),
+                    Ok(()) => self.shared.poison(e),
+                }
                 for (_, results) in &mut replies {
                     for r in results.iter_mut() {
                         if r.is_ok() {
@@ -371,9 +429,125 @@ impl Writer {
         if round_error.is_none()
             && let Err(e) = self.rotate_if_needed()
         {
-            self.shared.poison(&e);
+            match e {
+                StorageError::Full(_) => self.shared.note_failure(&e),
+                _ => self.shared.poison(&e),
+            }
         }
         shutdown
+    }
+
+    /// Undoes a failed round: the logs it touched go back to their durable end (in memory, in
+    /// their segment files and in the WAL, durably), segments it started are removed, and the
+    /// writer forgets their state so the next append reloads it.
+    fn rollback(&mut self, touched: &[LogId]) -> Result<(), StorageError> {
+        let mut segs: Vec<Arc<Segment>> = Vec::new();
+        for p in &self.pending {
+            if !segs.iter().any(|s| Arc::ptr_eq(s, &p.seg)) {
+                segs.push(p.seg.clone());
+            }
+        }
+        self.pending.clear();
+        for id in touched {
+            let Some(wl) = self.logs.remove(id) else {
+                continue;
+            };
+            let durable = wl.state.durable_next.load(Ordering::Acquire);
+            let mut list = wl.state.segments.write();
+            // A segment begun this round starts past the durable end: it goes.
+            while list.len() > 1
+                && list
+                    .last()
+                    .is_some_and(|l| l.base_offset > durable && l.index.lock().entries.is_empty())
+            {
+                let Some(gone) = list.pop() else { break };
+                self.tails.remove(&(Arc::as_ptr(&gone) as usize));
+                self.dirty_files.remove(&(*id, gone.base_offset));
+                segs.retain(|s| !Arc::ptr_eq(s, &gone));
+                std::fs::remove_file(&gone.path).map_err(|e| {
+                    StorageError::Fatal(format!("remove {}: {e}", gone.path.display()))
+                })?;
+            }
+            if let Some(last) = list.last() {
+                // It is the active segment again: it must not get an index file.
+                self.sealed.retain(|s| !Arc::ptr_eq(s, last));
+            }
+        }
+        for seg in &segs {
+            let end = seg.index.lock().end_pos;
+            let file_len = {
+                let mut tail = seg.tail.lock();
+                if tail.bytes.is_empty() {
+                    end
+                } else if end >= tail.start {
+                    let keep = (end - tail.start) as usize;
+                    tail.bytes.truncate(keep);
+                    tail.start
+                } else {
+                    tail.bytes = Vec::new();
+                    tail.start = end;
+                    end
+                }
+            };
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&seg.path)
+                .and_then(|f| {
+                    f.set_len(file_len)?;
+                    f.sync_all()
+                })
+                .map_err(|e| {
+                    StorageError::Fatal(format!(
+                        "undo a failed write to {}: {e}",
+                        seg.path.display()
+                    ))
+                })?;
+        }
+        self.tail_bytes = self
+            .tails
+            .values()
+            .map(|(seg, _)| seg.tail.lock().bytes.len())
+            .sum();
+        Ok(())
+    }
+
+    /// Drops every handle on a deleted log's files.
+    fn forget(&mut self, log: LogId) {
+        self.logs.remove(&log);
+        self.dirty_files.retain(|(l, _), _| *l != log);
+        let dir = super::log_dir(&self.shared.logs_dir(), log);
+        let mut freed = 0;
+        self.tails.retain(|_, (seg, _)| {
+            let keep = !seg.path.starts_with(&dir);
+            if !keep {
+                freed += seg.tail.lock().bytes.len();
+            }
+            keep
+        });
+        self.tail_bytes -= freed;
+        self.sealed.retain(|seg| !seg.path.starts_with(&dir));
+        self.dirty_dirs.remove(&dir);
+    }
+
+    /// While writes fail for want of space: whether there is room again (the tails can be
+    /// written out and a small file written and synced). Clears the failure if so.
+    fn probe(&mut self) {
+        let path = self.wal_dir.join("space.probe");
+        let ok = self.flush_tails().is_ok()
+            && std::fs::File::create(&path)
+                .and_then(|mut f| {
+                    f.write_all(&[0u8; 256 * 1024])?;
+                    f.sync_all()
+                })
+                .is_ok();
+        let _ = std::fs::remove_file(&path);
+        if ok {
+            tracing::info!("storage has room again; writes resume");
+            self.shared.failing.lock().take();
+            if let Err(e) = self.rotate_if_needed() {
+                self.shared.note_failure(&e);
+            }
+        }
     }
 
     /// Appends the round's batches to their segments' tails (the WAL makes them durable),
@@ -410,7 +584,7 @@ impl Writer {
                 first
                     .file
                     .write_all_at(bytes, first.pos)
-                    .map_err(|e| StorageError::fatal("write segment", e))
+                    .map_err(|e| StorageError::io("write segment", e))
             } else {
                 if tail.bytes.is_empty() {
                     tail.start = first.pos;
@@ -475,17 +649,43 @@ impl Writer {
         if self.buf.is_empty() {
             return Ok(());
         }
+        let sync = self.shared.config.durability == Durability::Sync;
         let wal = self.wal.as_mut().ok_or(StorageError::ShuttingDown)?;
-        wal.file
-            .write_all_at(&self.buf, wal.pos)
-            .map_err(|e| StorageError::fatal("write WAL", e))?;
+        let start = wal.pos;
+        let started = Instant::now();
+        let written = wal
+            .file
+            .write_all_at(&self.buf, start)
+            .map_err(|e| StorageError::io("write WAL", e))
+            .and_then(|()| {
+                if sync {
+                    wal.file
+                        .sync_data()
+                        .map_err(|e| StorageError::io("sync WAL", e))?;
+                }
+                Ok(())
+            });
+        if let Err(e) = written {
+            // Whatever reached the file must not be replayed at a restart: zero it (or cut
+            // it off) durably, or give up writing altogether.
+            let len = self.buf.len() as u64;
+            let keep = wal.allocated.max(start);
+            let undone = (|| {
+                if keep > start {
+                    let zeros = vec![0u8; (keep.min(start + len) - start) as usize];
+                    wal.file.write_all_at(&zeros, start)?;
+                }
+                wal.file.set_len(keep)?;
+                wal.file.sync_all()
+            })();
+            return Err(match undone {
+                Ok(()) => e,
+                Err(u) => StorageError::Fatal(format!("{e}; undoing it failed too: {u}")),
+            });
+        }
         wal.pos += self.buf.len() as u64;
         wal.rounds += 1;
-        if self.shared.config.durability == Durability::Sync {
-            let started = Instant::now();
-            wal.file
-                .sync_data()
-                .map_err(|e| StorageError::fatal("sync WAL", e))?;
+        if sync {
             metrics::histogram!("sluice_storage_fsync_seconds")
                 .record(started.elapsed().as_secs_f64());
         }
@@ -585,9 +785,9 @@ impl Writer {
                     .read(true)
                     .write(true)
                     .open(&seg.path)
-                    .map_err(|e| StorageError::fatal("open segment for writing", e))?;
+                    .map_err(|e| StorageError::io("open segment for writing", e))?;
                 file.set_len(idx.end_pos)
-                    .map_err(|e| StorageError::fatal("truncate segment", e))?;
+                    .map_err(|e| StorageError::io("truncate segment", e))?;
                 let active = Active {
                     seg: seg.clone(),
                     file: Arc::new(file),
@@ -653,7 +853,7 @@ impl Writer {
         active
             .file
             .write_all_at(batch, active.pos)
-            .map_err(|e| StorageError::fatal("write segment", e))?;
+            .map_err(|e| StorageError::io("write segment", e))?;
         active.seg.index.lock().push(active.pos, &header);
         active.pos += header.encoded_len as u64;
         active.first_ts.get_or_insert(header.timestamp_ms);
@@ -699,6 +899,9 @@ impl Writer {
             return Ok(());
         };
         let small_rounds = current.pos / current.rounds.max(1) < PREPARE_MAX_ROUND_BYTES;
+        // What can fail for want of space comes before the swap, so a failed rotation leaves
+        // the current WAL in use (it grows past its mark) and is tried again next round.
+        self.flush_tails()?;
         let new = match self.take_prepared()? {
             Some(w) => w,
             None => {
@@ -727,6 +930,7 @@ impl Writer {
 
     /// Clean shutdown: wait for queued checkpoints, then checkpoint everything and drop the WAL.
     fn finish(&mut self) {
+        self.shared.stopping.store(true, Ordering::Release);
         if let Some(mut p) = self.preparer.take() {
             p.stop();
         }
@@ -750,7 +954,7 @@ fn flush_tail(tail: &mut segment::Tail, file: &File) -> Result<(), StorageError>
         return Ok(());
     }
     file.write_all_at(&tail.bytes, tail.start)
-        .map_err(|e| StorageError::fatal("write segment", e))?;
+        .map_err(|e| StorageError::io("write segment", e))?;
     tail.start += tail.bytes.len() as u64;
     tail.bytes = Vec::new();
     Ok(())
@@ -777,12 +981,13 @@ fn ensure_active(
     if !roll {
         return Ok(());
     }
+    let base = wl.next_offset;
+    let path = segment::segment_path(&wl.state.dir, base);
+    // Created before the old segment is sealed: if this fails, nothing has changed.
+    let file = segment::create_segment_file(&path, base)?;
     if let Some(old) = wl.active.take() {
         sealed.push(old.seg);
     }
-    let base = wl.next_offset;
-    let path = segment::segment_path(&wl.state.dir, base);
-    let file = segment::create_segment_file(&path, base)?;
     let seg = Arc::new(Segment::new(base, path, SegmentIndex::new(base)));
     wl.state.segments.write().push(seg.clone());
     dirty_dirs.insert(wl.state.dir.clone());

@@ -133,10 +133,12 @@ impl Streams {
                         encrypted: s.meta.encryption.is_some(),
                     }),
                     Err(e) => {
-                        tracing::error!(error = %e, "PutRecords append failed");
+                        if k == 0 {
+                            tracing::error!(error = %e, "PutRecords append failed");
+                        }
                         PutRecordsEntry::Failed {
                             error_code: "InternalFailure",
-                            message: "Internal Service Failure".into(),
+                            message: format!("Internal Service Failure: {e}"),
                         }
                     }
                 });

@@ -734,7 +734,7 @@ impl From<AnalyticsError> for WireError {
                 status: 503,
                 message: Some("The service is shutting down; retry.".into()),
             },
-            AnalyticsError::Storage(_) => WireError::internal(),
+            AnalyticsError::Storage(e) => WireError::storage(&e),
         }
     }
 }

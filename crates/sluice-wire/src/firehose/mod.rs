@@ -747,7 +747,7 @@ impl From<FirehoseError> for WireError {
             FirehoseError::InvalidKmsResource { .. } => {
                 WireError::new("InvalidKMSResourceException", message)
             }
-            FirehoseError::Storage(_) => WireError::internal(),
+            FirehoseError::Storage(e) => WireError::storage(&e),
         }
     }
 }

@@ -391,7 +391,8 @@ impl From<VideoError> for WireError {
                     message: Some("The service is shutting down; retry.".into()),
                 };
             }
-            VideoError::Storage(_) | VideoError::Meta(_) => return WireError::internal(),
+            VideoError::Storage(e) => return WireError::storage(&e),
+            VideoError::Meta(_) => return WireError::internal(),
         };
         WireError::new(kind, message)
     }

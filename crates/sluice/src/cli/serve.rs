@@ -5,7 +5,7 @@ use clap::Args;
 use serde::Deserialize;
 use sluice_server::LimitsMode;
 use sluice_server::auth::{AuthMode, Credential};
-use sluice_server::{ServerConfig, StorageKind};
+use sluice_server::{MetricsMode, ServerConfig, StorageKind};
 use sluice_storage::Durability;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -150,6 +150,43 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `sluice=debug` [default: info].
     #[arg(long, env = "SLUICE_LOG")]
     log: Option<String>,
+    /// Delete logs that hold records but belong to no stream, delivery stream or video stream
+    /// in the metadata store. Without it the server refuses to start when it finds such logs
+    /// (the metadata store was lost, replaced or restored from an older copy).
+    #[arg(long, env = "SLUICE_DELETE_ORPHAN_LOGS")]
+    delete_orphan_logs: bool,
+    /// Start even if a log is damaged where the write-ahead log cannot repair it, keeping the
+    /// intact records behind the damage and dropping the damaged ones. Without it the server
+    /// refuses to start and names the damaged file.
+    #[arg(long, env = "SLUICE_SALVAGE_DAMAGED_LOGS")]
+    salvage_damaged_logs: bool,
+    /// Where `/metrics` is served (it names every stream): `api` (on the API port, to anyone who
+    /// reaches it), `ADDR:PORT` (only on a listener of its own, e.g. `127.0.0.1:9464`) or `off`
+    /// [default: api].
+    #[arg(long, env = "SLUICE_METRICS")]
+    metrics: Option<String>,
+    /// Connections open at once, at most; more are closed as they are accepted [default: 10000].
+    #[arg(long, env = "SLUICE_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// A request's headers must arrive within this many milliseconds [default: 20000].
+    #[arg(long, env = "SLUICE_HEADER_READ_TIMEOUT_MS")]
+    header_read_timeout_ms: Option<u64>,
+    /// A request body must arrive within this many milliseconds of its headers (408 otherwise)
+    /// [default: 60000].
+    #[arg(long, env = "SLUICE_BODY_READ_TIMEOUT_MS")]
+    body_read_timeout_ms: Option<u64>,
+    /// A connection with no request in progress and no traffic for this many milliseconds is
+    /// closed [default: 120000].
+    #[arg(long, env = "SLUICE_IDLE_TIMEOUT_MS")]
+    idle_timeout_ms: Option<u64>,
+    /// Largest request body in bytes; larger ones get 413 before they are read [default:
+    /// 16777216].
+    #[arg(long, env = "SLUICE_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Request body bytes buffered at once across all connections; requests past it wait for
+    /// room [default: 536870912].
+    #[arg(long, env = "SLUICE_MAX_BUFFERED_BODY_BYTES")]
+    max_buffered_body_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +222,15 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     log: Option<String>,
+    delete_orphan_logs: Option<bool>,
+    salvage_damaged_logs: Option<bool>,
+    metrics: Option<String>,
+    max_connections: Option<usize>,
+    header_read_timeout_ms: Option<u64>,
+    body_read_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_body_bytes: Option<usize>,
+    max_buffered_body_bytes: Option<usize>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -261,7 +307,10 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         kms_keys: Vec::new(),
         tls: None,
         principals: Vec::new(),
-        max_body_bytes: d.max_body_bytes,
+        max_body_bytes: args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(d.max_body_bytes),
         max_concurrent_reads: args
             .max_concurrent_reads
             .or(file.max_concurrent_reads)
@@ -276,6 +325,32 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         search_domains: Vec::new(),
         lambdas: Vec::new(),
         glue_tables: Vec::new(),
+        orphan_logs: if args.delete_orphan_logs || file.delete_orphan_logs == Some(true) {
+            sluice_storage::orphans::OrphanPolicy::Delete
+        } else {
+            sluice_storage::orphans::OrphanPolicy::Refuse
+        },
+        salvage_damaged_logs: args.salvage_damaged_logs || file.salvage_damaged_logs == Some(true),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(d.max_connections),
+        header_read_timeout: ms(args.header_read_timeout_ms.or(file.header_read_timeout_ms))
+            .unwrap_or(d.header_read_timeout),
+        idle_timeout: ms(args.idle_timeout_ms.or(file.idle_timeout_ms)).unwrap_or(d.idle_timeout),
+        body_read_timeout: ms(args.body_read_timeout_ms.or(file.body_read_timeout_ms))
+            .unwrap_or(d.body_read_timeout),
+        max_buffered_body_bytes: args
+            .max_buffered_body_bytes
+            .or(file.max_buffered_body_bytes)
+            .unwrap_or(d.max_buffered_body_bytes),
+        metrics: match args.metrics.or(file.metrics).as_deref() {
+            None | Some("api") => MetricsMode::Api,
+            Some("off") => MetricsMode::Off,
+            Some(addr) => MetricsMode::Separate(addr.parse().map_err(|_| {
+                anyhow::anyhow!("--metrics: expected api, off or ADDR:PORT, got {addr:?}")
+            })?),
+        },
     };
     config.limits = match args.limits.or(file.limits).as_deref() {
         None | Some("off") => LimitsMode::Off,
@@ -440,6 +515,10 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
     ))
 }
 
+fn ms(v: Option<u64>) -> Option<std::time::Duration> {
+    v.map(std::time::Duration::from_millis)
+}
+
 fn sluice_firehose_target_ok(t: &str) -> bool {
     t.starts_with("http://")
         || t.starts_with("https://")
@@ -462,7 +541,9 @@ fn parse_kms_key(s: &str) -> anyhow::Result<(String, [u8; 32])> {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (config, log) = resolve(args)?;
+    // Colour codes only for a terminal: a log file or journal gets plain text.
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&log).unwrap_or_else(|_| "info".into()),
         )
@@ -474,7 +555,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
         .await
         .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
-    let addr = listener.local_addr()?;
     match config.storage {
         StorageKind::Disk => tracing::info!(
             data_dir = %config.data_dir.display(),
@@ -486,12 +566,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if config.auth == AuthMode::Sigv4 {
         tracing::info!(keys = config.credentials.len(), "auth: sigv4");
     }
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    tracing::info!(%addr, "sluice listening on {scheme}://{addr}");
     sluice_server::run(
         listener,
         config,
