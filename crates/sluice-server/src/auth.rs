@@ -126,7 +126,7 @@ pub fn claimed_access_key(headers: &http::HeaderMap, uri: &http::Uri) -> Option<
 }
 
 /// What the client claims: from the Authorization header or the query string.
-struct Claim {
+pub struct Claim {
     access_key_id: String,
     scope_date: String,
     scope_region: String,
@@ -152,8 +152,10 @@ impl Verifier {
         }
     }
 
-    /// Checks the request's signature; returns the access key id that signed it.
-    pub fn verify(&self, req: &SignedRequest<'_>) -> Result<String, WireError> {
+    /// Everything that can be checked from the headers and the query alone, before the body is
+    /// read: the form of the signature, the key, the token, the scope, the date and which
+    /// headers are signed. A request that fails here is refused without reading its body.
+    pub fn precheck(&self, req: &SignedRequest<'_>) -> Result<(Claim, &Credential), WireError> {
         let claim = self.claim(req)?;
         if claim.scope_terminator != "aws4_request" {
             return Err(incomplete(format!(
@@ -237,6 +239,12 @@ impl Verifier {
                 }
             }
         }
+        Ok((claim, cred))
+    }
+
+    /// Checks the request's signature; returns the access key id that signed it.
+    pub fn verify(&self, req: &SignedRequest<'_>) -> Result<String, WireError> {
+        let (claim, cred) = self.precheck(req)?;
         let canonical = canonical_request(req, &claim)?;
         let scope = format!(
             "{}/{}/{}/aws4_request",

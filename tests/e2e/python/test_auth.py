@@ -164,3 +164,120 @@ def test_auth_none_accepts_anything(sluice):
         "Content-Type": "application/x-amz-json-1.1",
         "X-Amz-Target": "Kinesis_20131202.ListStreams"})
     assert status == 200
+
+
+def sign(endpoint: str, body: bytes, headers: dict, exclude: tuple = (), service="kinesis",
+         when=None) -> dict:
+    """botocore's SigV4 over `headers`; headers named in `exclude` are added after signing, so
+    the signature does not cover them."""
+    signed_part = {k: v for k, v in headers.items() if k.lower() not in exclude}
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=signed_part)
+    auth = SigV4Auth(Credentials(KEY, SECRET), service, REGION)
+    if when is None:
+        auth.add_auth(req)
+    else:
+        import botocore.auth
+        real = botocore.auth.get_current_datetime
+        botocore.auth.get_current_datetime = lambda: when.replace(tzinfo=None)
+        try:
+            auth.add_auth(req)
+        finally:
+            botocore.auth.get_current_datetime = real
+    out = dict(req.headers.items())
+    out.update({k: v for k, v in headers.items() if k.lower() in exclude})
+    return out
+
+
+def test_a_replayed_signature_with_another_body_and_the_old_hash_is_refused(auth_server):
+    import hashlib
+    c = client(auth_server.endpoint, KEY, SECRET)
+    name = unique_name("replay")
+    c.create_stream(StreamName=name, ShardCount=1)
+    wait_stream_active(c, name)
+    good = json.dumps({"StreamName": name, "PartitionKey": "k", "Data": "b3JpZ2luYWw="}).encode()
+    headers = sign(auth_server.endpoint, good, {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "Kinesis_20131202.PutRecord",
+        "X-Amz-Content-SHA256": hashlib.sha256(good).hexdigest(),
+    })
+    evil = json.dumps({"StreamName": name, "PartitionKey": "k", "Data": "Y2hhbmdlZA=="}).encode()
+    status, out = raw_post(auth_server.endpoint, evil, headers)
+    assert status == 400 and out["__type"].endswith("InvalidSignatureException"), out
+    assert "x-amz-content-sha256" in out["message"], out
+    status, out = raw_post(auth_server.endpoint, good, headers)
+    assert status == 200, out
+    # Only the original record is stored.
+    shard = c.list_shards(StreamName=name)["Shards"][0]["ShardId"]
+    it = c.get_shard_iterator(StreamName=name, ShardId=shard,
+                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["Data"] for r in c.get_records(ShardIterator=it)["Records"]] == [b"original"]
+
+    # UNSIGNED-PAYLOAD is for streamed bodies (PutMedia), not for JSON operations.
+    headers = sign(auth_server.endpoint, good, {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "Kinesis_20131202.PutRecord",
+        "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD",
+    })
+    status, out = raw_post(auth_server.endpoint, good, headers)
+    assert status == 400 and out["__type"].endswith("InvalidSignatureException"), out
+
+
+def test_headers_that_change_the_request_must_be_signed(auth_server):
+    base = {"Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "Kinesis_20131202.ListStreams"}
+    for unsigned in ("x-amz-target", "content-type"):
+        headers = sign(auth_server.endpoint, b"{}", base, exclude=(unsigned,))
+        status, out = raw_post(auth_server.endpoint, b"{}", headers)
+        assert status == 400 and out["__type"].endswith("IncompleteSignatureException"), out
+        assert unsigned in out["message"], out
+
+
+def presigned(endpoint: str, expires: int, when=None) -> tuple[bytes, dict, str]:
+    req = AWSRequest(method="POST", url=endpoint + "/", data=b"{}", headers={
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "Kinesis_20131202.ListStreams",
+    })
+    auth = SigV4QueryAuth(Credentials(KEY, SECRET), "kinesis", REGION, expires=expires)
+    import botocore.auth
+    real = botocore.auth.get_current_datetime
+    if when is not None:
+        botocore.auth.get_current_datetime = lambda: when.replace(tzinfo=None)
+    try:
+        auth.add_auth(req)
+    finally:
+        botocore.auth.get_current_datetime = real
+    u = urllib.parse.urlparse(req.url)
+    return req.body or b"", dict(req.headers.items()), f"{u.path}?{u.query}"
+
+
+def test_presigned_requests_are_bounded_in_time(auth_server):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    body, headers, path = presigned(auth_server.endpoint, 1_000_000_000,
+                                    when=now - datetime.timedelta(days=2))
+    status, out = raw_post(auth_server.endpoint, body, headers, path=path)
+    assert status == 400 and "X-Amz-Expires" in out["message"], out
+    body, headers, path = presigned(auth_server.endpoint, 300,
+                                    when=now + datetime.timedelta(days=365))
+    status, out = raw_post(auth_server.endpoint, body, headers, path=path)
+    assert status == 400 and out["message"].startswith("Signature not yet current"), out
+    body, headers, path = presigned(auth_server.endpoint, 604800,
+                                    when=now - datetime.timedelta(days=6))
+    status, out = raw_post(auth_server.endpoint, body, headers, path=path)
+    assert status == 200, out
+
+
+def test_an_unknown_key_is_refused_before_a_large_body_is_read(auth_server):
+    import socket
+    s = socket.create_connection(("127.0.0.1", auth_server.port))
+    headers = sign(auth_server.endpoint, b"{}", {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "Kinesis_20131202.ListStreams"})
+    headers["Authorization"] = headers["Authorization"].replace(KEY, "AKIDNOBODY")
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    s.sendall(f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}Content-Length: 15000000\r\n\r\n"
+              .encode())
+    s.settimeout(5)
+    answer = s.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert b"UnrecognizedClientException" in answer
+    s.close()
