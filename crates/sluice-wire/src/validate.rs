@@ -20,6 +20,16 @@ fn lower_first(member: &str) -> String {
     }
 }
 
+/// Values longer than this are cut in messages: an error must not echo a megabyte back.
+const MAX_SHOWN_CHARS: usize = 256;
+
+fn shorten(v: &str) -> std::borrow::Cow<'_, str> {
+    match v.char_indices().nth(MAX_SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}...", &v[..cut]).into(),
+        None => v.into(),
+    }
+}
+
 impl Validator {
     pub fn new() -> Self {
         Self::default()
@@ -27,7 +37,7 @@ impl Validator {
 
     fn push(&mut self, value: Option<&str>, member: &str, constraint: &str) {
         let value = match value {
-            Some(v) => format!("'{v}'"),
+            Some(v) => format!("'{}'", shorten(v)),
             None => "null".to_owned(),
         };
         self.errors.push(format!(
@@ -212,6 +222,20 @@ pub fn is_decimal(s: &str, max_digits: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        let long = "é".repeat(1_000_000);
+        let mut v = Validator::new();
+        v.string("StreamName", Some(&long), 1, 128, None);
+        let msg = v
+            .finish()
+            .expect_err("too long")
+            .message
+            .unwrap_or_default();
+        assert!(msg.len() < 1_000, "{} bytes", msg.len());
+        assert!(msg.contains(&format!("'{}...'", "é".repeat(256))), "{msg}");
+    }
 
     #[test]
     fn messages_match_aws() {

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import (SluiceServer, error_code, error_message, read_shard, unique_name,
-                      wait_stream_active)
+from conftest import (SluiceServer, error_code, error_message, make_firehose, read_shard,
+                      unique_name, wait_stream_active)
 
 
 def health(srv: SluiceServer) -> tuple[int, str]:
@@ -56,6 +56,13 @@ def test_a_full_disk_fails_cleanly_and_writes_resume_when_space_returns(sluice_f
         for name in (victim, filler):
             k.create_stream(StreamName=name, ShardCount=1)
             wait_stream_active(k, name)
+        fh = make_firehose(srv.endpoint)
+        fh.create_delivery_stream(
+            DeliveryStreamName="full-fh",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+                "BucketARN": "arn:aws:s3:::full-bucket",
+                "BufferingHints": {"IntervalInSeconds": 900, "SizeInMBs": 128}})
         blob = b"f" * (512 * 1024)
         for i in range(30):  # 15 MiB that deleting the filler stream frees again
             k.put_record(StreamName=filler, PartitionKey="p", Data=blob)
@@ -84,6 +91,13 @@ def test_a_full_disk_fails_cleanly_and_writes_resume_when_space_returns(sluice_f
         assert out["FailedRecordCount"] == 4
         assert out["Records"][0]["ErrorCode"] == "InternalFailure"
         assert "No space left" in out["Records"][0]["ErrorMessage"]
+
+        # Firehose's PutRecordBatch answers per record too, as AWS does, not with a 500.
+        out = fh.put_record_batch(DeliveryStreamName="full-fh",
+                                  Records=[{"Data": value} for _ in range(3)])
+        assert out["FailedPutCount"] == 3, out
+        assert out["RequestResponses"][0]["ErrorCode"] == "ServiceUnavailableException"
+        assert "No space left" in out["RequestResponses"][0]["ErrorMessage"]
 
         # Deleting a stream frees its files at once; writes and /health recover by themselves.
         k.delete_stream(StreamName=filler)
