@@ -195,6 +195,9 @@ struct Found {
     base: u64,
     path: PathBuf,
     scan: ScanResult,
+    /// For the last segment: the end its index file records (a clean shutdown writes one), so
+    /// that damage to its last batches is not mistaken for a torn tail.
+    indexed_next: Option<u64>,
 }
 
 /// Where a log's valid prefix ends.
@@ -245,11 +248,23 @@ fn load_log(
             },
             None => segment::scan_segment(&path, base)?,
         };
-        found.push(Found { base, path, scan });
+        let indexed_next = (i + 1 == bases.len())
+            .then(|| segment::parse_index_file(&path, base))
+            .flatten()
+            .map(|idx| idx.next_offset);
+        found.push(Found {
+            base,
+            path,
+            scan,
+            indexed_next,
+        });
     }
     if let Some(damage) = first_damage(&found, &conf.gaps) {
         let later = &found[damage.segment + 1..];
-        let follows = !found[damage.segment].scan.after.is_empty() || !later.is_empty();
+        let damaged = &found[damage.segment];
+        let follows = !damaged.scan.after.is_empty()
+            || !later.is_empty()
+            || damaged.indexed_next.is_some_and(|n| n > damage.offset);
         let wal_holds = wal
             .first_offset
             .get(&id)
@@ -290,10 +305,11 @@ fn first_damage(found: &[Found], gaps: &[(u64, u64)]) -> Option<Damage> {
                 offset: idx.next_offset,
             });
         }
-        if let Some(next) = found.get(i + 1)
-            && next.base != idx.next_offset
-            && !gaps.contains(&(idx.next_offset, next.base))
-        {
+        let short_of_index = f.indexed_next.is_some_and(|n| n > idx.next_offset);
+        let gap_to_next = found.get(i + 1).is_some_and(|next| {
+            next.base != idx.next_offset && !gaps.contains(&(idx.next_offset, next.base))
+        });
+        if gap_to_next || short_of_index {
             return Some(Damage {
                 segment: i,
                 pos: idx.end_pos,
@@ -365,7 +381,7 @@ fn refusal(id: LogId, found: &[Found], damage: &Damage) -> StorageError {
     StorageError::Fatal(format!(
         "log {id:016x}: {} is damaged at byte {} (records from offset {}); {} intact records \
          follow it in that file and {records_later} in {} later segment files (up to offset {}), \
-         and the write-ahead log does not hold them. Nothing was cut. Restore the file from a \
+         {}and the write-ahead log does not hold them. Nothing was cut. Restore the file from a \
          backup, or start with --salvage-damaged-logs to keep the intact records and drop the \
          damaged ones",
         f.path.display(),
@@ -373,7 +389,13 @@ fn refusal(id: LogId, found: &[Found], damage: &Damage) -> StorageError {
         damage.offset,
         records_here,
         later.len(),
-        last
+        last,
+        match f.indexed_next {
+            Some(n) if n > damage.offset => {
+                format!("(its index file says it held offsets up to {}), ", n - 1)
+            }
+            _ => String::new(),
+        }
     ))
 }
 
@@ -388,6 +410,9 @@ fn salvage_log(
 ) -> Result<(), StorageError> {
     let mut moved = Vec::new();
     for f in found.iter_mut() {
+        if f.indexed_next.take().is_some() {
+            let _ = std::fs::remove_file(segment::index_path(&f.path));
+        }
         let Some(pos) = f.scan.damaged_at else {
             continue;
         };
@@ -414,6 +439,7 @@ fn salvage_log(
                     damaged_at: None,
                     after: Vec::new(),
                 },
+                indexed_next: None,
             });
         }
         let lost = f.scan.len - pos;

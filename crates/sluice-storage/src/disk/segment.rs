@@ -472,6 +472,13 @@ pub fn write_index_file(seg: &Segment) -> Result<(), StorageError> {
 
 /// Loads an index file; `None` if absent, corrupt, or inconsistent with the segment file.
 pub fn read_index_file(seg_path: &Path, base_offset: u64) -> Option<SegmentIndex> {
+    let index = parse_index_file(seg_path, base_offset)?;
+    let file_len = std::fs::metadata(seg_path).ok()?.len();
+    (file_len >= index.end_pos).then_some(index)
+}
+
+/// An index file's contents, whether or not the segment file still matches it.
+pub fn parse_index_file(seg_path: &Path, base_offset: u64) -> Option<SegmentIndex> {
     let data = std::fs::read(index_path(seg_path)).ok()?;
     if data.len() < 72 || &data[..4] != INDEX_MAGIC {
         return None;
@@ -507,6 +514,5 @@ pub fn read_index_file(seg_path: &Path, base_offset: u64) -> Option<SegmentIndex
         last_ts: ts(u(40)),
         last_indexed_pos: u(48),
     };
-    let file_len = std::fs::metadata(seg_path).ok()?.len();
-    (file_len >= index.end_pos).then_some(index)
+    Some(index)
 }

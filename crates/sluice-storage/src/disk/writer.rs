@@ -786,6 +786,12 @@ impl Writer {
                     .write(true)
                     .open(&seg.path)
                     .map_err(|e| StorageError::io("open segment for writing", e))?;
+                // The index file a clean shutdown left is about to be out of date.
+                match std::fs::remove_file(segment::index_path(&seg.path)) {
+                    Ok(()) => sync_dir(&state.dir)?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(StorageError::io("remove index file", e)),
+                }
                 file.set_len(idx.end_pos)
                     .map_err(|e| StorageError::io("truncate segment", e))?;
                 let active = Active {
@@ -944,6 +950,17 @@ impl Writer {
         let wal = self.wal.take().map(|w| wal::wal_path(&self.wal_dir, w.seq));
         if let Err(e) = self.checkpoint_inline(wal.into_iter().collect()) {
             self.shared.poison(&e);
+            return;
+        }
+        // Each active segment is complete and synced now: its index file lets the next start
+        // tell damage to its last batches from a torn tail.
+        for wl in self.logs.values() {
+            if let Some(a) = &wl.active
+                && !wl.state.deleted.load(Ordering::SeqCst)
+                && let Err(e) = segment::write_index_file(&a.seg)
+            {
+                tracing::warn!(file = %a.seg.path.display(), error = %e, "could not write an index file");
+            }
         }
     }
 }
