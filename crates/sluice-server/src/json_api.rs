@@ -69,6 +69,14 @@ where
         Err(refused) => return refused,
     };
     let body = buffered.bytes.clone();
+    // AWS answers a request without a body (not even `{}`) before it looks at the operation.
+    if body.is_empty() {
+        return error_response(
+            p,
+            &WireError::bare("SerializationException"),
+            (api.name)(op),
+        );
+    }
     if let Some(verifier) = &state.auth {
         let signed = crate::auth::SignedRequest {
             method,

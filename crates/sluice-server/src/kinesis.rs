@@ -62,6 +62,14 @@ pub(crate) async fn handle(
         Err(refused) => return refused,
     };
     let body = buffered.bytes.clone();
+    // AWS answers a request without a body (not even `{}`) before it looks at the operation.
+    if body.is_empty() {
+        return error_response(
+            protocol,
+            &WireError::bare("SerializationException"),
+            op.name(),
+        );
+    }
     let mut access_key = None;
     if let Some(verifier) = &state.auth {
         let signed = crate::auth::SignedRequest {
@@ -457,6 +465,27 @@ async fn dispatch(
             return Err(WireError::new(
                 "UnsupportedOperationException",
                 format!("Sluice does not support {} yet.", op.name()),
+            ));
+        }
+        Request::DryRun(inner) => {
+            // What can be checked without an effect: the request was validated when decoded;
+            // the stream (and for GetShardIterator the shard and position) must exist.
+            match *inner {
+                Request::PutRecord { stream, .. } | Request::PutRecords { stream, .. } => {
+                    streams.describe_stream_summary(&stream)?;
+                }
+                Request::GetShardIterator {
+                    stream,
+                    shard,
+                    kind,
+                } => {
+                    streams.get_shard_iterator(&stream, &shard, kind).await?;
+                }
+                _ => {}
+            }
+            return Err(WireError::new(
+                "DryRunOperationException",
+                "Request would have succeeded, but DryRun flag is set.",
             ));
         }
     }

@@ -5,9 +5,19 @@ use std::collections::BTreeMap;
 
 pub const MAX_TAGS_PER_STREAM: usize = 50;
 
+/// Unicode's separator class `\p{Z}` (space, no-break and typographic spaces, line and paragraph
+/// separators): the white space tags may hold. Tabs and other control characters are not in it.
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
+}
+
 fn valid_tag_chars(s: &str) -> bool {
     s.chars()
-        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_./=+-%@:".contains(c))
+        .all(|c| c.is_alphanumeric() || is_separator(c) || "_./=+-%@:".contains(c))
 }
 
 pub fn add_tags(
@@ -21,8 +31,14 @@ pub fn add_tags(
         .any(|(k, v)| !valid_tag_chars(k) || !valid_tag_chars(v))
     {
         return Err(StreamsError::InvalidArgument(
-            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.".into(),
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.".into(),
         ));
+    }
+    // `%` passes the first check but not the second, as AWS answers.
+    if new.iter().any(|(k, v)| k.contains('%') || v.contains('%')) {
+        return Err(StreamsError::InvalidArgument(format!(
+            "Failed to add tags to stream {stream} under account {account} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'."
+        )));
     }
     let mut merged = existing.clone();
     for (k, v) in new {

@@ -307,3 +307,46 @@ def test_metrics_can_be_moved_off_the_api_port(sluice_factory):
 
 def test_logs_written_to_a_file_have_no_colour_codes(sluice):
     assert "\x1b[" not in sluice.log_path.read_text(errors="replace")
+
+
+# --------------------------------------------------------------------------- DryRun
+
+
+def test_dry_run_checks_the_request_and_changes_nothing(kinesis, stream_factory):
+    name = stream_factory()
+    shard = kinesis.list_shards(StreamName=name)["Shards"][0]["ShardId"]
+    for call in (
+        lambda: kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"x", DryRun=True),
+        lambda: kinesis.put_records(StreamName=name, DryRun=True,
+                                    Records=[{"PartitionKey": "k", "Data": b"x"}]),
+        lambda: kinesis.get_shard_iterator(StreamName=name, ShardId=shard, DryRun=True,
+                                           ShardIteratorType="TRIM_HORIZON"),
+    ):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_code(e.value) == "DryRunOperationException", e.value.response
+    it = kinesis.get_shard_iterator(StreamName=name, ShardId=shard,
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    with pytest.raises(ClientError) as e:
+        kinesis.get_records(ShardIterator=it, DryRun=True)
+    assert error_code(e.value) == "DryRunOperationException"
+    assert kinesis.get_records(ShardIterator=it)["Records"] == [], "the dry runs wrote nothing"
+    # A dry run of a request that would fail fails as the request would.
+    with pytest.raises(ClientError) as e:
+        kinesis.put_record(StreamName=name + "-missing", PartitionKey="k", Data=b"x", DryRun=True)
+    assert error_code(e.value) == "ResourceNotFoundException"
+    kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"x", DryRun=False)
+    assert len(kinesis.get_records(ShardIterator=it)["Records"]) == 1
+
+
+def test_an_empty_body_is_a_serialization_exception(sluice):
+    for target in ("Kinesis_20131202.ListStreams", "Firehose_20150804.ListDeliveryStreams",
+                   "KinesisAnalytics_20150814.ListApplications"):
+        conn = http.client.HTTPConnection("127.0.0.1", sluice.port, timeout=5)
+        conn.request("POST", "/", body=b"", headers={
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.status == 400, (target, body)
+        assert b"SerializationException" in body, (target, body)
+        conn.close()

@@ -711,3 +711,19 @@ def test_update_max_record_size(stream_factory, kinesis):
                                     StartingSequenceNumber=r["SequenceNumber"])["ShardIterator"]
     recs = kinesis.get_records(ShardIterator=it)["Records"]
     assert recs and recs[0]["Data"] == big
+
+
+def test_tag_characters_follow_aws_rules(kinesis, stream_factory):
+    name = stream_factory()
+    kinesis.add_tags_to_stream(StreamName=name, Tags={"team name": "a\u3000b", "k:/=+-@_.": "ünï"})
+    for bad in ({"tab\tkey": "v"}, {"k": "line\nbreak"}, {"k": "bell\x07"}):
+        with pytest.raises(ClientError) as e:
+            kinesis.add_tags_to_stream(StreamName=name, Tags=bad)
+        assert error_code(e.value) == "InvalidArgumentException", bad
+        assert error_message(e.value).startswith("Some tags contain invalid characters"), bad
+    with pytest.raises(ClientError) as e:
+        kinesis.add_tags_to_stream(StreamName=name, Tags={"k": "50%"})
+    assert error_code(e.value) == "InvalidArgumentException"
+    assert "illegal characters" in error_message(e.value)
+    tags = {t["Key"]: t["Value"] for t in kinesis.list_tags_for_stream(StreamName=name)["Tags"]}
+    assert tags == {"team name": "a\u3000b", "k:/=+-@_.": "ünï"}

@@ -259,6 +259,7 @@ pub struct SubscribeToShardRequest {
     pub consumer_arn: Option<String>,
     pub shard_id: Option<String>,
     pub starting_position: Option<StartingPositionIn>,
+    pub dry_run: Option<bool>,
 }
 
 impl SubscribeToShardRequest {

@@ -69,6 +69,7 @@ pub struct PutRecordRequest {
     pub partition_key: Option<String>,
     pub explicit_hash_key: Option<String>,
     pub sequence_number_for_ordering: Option<String>,
+    pub dry_run: Option<bool>,
 }
 
 impl PutRecordRequest {
@@ -142,6 +143,7 @@ pub struct PutRecordsRequest {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
+    pub dry_run: Option<bool>,
 }
 
 /// Most bytes (data plus partition keys) one PutRecords request may carry.
@@ -285,6 +287,7 @@ pub struct GetShardIteratorRequest {
     pub shard_iterator_type: Option<String>,
     pub starting_sequence_number: Option<String>,
     pub timestamp: Option<Timestamp>,
+    pub dry_run: Option<bool>,
 }
 
 impl GetShardIteratorRequest {
@@ -335,6 +338,7 @@ pub struct GetRecordsRequest {
     pub limit: Option<i64>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
+    pub dry_run: Option<bool>,
 }
 
 impl GetRecordsRequest {

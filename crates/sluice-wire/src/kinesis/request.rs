@@ -159,6 +159,18 @@ pub enum Request {
     },
     /// An operation of the model that Sluice does not implement yet.
     Unsupported(Operation),
+    /// The request with `DryRun: true`: checked, then answered `DryRunOperationException`
+    /// without effect.
+    DryRun(Box<Request>),
+}
+
+/// `r` as a dry run if the request asked for one.
+fn dry(flag: Option<bool>, r: Request) -> Request {
+    if flag == Some(true) {
+        Request::DryRun(Box::new(r))
+    } else {
+        r
+    }
 }
 
 impl Request {
@@ -206,6 +218,7 @@ impl Request {
             | Request::DescribeAccountSettings
             | Request::UpdateAccountSettings { .. }
             | Request::Unsupported(_) => return None,
+            Request::DryRun(inner) => return inner.access_target(),
         })
     }
 
@@ -249,30 +262,42 @@ impl Request {
                 Request::ListShards(p.decode::<ListShardsRequest>(body)?.try_into()?)
             }
             Operation::PutRecord => {
-                let (stream, record, ordering) =
-                    p.decode::<PutRecordRequest>(body)?.into_domain()?;
-                Request::PutRecord {
-                    stream,
-                    record,
-                    ordering,
-                }
+                let r = p.decode::<PutRecordRequest>(body)?;
+                let flag = r.dry_run;
+                let (stream, record, ordering) = r.into_domain()?;
+                dry(
+                    flag,
+                    Request::PutRecord {
+                        stream,
+                        record,
+                        ordering,
+                    },
+                )
             }
             Operation::PutRecords => {
-                let (stream, records) = p.decode::<PutRecordsRequest>(body)?.into_domain()?;
-                Request::PutRecords { stream, records }
+                let r = p.decode::<PutRecordsRequest>(body)?;
+                let flag = r.dry_run;
+                let (stream, records) = r.into_domain()?;
+                dry(flag, Request::PutRecords { stream, records })
             }
             Operation::GetShardIterator => {
-                let (stream, shard, kind) =
-                    p.decode::<GetShardIteratorRequest>(body)?.into_domain()?;
-                Request::GetShardIterator {
-                    stream,
-                    shard,
-                    kind,
-                }
+                let r = p.decode::<GetShardIteratorRequest>(body)?;
+                let flag = r.dry_run;
+                let (stream, shard, kind) = r.into_domain()?;
+                dry(
+                    flag,
+                    Request::GetShardIterator {
+                        stream,
+                        shard,
+                        kind,
+                    },
+                )
             }
             Operation::GetRecords => {
-                let (iterator, limit) = p.decode::<GetRecordsRequest>(body)?.into_domain()?;
-                Request::GetRecords { iterator, limit }
+                let r = p.decode::<GetRecordsRequest>(body)?;
+                let flag = r.dry_run;
+                let (iterator, limit) = r.into_domain()?;
+                dry(flag, Request::GetRecords { iterator, limit })
             }
             Operation::IncreaseStreamRetentionPeriod => {
                 let (stream, hours) = p.decode::<RetentionRequest>(body)?.into_domain()?;
@@ -393,13 +418,17 @@ impl Request {
                 }
             }
             Operation::SubscribeToShard => {
-                let (consumer_arn, shard, start) =
-                    p.decode::<SubscribeToShardRequest>(body)?.into_domain()?;
-                Request::SubscribeToShard {
-                    consumer_arn,
-                    shard,
-                    start,
-                }
+                let r = p.decode::<SubscribeToShardRequest>(body)?;
+                let flag = r.dry_run;
+                let (consumer_arn, shard, start) = r.into_domain()?;
+                dry(
+                    flag,
+                    Request::SubscribeToShard {
+                        consumer_arn,
+                        shard,
+                        start,
+                    },
+                )
             }
             Operation::StartStreamEncryption => {
                 let (stream, key_id) = p.decode::<StreamEncryptionRequest>(body)?.into_domain()?;
