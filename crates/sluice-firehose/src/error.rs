@@ -1,5 +1,5 @@
 //! The errors of the Firehose operations. Each variant becomes exactly one AWS error in the wire
-//! crate (`sluice-wire/src/firehose/error.rs`); the texts are AWS's.
+//! crate (`sluice-wire/src/firehose/mod.rs`); the texts are AWS's.
 
 use sluice_storage::StorageError;
 

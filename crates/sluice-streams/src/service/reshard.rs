@@ -4,7 +4,7 @@
 //! one step while the stream's write gate is held exclusively: the closed shards' ends are read
 //! from their logs (no write is in flight, so none can land past them), the children's logs are
 //! created, and the new metadata is committed atomically. A crash before the commit leaves only
-//! unreferenced child logs, which `Streams::open` deletes.
+//! unreferenced child logs, which the server deletes at start (`sluice_storage::orphans::reconcile`: an empty orphan log is safe to delete).
 
 use super::{HOUR_MS, Streams, parse_shard_id};
 use crate::error::{Result, StreamsError};
