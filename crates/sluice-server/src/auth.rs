@@ -90,6 +90,14 @@ pub struct SignedRequest<'a> {
     pub service: &'static str,
 }
 
+fn not_yet_current(amz_date: &str, now: i64) -> WireError {
+    invalid(format!(
+        "Signature not yet current: {amz_date} is still later than {} ({} + 5 min.)",
+        format_amz_date(now + MAX_SKEW_MS),
+        format_amz_date(now)
+    ))
+}
+
 fn incomplete(msg: String) -> WireError {
     WireError::new("IncompleteSignatureException", msg)
 }
@@ -103,6 +111,28 @@ fn unrecognized() -> WireError {
         "UnrecognizedClientException",
         "The security token included in the request is invalid.",
     )
+}
+
+/// Under `--auth sigv4`, the checks that need no body ([`Verifier::precheck`]), so that a
+/// request that will be refused is refused before its body is read.
+pub(crate) fn precheck_head(
+    state: &crate::AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    service: &'static str,
+) -> Result<(), WireError> {
+    let Some(verifier) = &state.auth else {
+        return Ok(());
+    };
+    let head = SignedRequest {
+        method,
+        uri,
+        headers,
+        body: None,
+        service,
+    };
+    verifier.precheck(&head).map(|_| ())
 }
 
 /// A query-string signature: the signed query (without `X-Amz-Signature`) and `X-Amz-Expires`.
@@ -206,12 +236,7 @@ impl Verifier {
                     )));
                 }
                 if signed_ms > now + MAX_SKEW_MS {
-                    return Err(invalid(format!(
-                        "Signature not yet current: {} is still later than {} ({} + 5 min.)",
-                        claim.amz_date,
-                        format_amz_date(now + MAX_SKEW_MS),
-                        format_amz_date(now)
-                    )));
+                    return Err(not_yet_current(&claim.amz_date, now));
                 }
                 if now > signed_ms + expires * 1000 {
                     return Err(WireError::new(
@@ -230,12 +255,7 @@ impl Verifier {
                     )));
                 }
                 if signed_ms > now + MAX_SKEW_MS {
-                    return Err(invalid(format!(
-                        "Signature not yet current: {} is still later than {} ({} + 5 min.)",
-                        claim.amz_date,
-                        format_amz_date(now + MAX_SKEW_MS),
-                        format_amz_date(now)
-                    )));
+                    return Err(not_yet_current(&claim.amz_date, now));
                 }
             }
         }

@@ -137,7 +137,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(120),
             body_read_timeout: Duration::from_secs(60),
-            max_buffered_body_bytes: 512 * 1024 * 1024,
+            max_buffered_body_bytes: 128 * 1024 * 1024,
             metrics: MetricsMode::Api,
             limits: sluice_streams::limits::LimitsMode::Off,
         }

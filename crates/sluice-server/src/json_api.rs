@@ -52,17 +52,8 @@ where
     let Some(op) = (api.parse)(target) else {
         return error_response(p, &WireError::unknown_operation(), "unknown");
     };
-    if let Some(verifier) = &state.auth {
-        let head = crate::auth::SignedRequest {
-            method,
-            uri,
-            headers,
-            body: None,
-            service: api.service,
-        };
-        if let Err(e) = verifier.precheck(&head) {
-            return error_response(p, &e, (api.name)(op));
-        }
+    if let Err(e) = crate::auth::precheck_head(state, method, uri, headers, api.service) {
+        return error_response(p, &e, (api.name)(op));
     }
     let buffered = match crate::body::read(state, headers, body).await {
         Ok(b) => b,

@@ -45,17 +45,8 @@ pub(crate) async fn handle(
     let Some(op) = Operation::from_target(target) else {
         return error_response(protocol, &WireError::unknown_operation(), "unknown");
     };
-    if let Some(verifier) = &state.auth {
-        let head = crate::auth::SignedRequest {
-            method,
-            uri,
-            headers,
-            body: None,
-            service: crate::auth::KINESIS,
-        };
-        if let Err(e) = verifier.precheck(&head) {
-            return error_response(protocol, &e, op.name());
-        }
+    if let Err(e) = crate::auth::precheck_head(state, method, uri, headers, crate::auth::KINESIS) {
+        return error_response(protocol, &e, op.name());
     }
     let buffered = match crate::body::read(state, headers, body).await {
         Ok(b) => b,

@@ -71,17 +71,8 @@ pub(crate) async fn handle(
         );
     }
     let streaming = op == Operation::PutMedia;
-    if let Some(verifier) = &state.auth {
-        let head = crate::auth::SignedRequest {
-            method,
-            uri,
-            headers,
-            body: None,
-            service: op.signing_service(),
-        };
-        if let Err(e) = verifier.precheck(&head) {
-            return error(&e, op);
-        }
+    if let Err(e) = crate::auth::precheck_head(state, method, uri, headers, op.signing_service()) {
+        return error(&e, op);
     }
     let mut _room = None;
     let body = if streaming {

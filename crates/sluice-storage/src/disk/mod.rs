@@ -7,6 +7,7 @@
 //! background and delete WAL files they cover. Recovery cuts torn segment tails by checksum and
 //! replays the WAL. Readers only see offsets below a log's durable mark.
 
+mod checkpoint;
 mod recovery;
 pub mod segment;
 mod wal;

@@ -3,6 +3,7 @@
 //! Architecture invariant: only this thread writes segment files and the WAL, and it publishes a
 //! log's new durable mark only after the WAL holding its records has been synced.
 
+use super::checkpoint::{self, Background, CheckpointJob};
 use super::segment::{self, SEGMENT_HEADER_LEN, Segment, SegmentIndex};
 use super::wal::{self, ENTRY_HEADER_LEN};
 use super::{LogState, Shared, sync_dir};
@@ -78,52 +79,6 @@ struct Pending {
     seg: Arc<Segment>,
     pos: u64,
     header: BatchHeader,
-}
-
-/// Work for the checkpoint thread, in order.
-enum Background {
-    Checkpoint(CheckpointJob),
-    /// Sync a segment file early (not a durability point: only checkpoints count).
-    Writeback(Arc<File>),
-}
-
-/// Work handed to the checkpoint thread after a WAL rotation.
-struct CheckpointJob {
-    /// WAL files whose contents the job makes redundant once it succeeds.
-    wal_files: Vec<PathBuf>,
-    files: Vec<Arc<File>>,
-    dirs: Vec<PathBuf>,
-    sealed: Vec<Arc<Segment>>,
-}
-
-impl CheckpointJob {
-    fn run(&self) -> Result<(), StorageError> {
-        let started = Instant::now();
-        for f in &self.files {
-            f.sync_data()
-                .map_err(|e| StorageError::io("sync segment", e))?;
-        }
-        for d in &self.dirs {
-            if d.exists() {
-                sync_dir(d)?;
-            }
-        }
-        for seg in &self.sealed {
-            if seg.path.exists() {
-                segment::write_index_file(seg)?;
-            }
-        }
-        for w in &self.wal_files {
-            match std::fs::remove_file(w) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StorageError::io("remove WAL file", e)),
-            }
-        }
-        metrics::histogram!("sluice_storage_checkpoint_seconds")
-            .record(started.elapsed().as_secs_f64());
-        Ok(())
-    }
 }
 
 struct OpenWal {
@@ -202,37 +157,7 @@ impl Writer {
         let (tx, rx) = crossbeam_channel::unbounded::<Background>();
         let shared = self.shared.clone();
         let writebacks = self.writebacks.clone();
-        let handle = std::thread::Builder::new()
-            .name("sluice-checkpoint".into())
-            .spawn(move || {
-                for job in rx {
-                    match job {
-                        Background::Checkpoint(job) => loop {
-                            // Full: the WAL files stay (they hold the data), and the job is
-                            // tried again until it passes or the store stops.
-                            match job.run() {
-                                Ok(()) => break,
-                                Err(e @ StorageError::Full(_))
-                                    if !shared.stopping.load(Ordering::Acquire) =>
-                                {
-                                    shared.note_failure(&e);
-                                    std::thread::sleep(std::time::Duration::from_secs(1));
-                                }
-                                Err(e) => {
-                                    shared.poison(&e);
-                                    break;
-                                }
-                            }
-                        },
-                        Background::Writeback(file) => {
-                            writebacks.lock().remove(&(Arc::as_ptr(&file) as usize));
-                            // Best effort: the checkpoint syncs the file again and reports.
-                            let _ = file.sync_data();
-                        }
-                    }
-                }
-            })
-            .map_err(|e| StorageError::io("spawn checkpoint thread", e))?;
+        let handle = checkpoint::spawn(shared, writebacks, rx)?;
         self.checkpoints = Some((tx, handle));
         if self.shared.config.durability == Durability::Sync {
             // A little room past the rotation mark for the round that crosses it; a round that

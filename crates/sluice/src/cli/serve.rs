@@ -184,7 +184,7 @@ pub struct ServeArgs {
     #[arg(long, env = "SLUICE_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
     /// Request body bytes buffered at once across all connections; requests past it wait for
-    /// room [default: 536870912].
+    /// room [default: 134217728].
     #[arg(long, env = "SLUICE_MAX_BUFFERED_BODY_BYTES")]
     max_buffered_body_bytes: Option<usize>,
 }
