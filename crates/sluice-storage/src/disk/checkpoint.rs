@@ -25,7 +25,8 @@ pub(crate) enum Background {
 pub(crate) struct CheckpointJob {
     /// WAL files whose contents the job makes redundant once it succeeds.
     pub wal_files: Vec<PathBuf>,
-    pub files: Vec<Arc<File>>,
+    /// Segment files to sync, with their paths.
+    pub files: Vec<(PathBuf, Arc<File>)>,
     pub dirs: Vec<PathBuf>,
     pub sealed: Vec<Arc<Segment>>,
 }
@@ -33,7 +34,7 @@ pub(crate) struct CheckpointJob {
 impl CheckpointJob {
     pub(crate) fn run(&self) -> Result<(), StorageError> {
         let started = Instant::now();
-        for f in &self.files {
+        for (_, f) in &self.files {
             f.sync_data()
                 .map_err(|e| StorageError::io("sync segment", e))?;
         }
@@ -60,6 +61,27 @@ impl CheckpointJob {
     }
 }
 
+/// Runs a checkpoint. Full: the WAL files stay (they hold the data) and it is tried again every
+/// second until it passes or the store stops, calling `meanwhile` between tries; a deleted
+/// log's files are let go, or the space they hold would never come back.
+fn run_until_done(shared: &Shared, mut job: CheckpointJob, mut meanwhile: impl FnMut()) {
+    loop {
+        match job.run() {
+            Ok(()) => return,
+            Err(e @ StorageError::Full(_)) if !shared.stopping.load(Ordering::Acquire) => {
+                shared.note_failure(&e);
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                meanwhile();
+                job.files.retain(|(path, _)| path.exists());
+            }
+            Err(e) => {
+                shared.poison(&e);
+                return;
+            }
+        }
+    }
+}
+
 /// Starts the thread; it ends when the sender side of `rx` is dropped.
 pub(crate) fn spawn(
     shared: Arc<Shared>,
@@ -69,31 +91,35 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("sluice-checkpoint".into())
         .spawn(move || {
-            for job in rx {
-                match job {
-                    Background::Checkpoint(job) => loop {
-                        // Full: the WAL files stay (they hold the data), and the job is
-                        // tried again until it passes or the store stops.
-                        match job.run() {
-                            Ok(()) => break,
-                            Err(e @ StorageError::Full(_))
-                                if !shared.stopping.load(Ordering::Acquire) =>
-                            {
-                                shared.note_failure(&e);
-                                std::thread::sleep(std::time::Duration::from_secs(1));
-                            }
-                            Err(e) => {
-                                shared.poison(&e);
-                                break;
-                            }
+            let writeback = |file: Arc<File>| {
+                writebacks.lock().remove(&(Arc::as_ptr(&file) as usize));
+                // Best effort: the checkpoint syncs the file again and reports.
+                let _ = file.sync_data();
+            };
+            // Checkpoints that arrived while an earlier one waited for space, in order.
+            let mut waiting = std::collections::VecDeque::new();
+            loop {
+                let job = match waiting.pop_front() {
+                    Some(job) => job,
+                    None => match rx.recv() {
+                        Ok(Background::Checkpoint(job)) => job,
+                        Ok(Background::Writeback(file)) => {
+                            writeback(file);
+                            continue;
                         }
+                        Err(_) => return,
                     },
-                    Background::Writeback(file) => {
-                        writebacks.lock().remove(&(Arc::as_ptr(&file) as usize));
-                        // Best effort: the checkpoint syncs the file again and reports.
-                        let _ = file.sync_data();
+                };
+                run_until_done(&shared, job, || {
+                    // While it waits: writebacks are done (and their handles dropped), later
+                    // checkpoints queue up behind it.
+                    while let Ok(next) = rx.try_recv() {
+                        match next {
+                            Background::Checkpoint(job) => waiting.push_back(job),
+                            Background::Writeback(file) => writeback(file),
+                        }
                     }
-                }
+                });
             }
         })
         .map_err(|e| StorageError::io("spawn checkpoint thread", e))

@@ -807,7 +807,14 @@ impl Writer {
         self.flush_tails()?;
         Ok(CheckpointJob {
             wal_files,
-            files: self.dirty_files.drain().map(|(_, f)| f).collect(),
+            files: self
+                .dirty_files
+                .drain()
+                .map(|((log, base), f)| {
+                    let dir = super::log_dir(&self.shared.logs_dir(), log);
+                    (segment::segment_path(&dir, base), f)
+                })
+                .collect(),
             dirs: self.dirty_dirs.drain().collect(),
             sealed: std::mem::take(&mut self.sealed),
         })
