@@ -202,7 +202,7 @@ async fn a_truncated_sealed_segment_does_not_take_the_segments_after_it() {
     store.shutdown().await;
 }
 
-/// Copies a live data directory as a crash would leave it (the page cache is the disk).
+/// Copies a data directory; a live one as a crash would leave it (the page cache is the disk).
 fn crash_image(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("list") {
@@ -347,19 +347,6 @@ async fn an_appended_log_reopens_cleanly_many_times() {
     store.shutdown().await;
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("list") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("list") {
         let p = entry.expect("entry").path();
@@ -408,7 +395,7 @@ async fn no_damage_to_any_file_loses_records_silently() {
                 continue;
             }
             let work = tempfile::tempdir().expect("tempdir");
-            copy_dir(pristine.path(), work.path());
+            crash_image(pristine.path(), work.path());
             let target = work.path().join(rel);
             if is_flip {
                 flip(&target, at);

@@ -50,23 +50,11 @@ def raw_post(endpoint: str, body: bytes, headers: dict, path: str = "/") -> tupl
 
 def signed_headers(endpoint: str, body: bytes, key: str, secret: str, when=None,
                    region: str = REGION, service: str = "kinesis") -> dict:
-    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers={
+    """A ListStreams request's headers, signed by botocore (at `when`, if given)."""
+    return sign(endpoint, body, {
         "Content-Type": "application/x-amz-json-1.1",
         "X-Amz-Target": "Kinesis_20131202.ListStreams",
-    })
-    auth = SigV4Auth(Credentials(key, secret), service, region)
-    if when is None:
-        auth.add_auth(req)
-    else:
-        # botocore takes the signing time from botocore.auth.get_current_datetime.
-        import botocore.auth
-        real = botocore.auth.get_current_datetime
-        botocore.auth.get_current_datetime = lambda: when.replace(tzinfo=None)
-        try:
-            auth.add_auth(req)
-        finally:
-            botocore.auth.get_current_datetime = real
-    return dict(req.headers.items())
+    }, service=service, when=when, key=key, secret=secret, region=region)
 
 
 def test_a_correctly_signed_client_works(auth_server):
@@ -177,12 +165,12 @@ def test_auth_none_accepts_anything(sluice):
 
 
 def sign(endpoint: str, body: bytes, headers: dict, exclude: tuple = (), service="kinesis",
-         when=None) -> dict:
+         when=None, key: str = KEY, secret: str = SECRET, region: str = REGION) -> dict:
     """botocore's SigV4 over `headers`; headers named in `exclude` are added after signing, so
     the signature does not cover them."""
     signed_part = {k: v for k, v in headers.items() if k.lower() not in exclude}
     req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=signed_part)
-    auth = SigV4Auth(Credentials(KEY, SECRET), service, REGION)
+    auth = SigV4Auth(Credentials(key, secret), service, region)
     if when is None:
         auth.add_auth(req)
     else:
