@@ -2,7 +2,8 @@
 # The one command that installs every test dependency and runs all of Sluice's tests:
 #   Rust unit/integration tests, the Python end-to-end suite (boto3, aws CLI, CBOR, crash
 #   test, Video Streams with ffmpeg) and the JavaScript suite (the JS SDK over HTTP/2 cleartext
-#   and HTTP/1.1, and hls.js in headless Chromium playing Video Streams' HLS sessions).
+#   and HTTP/1.1, and hls.js in headless Chromium playing Video Streams' HLS sessions), and
+#   kinesalite's mocha suite pointed at Sluice.
 #
 # Works from any directory on a fresh Debian machine that has the Rust toolchain.
 # System packages (python3-venv, nodejs/npm, ffmpeg, chromium) are installed only when missing, and only
@@ -110,6 +111,17 @@ SLUICE_BIN=target/debug/sluice PYTHONDONTWRITEBYTECODE=1 \
 section "JavaScript end-to-end tests (node --test tests/e2e/js/)"
 if [ "${SKIP_JS:-0}" != "1" ]; then
   SLUICE_BIN=target/debug/sluice node --test tests/e2e/js/*.test.mjs || failed+=("node --test")
+else
+  echo "skipped (SKIP_JS=1)"
+fi
+
+section "kinesalite's mocha suite against Sluice (tests/kinesalite)"
+# kinesalite's own tests (recorded against real AWS), unchanged; its server is Sluice
+# (tests/kinesalite/index.js). Known differences are listed, with reasons, in
+# tests/kinesalite/expected-failures.json; any other failure fails the run.
+if [ "${SKIP_JS:-0}" != "1" ]; then
+  (cd tests/kinesalite && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi) \
+    && SLUICE_BIN=target/debug/sluice node tests/kinesalite/run.js || failed+=("kinesalite suite")
 else
   echo "skipped (SKIP_JS=1)"
 fi

@@ -26,14 +26,89 @@ const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 const MAX_EXPIRES_S: i64 = 7 * 24 * 3600;
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
-/// Whether requests must be signed.
+/// How requests are authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AuthMode {
-    /// Any signature, or none, is accepted.
+    /// Requests must be signed as AWS requires (an `Authorization` header or a presigned
+    /// query with every part present), but any key and signature is accepted.
     #[default]
-    None,
+    AnyKey,
     /// SigV4 against the configured credentials.
     Sigv4,
+    /// Nothing is checked: unsigned requests are accepted too.
+    Unsigned,
+}
+
+/// The form of a request's signature, as AWS checks it before it looks at a key: an
+/// `Authorization` header with `Credential`, `Signature` and `SignedHeaders` and a date header,
+/// or a presigned query with all five `X-Amz-*` parameters, not both.
+pub fn check_form(headers: &HeaderMap, uri: &Uri) -> Result<(), WireError> {
+    let auth = headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let query = parse_query(uri.query().unwrap_or(""));
+    let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let presigned = q("X-Amz-Algorithm").is_some();
+    let mut msg = String::new();
+    match (auth, presigned) {
+        (Some(_), true) => {
+            return Err(invalid(
+                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
+            ));
+        }
+        (None, false) => {
+            return Err(WireError::new(
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+            ));
+        }
+        (Some(auth), false) => {
+            // The first word is the algorithm; then `Name=value` pairs split by commas or spaces.
+            let params: HashMap<&str, &str> = auth
+                .split([',', ' '])
+                .skip(1)
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| {
+                    let mut kv = p.trim().split('=');
+                    Some((kv.next()?, kv.next().unwrap_or("")))
+                })
+                .collect();
+            for p in ["Credential", "Signature", "SignedHeaders"] {
+                if params.get(p).is_none_or(|v| v.is_empty()) {
+                    msg.push_str(&format!("Authorization header requires '{p}' parameter. "));
+                }
+            }
+            if !headers.contains_key("x-amz-date") && !headers.contains_key(http::header::DATE) {
+                msg.push_str(
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
+                );
+            }
+            if !msg.is_empty() {
+                msg.push_str(&format!("Authorization={auth}"));
+            }
+        }
+        (None, true) => {
+            for p in [
+                "X-Amz-Algorithm",
+                "X-Amz-Credential",
+                "X-Amz-Signature",
+                "X-Amz-SignedHeaders",
+                "X-Amz-Date",
+            ] {
+                if q(p).is_none_or(str::is_empty) {
+                    msg.push_str(&format!("AWS query-string parameters must include '{p}'. "));
+                }
+            }
+            if !msg.is_empty() {
+                msg.push_str("Re-examine the query-string parameters.");
+            }
+        }
+    }
+    if msg.is_empty() {
+        Ok(())
+    } else {
+        Err(incomplete(msg))
+    }
 }
 
 /// One access key the server accepts.
@@ -139,7 +214,7 @@ pub(crate) fn precheck_head(
 type QuerySigned = (Vec<(String, String)>, Option<i64>);
 
 /// The access key id a request names (Authorization header or `X-Amz-Credential`), without
-/// checking its signature: the principal of a request under `--auth none`.
+/// checking its signature: the principal of a request under `--auth any-key`.
 pub fn claimed_access_key(headers: &http::HeaderMap, uri: &http::Uri) -> Option<String> {
     let from_header = headers
         .get(http::header::AUTHORIZATION)

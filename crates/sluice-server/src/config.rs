@@ -122,7 +122,7 @@ impl Default for ServerConfig {
             // 10 MiB of PutRecords payload, base64-encoded, plus JSON overhead.
             max_body_bytes: 16 * 1024 * 1024,
             max_concurrent_reads: 8,
-            auth: AuthMode::None,
+            auth: AuthMode::AnyKey,
             credentials: Vec::new(),
             s3_dir: None,
             s3_endpoint: None,

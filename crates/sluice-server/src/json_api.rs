@@ -6,9 +6,9 @@
 use crate::AppState;
 use crate::kinesis::{error_response, request_id};
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use sluice_wire::{Protocol, WireError};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
+use sluice_wire::WireError;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,49 +37,17 @@ where
     Fut: Future<Output = Result<Vec<u8>, WireError>>,
 {
     let started = Instant::now();
-    let content_type = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if Protocol::from_content_type(content_type) != Some(Protocol::Json) {
-        return (StatusCode::NOT_FOUND, "<UnknownOperationException/>\n").into_response();
-    }
-    let p = Protocol::Json;
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(op) = (api.parse)(target) else {
-        return error_response(p, &WireError::unknown_operation(), "unknown");
+    let envelope = crate::envelope::Api {
+        service: api.service,
+        parse: api.parse,
+        name: api.name,
+        cbor: false,
     };
-    if let Err(e) = crate::auth::precheck_head(state, method, uri, headers, api.service) {
-        return error_response(p, &e, (api.name)(op));
-    }
-    let buffered = match crate::body::read(state, headers, body).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
+    let opened = match crate::envelope::open(state, &envelope, method, uri, headers, body).await {
+        Ok(opened) => opened,
+        Err(answer) => return answer,
     };
-    let body = buffered.bytes.clone();
-    // AWS answers a request without a body (not even `{}`) before it looks at the operation.
-    if body.is_empty() {
-        return error_response(
-            p,
-            &WireError::bare("SerializationException"),
-            (api.name)(op),
-        );
-    }
-    if let Some(verifier) = &state.auth {
-        let signed = crate::auth::SignedRequest {
-            method,
-            uri,
-            headers,
-            body: Some(&body),
-            service: api.service,
-        };
-        if let Err(e) = verifier.verify(&signed) {
-            return error_response(p, &e, (api.name)(op));
-        }
-    }
+    let (op, p, body) = (opened.op, opened.protocol, opened.body.clone());
     let result = run(op, body).await;
     if let Some(h) = (api.latency)(state, op) {
         h.record(started.elapsed().as_secs_f64());

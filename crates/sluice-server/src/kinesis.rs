@@ -4,7 +4,7 @@
 use crate::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use sluice_streams::Subscription;
 use sluice_streams::policy::Principal;
@@ -30,51 +30,18 @@ pub(crate) async fn handle(
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let content_type = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(protocol) = Protocol::from_content_type(content_type) else {
-        // AWS answers requests in an unknown encoding with an XML-less 404.
-        return (StatusCode::NOT_FOUND, "<UnknownOperationException/>\n").into_response();
+    let api = crate::envelope::Api {
+        service: crate::auth::KINESIS,
+        parse: Operation::from_target,
+        name: Operation::name,
+        cbor: true,
     };
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(op) = Operation::from_target(target) else {
-        return error_response(protocol, &WireError::unknown_operation(), "unknown");
+    let opened = match crate::envelope::open(state, &api, method, uri, headers, body).await {
+        Ok(opened) => opened,
+        Err(answer) => return answer,
     };
-    if let Err(e) = crate::auth::precheck_head(state, method, uri, headers, crate::auth::KINESIS) {
-        return error_response(protocol, &e, op.name());
-    }
-    let buffered = match crate::body::read(state, headers, body).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
-    };
-    let body = buffered.bytes.clone();
-    // AWS answers a request without a body (not even `{}`) before it looks at the operation.
-    if body.is_empty() {
-        return error_response(
-            protocol,
-            &WireError::bare("SerializationException"),
-            op.name(),
-        );
-    }
-    let mut access_key = None;
-    if let Some(verifier) = &state.auth {
-        let signed = crate::auth::SignedRequest {
-            method,
-            uri,
-            headers,
-            body: Some(&body),
-            service: crate::auth::KINESIS,
-        };
-        match verifier.verify(&signed) {
-            Ok(key) => access_key = Some(key),
-            Err(e) => return error_response(protocol, &e, op.name()),
-        }
-    }
+    let (op, protocol, body) = (opened.op, opened.protocol, opened.body.clone());
+    let access_key = opened.access_key.clone();
     // Resource policies need the principal: only looked up once some apply.
     let principal = if !state.principals.is_empty() || state.streams.has_resource_policies() {
         let key = access_key.or_else(|| crate::auth::claimed_access_key(headers, uri));

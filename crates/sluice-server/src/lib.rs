@@ -6,6 +6,7 @@ mod analytics;
 pub mod auth;
 mod body;
 mod config;
+mod envelope;
 mod firehose;
 mod json_api;
 mod kinesis;
@@ -70,6 +71,7 @@ pub(crate) struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Set in `--auth sigv4` mode.
     pub auth: Option<auth::Verifier>,
+    pub auth_mode: auth::AuthMode,
     /// The principals access keys stand for (`--principal`); other keys act as the account root.
     pub principals: std::collections::HashMap<String, sluice_streams::policy::Principal>,
     /// Request latency histograms, by [`sluice_wire::kinesis::Operation::index`].
@@ -214,6 +216,7 @@ pub async fn run(
                 clock.clone(),
             )
         }),
+        auth_mode: config.auth,
         principals: config.principals.iter().cloned().collect(),
         latency: sluice_wire::kinesis::Operation::ALL
             .iter()
@@ -345,9 +348,10 @@ fn router(state: Arc<AppState>, metrics: bool) -> Router {
         router
     };
     router
-        .route("/", post(api))
+        .route("/", post(api).fallback(fallback))
         .fallback(fallback)
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(envelope::aws_headers))
         .with_state(state)
 }
 
@@ -387,7 +391,8 @@ async fn fallback(
     {
         return video::hls_resource(&state, &uri).await;
     }
-    (StatusCode::NOT_FOUND, "not found\n").into_response()
+    // AWS answers any other method before it looks at anything else.
+    envelope::access_denied()
 }
 
 async fn api(

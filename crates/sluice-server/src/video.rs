@@ -98,6 +98,10 @@ pub(crate) async fn handle(
         if let Err(e) = verifier.verify(&signed) {
             return error(&e, op);
         }
+    } else if let Err(mut e) = crate::envelope::form_check(state, headers, uri) {
+        // A REST API answers a request it cannot authenticate with 403.
+        e.status = 403;
+        return error(&e, op);
     }
     if let Some(why) = op.unsupported() {
         return error(&WireError::new("InvalidArgumentException", why), op);

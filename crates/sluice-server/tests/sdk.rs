@@ -56,10 +56,13 @@ async fn put_and_get_round_trip_with_the_rust_sdk() {
             batch.records[i].sequence_number.as_deref()
         );
     }
-    let seqs: Vec<u128> = records
-        .iter()
-        .map(|r| r.sequence_number.parse().expect("decimal"))
-        .collect();
+    // AWS's layout: 56 decimal digits, so string order is numeric order.
+    let seqs: Vec<&str> = records.iter().map(|r| r.sequence_number.as_str()).collect();
+    assert!(
+        seqs.iter()
+            .all(|s| s.len() == 56 && s.bytes().all(|b| b.is_ascii_digit())),
+        "{seqs:?}"
+    );
     assert!(
         seqs.windows(2).all(|w| w[0] < w[1]),
         "sequence numbers increase"

@@ -1,8 +1,11 @@
 //! Shard iterators: opaque, tamper-evident tokens naming a position in one shard of one stream
 //! incarnation, with the time they were issued (they expire after five minutes).
 //!
-//! Token format version 1 (base64 of): `1:u8 stream_created_ms:i64 shard:u32 offset:u64
-//! issued_ms:i64 name_len:u8 name` then the first 16 bytes of HMAC-SHA256 over all of it.
+//! Token format version 2 (base64 of): the 8 bytes `00 00 00 00 00 00 00 01` that start AWS's
+//! iterators, `2:u8 stream_created_ms:i64 shard:u32 offset:u64 issued_ms:i64 name_len:u8 name`,
+//! zeros up to AWS's lengths (152 bytes, or 152 plus a multiple of 16, MAC included), then the
+//! first 16 bytes of HMAC-SHA256 over all of it. Version 1 (the same fields without the prefix
+//! and the padding) is still read.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -10,6 +13,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 const VERSION: u8 = 1;
+const VERSION_2: u8 = 2;
+/// What AWS's iterators start with.
+const AWS_PREFIX: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 1];
+/// AWS's iterators are 152 bytes, or longer by a multiple of 16.
+const AWS_MIN_LEN: usize = 152;
 const MAC_LEN: usize = 16;
 pub const ITERATOR_TTL_MS: i64 = 300_000;
 
@@ -50,15 +58,19 @@ impl IteratorCodec {
     }
 
     pub fn encode(&self, p: &IteratorPosition) -> String {
-        let name = p.stream.as_bytes();
-        let mut buf = Vec::with_capacity(30 + name.len() + MAC_LEN);
-        buf.push(VERSION);
+        let name = &p.stream.as_bytes()[..p.stream.len().min(255)];
+        let unpadded = AWS_PREFIX.len() + 30 + name.len() + MAC_LEN;
+        let len = AWS_MIN_LEN + unpadded.saturating_sub(AWS_MIN_LEN).div_ceil(16) * 16;
+        let mut buf = Vec::with_capacity(len);
+        buf.extend_from_slice(&AWS_PREFIX);
+        buf.push(VERSION_2);
         buf.extend_from_slice(&p.stream_created_ms.to_be_bytes());
         buf.extend_from_slice(&p.shard.to_be_bytes());
         buf.extend_from_slice(&p.offset.to_be_bytes());
         buf.extend_from_slice(&p.issued_ms.to_be_bytes());
-        buf.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
-        buf.extend_from_slice(&name[..name.len().min(255)]);
+        buf.push(name.len() as u8);
+        buf.extend_from_slice(name);
+        buf.resize(len - MAC_LEN, 0);
         let mac = self.mac(&buf);
         buf.extend_from_slice(&mac);
         STANDARD.encode(buf)
@@ -67,16 +79,25 @@ impl IteratorCodec {
     /// `None` for anything this server did not issue (or that was altered).
     pub fn decode(&self, token: &str) -> Option<IteratorPosition> {
         let buf = STANDARD.decode(token).ok()?;
-        if buf.len() < 30 + MAC_LEN || buf[0] != VERSION {
+        let (fields, padded) = if buf.starts_with(&AWS_PREFIX) {
+            (&buf[AWS_PREFIX.len()..], true)
+        } else {
+            (&buf[..], false)
+        };
+        let version = if padded { VERSION_2 } else { VERSION };
+        if fields.len() < 30 + MAC_LEN || fields[0] != version {
             return None;
         }
-        let (body, mac) = buf.split_at(buf.len() - MAC_LEN);
-        if !constant_time_eq(&self.mac(body), mac) {
+        let (_, mac) = buf.split_at(buf.len() - MAC_LEN);
+        if !constant_time_eq(&self.mac(&buf[..buf.len() - MAC_LEN]), mac) {
             return None;
         }
+        let body = &fields[..fields.len() - MAC_LEN];
         let i64_at = |at: usize| i64::from_be_bytes(body[at..at + 8].try_into().unwrap_or([0; 8]));
         let name_len = body[29] as usize;
-        if body.len() != 30 + name_len {
+        let exact = body.len() == 30 + name_len;
+        let zero_padded = body.len() >= 30 + name_len && body[30 + name_len..].iter().all(|&b| b == 0);
+        if !(exact || padded && zero_padded) {
             return None;
         }
         Some(IteratorPosition {
@@ -84,7 +105,7 @@ impl IteratorCodec {
             shard: u32::from_be_bytes(body[9..13].try_into().ok()?),
             offset: u64::from_be_bytes(body[13..21].try_into().ok()?),
             issued_ms: i64_at(21),
-            stream: String::from_utf8(body[30..].to_vec()).ok()?,
+            stream: String::from_utf8(body[30..30 + name_len].to_vec()).ok()?,
         })
     }
 }
@@ -131,6 +152,17 @@ mod tests {
             ..p
         };
         assert!(codec.encode(&long).len() <= 512);
+        // AWS's shape, as kinesalite checks it: 152 bytes plus a multiple of 16, `0…01` first.
+        for n in [1, 40, 90, 128] {
+            let p = IteratorPosition {
+                stream: "s".repeat(n),
+                ..long.clone()
+            };
+            let raw = STANDARD.decode(codec.encode(&p)).expect("base64");
+            assert!(raw.len() >= 152 && (raw.len() - 152) % 16 == 0, "{n}: {}", raw.len());
+            assert_eq!(raw[..8], AWS_PREFIX);
+            assert_eq!(codec.decode(&codec.encode(&p)), Some(p));
+        }
     }
 
     #[test]

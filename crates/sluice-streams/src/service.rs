@@ -151,6 +151,11 @@ impl StreamState {
     fn shard(&self, index: u32) -> Option<&ShardMeta> {
         self.meta.shards.iter().find(|s| s.index == index)
     }
+
+    /// When a shard was created (its sequence numbers show it).
+    fn shard_created_ms(&self, index: u32) -> i64 {
+        self.shard(index).map_or(self.meta.created_ms, |s| s.created_ms)
+    }
 }
 
 pub struct Streams {
@@ -577,10 +582,11 @@ impl Streams {
             parent: s.parent.map(ShardId::new),
             adjacent_parent: s.adjacent_parent.map(ShardId::new),
             hash_range: s.hash_range(),
-            starting_sequence: SequenceNumber::new(id, s.starting_offset),
-            ending_sequence: s
-                .ending_offset
-                .map(|o| SequenceNumber::new(id, o.saturating_sub(1))),
+            starting_sequence: SequenceNumber::at(id, s.starting_offset, s.created_ms, s.created_ms),
+            ending_sequence: s.ending_offset.map(|o| {
+                let closed = s.closed_ms.unwrap_or(s.created_ms);
+                SequenceNumber::at(id, o.saturating_sub(1), s.created_ms, closed)
+            }),
         }
     }
 
@@ -745,12 +751,19 @@ impl Streams {
 }
 
 /// AWS accepts any shard id whose part after the last `-` is a number.
+/// A shard id as AWS reads one: the digits after the first `-` (or the whole text, if nothing
+/// follows one), at most 2147483647, so `shardId-5`, `5` and `anything-0005` all name
+/// `shardId-000000000005`.
 fn parse_shard_id(s: &str) -> Option<ShardId> {
-    let digits = s.rsplit('-').next()?;
+    let digits = s.split('-').nth(1).filter(|d| !d.is_empty()).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse::<u32>().ok().map(ShardId::new)
+    let index = digits.trim_start_matches('0').parse::<u64>().unwrap_or(0);
+    if digits.trim_start_matches('0').len() > 10 || index > i32::MAX as u64 {
+        return None;
+    }
+    Some(ShardId::new(index as u32))
 }
 
 fn encode_list_token(name: &str, created: i64, after: u32, issued: i64) -> String {

@@ -20,6 +20,21 @@ fn valid_tag_chars(s: &str) -> bool {
         .all(|c| c.is_alphanumeric() || is_separator(c) || "_./=+-%@:".contains(c))
 }
 
+/// The keys RemoveTagsFromStream (and UntagResource) may name: the characters tags may hold.
+pub fn check_removed_keys(keys: &[String], stream: &str, account: &str) -> Result<(), StreamsError> {
+    if keys.iter().any(|k| !valid_tag_chars(k)) {
+        return Err(StreamsError::InvalidArgument(
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.".into(),
+        ));
+    }
+    if keys.iter().any(|k| k.contains('%')) {
+        return Err(StreamsError::InvalidArgument(format!(
+            "Failed to remove tags from stream {stream} under account {account} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'."
+        )));
+    }
+    Ok(())
+}
+
 pub fn add_tags(
     existing: &mut BTreeMap<String, String>,
     new: &[(String, String)],
@@ -31,13 +46,13 @@ pub fn add_tags(
         .any(|(k, v)| !valid_tag_chars(k) || !valid_tag_chars(v))
     {
         return Err(StreamsError::InvalidArgument(
-            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.".into(),
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.".into(),
         ));
     }
     // `%` passes the first check but not the second, as AWS answers.
     if new.iter().any(|(k, v)| k.contains('%') || v.contains('%')) {
         return Err(StreamsError::InvalidArgument(format!(
-            "Failed to add tags to stream {stream} under account {account} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'."
+            "Failed to add tags to stream {stream} under account {account} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'."
         )));
     }
     let mut merged = existing.clone();

@@ -19,7 +19,7 @@ import { chromium } from "playwright-core";
 import * as kv from "@aws-sdk/client-kinesis-video";
 import * as archived from "@aws-sdk/client-kinesis-video-archived-media";
 
-import { CREDENTIALS, REGION, sleep, startSluice } from "./support.mjs";
+import { CREDENTIALS, REGION, signatureHeaders, sleep, startSluice } from "./support.mjs";
 
 const require = createRequire(import.meta.url);
 const START = 1_767_225_600;
@@ -92,7 +92,7 @@ describe("hls.js plays Sluice's HLS sessions", { timeout: 120_000 }, () => {
     const put = await fetch(`${endpoint}/putMedia`, {
       method: "POST", body: readFileSync(file), headers: {
         "x-amzn-stream-name": name, "x-amzn-fragment-timecode-type": "RELATIVE",
-        "x-amzn-producer-start-timestamp": String(START) } });
+        "x-amzn-producer-start-timestamp": String(START), ...signatureHeaders("kinesisvideo") } });
     const acks = (await put.text()).split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
     assert.equal(acks.filter((a) => a.EventType === "PERSISTED").length, seconds, JSON.stringify(acks));
     return name;

@@ -11,6 +11,19 @@ import { fileURLToPath } from "node:url";
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const REGION = "us-east-1";
 export const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+
+// The headers of a complete SigV4 signature (any key, a placeholder signature) for raw fetch()
+// calls: Sluice's default `--auth any-key` checks a signature's form, as AWS does, not the
+// signature itself.
+export function signatureHeaders(service) {
+  const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return {
+    "x-amz-date": amzDate,
+    "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+    authorization: `AWS4-HMAC-SHA256 Credential=AKID/${amzDate.slice(0, 8)}/us-east-1/${service}/aws4_request, ` +
+      "SignedHeaders=host;x-amz-date, Signature=00",
+  };
+}
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function resolveBinary() {

@@ -17,7 +17,7 @@ import * as kv from "@aws-sdk/client-kinesis-video";
 import * as media from "@aws-sdk/client-kinesis-video-media";
 import * as archived from "@aws-sdk/client-kinesis-video-archived-media";
 
-import { CREDENTIALS, REGION, startSluice } from "./support.mjs";
+import { CREDENTIALS, REGION, signatureHeaders, startSluice } from "./support.mjs";
 
 const START = 1_767_225_600;
 const uniqueName = (prefix) => `${prefix}-${randomBytes(6).toString("hex")}`;
@@ -72,7 +72,7 @@ describe("Kinesis Video Streams with the JS SDK", { timeout: 120_000 }, () => {
     const put = await fetch(`${endpoint}/putMedia`, {
       method: "POST", body: readFileSync(clip), headers: {
         "x-amzn-stream-name": name, "x-amzn-fragment-timecode-type": "RELATIVE",
-        "x-amzn-producer-start-timestamp": String(START) } });
+        "x-amzn-producer-start-timestamp": String(START), ...signatureHeaders("kinesisvideo") } });
     assert.equal(put.status, 200);
     const acks = (await put.text()).split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
     const persisted = acks.filter((a) => a.EventType === "PERSISTED").map((a) => a.FragmentNumber);

@@ -55,6 +55,22 @@ STOP_TIMEOUT_S = 10.0
 # --------------------------------------------------------------------------
 
 
+def signature_headers(service: str = "kinesis") -> dict[str, str]:
+    """Headers of a complete SigV4 signature (any key, a placeholder signature), for raw
+    requests: Sluice's default `--auth any-key` checks the signature's form, as AWS does, but
+    not the signature itself."""
+    import datetime as dt
+    amz_date = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return {
+        "X-Amz-Date": amz_date,
+        "X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD",
+        "Authorization": (
+            f"AWS4-HMAC-SHA256 Credential=AKID/{amz_date[:8]}/us-east-1/{service}/aws4_request, "
+            "SignedHeaders=host;x-amz-date, Signature=00"
+        ),
+    }
+
+
 def unique_name(prefix: str = "e2e") -> str:
     """A stream name that no other test (or earlier run) uses."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"

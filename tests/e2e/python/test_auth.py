@@ -3,12 +3,14 @@ missing signatures, wrong session tokens, stale dates and wrong scopes get AWS's
 
 from __future__ import annotations
 
+import base64
 import datetime
 import http.client
 import json
 import urllib.parse
 
 import boto3
+import cbor2
 import pytest
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -16,7 +18,8 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import REGION, error_code, error_message, unique_name, wait_stream_active
+from conftest import (REGION, error_code, error_message, signature_headers, unique_name,
+                      wait_stream_active)
 
 KEY, SECRET = "AKIDSLUICETEST", "sluice-test-secret/with+chars"
 TEMP_KEY, TEMP_SECRET, TOKEN = "ASIATEMPKEY", "temp-secret", "session-token-value"
@@ -155,13 +158,76 @@ def test_query_string_signatures(auth_server):
     assert status == 400 and out["__type"].endswith("InvalidSignatureException")
 
 
-def test_auth_none_accepts_anything(sluice):
-    # The session server runs with the default `--auth none`.
+LIST = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"}
+
+
+def test_default_auth_accepts_any_key_but_checks_the_signature_form(sluice):
+    # The session server runs with the default `--auth any-key`.
     client(sluice.endpoint, "whatever", "wrong").list_streams()
-    status, _ = raw_post(sluice.endpoint, b"{}", {
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "Kinesis_20131202.ListStreams"})
-    assert status == 200
+    status, out = raw_post(sluice.endpoint, b"{}", {**LIST, **signature_headers()})
+    assert status == 200 and "StreamNames" in out
+
+    # What AWS refuses before it looks at a key.
+    status, out = raw_post(sluice.endpoint, b"{}", LIST)
+    assert (status, out) == (400, {"__type": "MissingAuthenticationTokenException",
+                                   "message": "Missing Authentication Token"})
+    status, out = raw_post(sluice.endpoint, b"{}", {**LIST, "Authorization": "a"})
+    assert status == 400 and out == {"__type": "IncompleteSignatureException", "message": (
+        "Authorization header requires 'Credential' parameter. Authorization header requires "
+        "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. "
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+        "Authorization=a")}
+    status, out = raw_post(sluice.endpoint, b"{}", LIST, path="/?X-Amz-Algorithm")
+    assert status == 400 and out["__type"] == "IncompleteSignatureException"
+    assert out["message"].startswith("AWS query-string parameters must include 'X-Amz-Algorithm'.")
+    status, out = raw_post(sluice.endpoint, b"{}", {**LIST, **signature_headers()},
+                           path="/?X-Amz-Algorithm=AWS4-HMAC-SHA256")
+    assert status == 400 and out["__type"] == "InvalidSignatureException"
+    # Unsigned, the body is still checked first, as AWS does.
+    status, out = raw_post(sluice.endpoint, b"hello", LIST)
+    assert (status, out) == (400, {"__type": "SerializationException"})
+
+
+def test_auth_unsigned_accepts_unsigned_requests(sluice_factory):
+    srv = sluice_factory("unsigned", extra_args=["--auth", "unsigned"])
+    status, out = raw_post(srv.endpoint, b"{}", LIST)
+    assert status == 200 and "StreamNames" in out
+
+
+def test_the_envelope_answers_as_aws_does(sluice):
+    import urllib.request
+    # Not a POST: AccessDeniedException, in AWS's XML-ish form.
+    for method in ("GET", "PUT", "DELETE"):
+        req = urllib.request.Request(sluice.endpoint + "/", method=method)
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            raise AssertionError("expected 403")
+        except urllib.error.HTTPError as e:
+            assert e.code == 403
+            assert e.read().decode() == ("<AccessDeniedException>\n  <Message>Unable to determine "
+                                         "service/operation name to be authorized</Message>\n"
+                                         "</AccessDeniedException>\n")
+            assert len(base64.b64decode(e.headers["x-amz-id-2"])) == 72
+    # CORS preflight.
+    req = urllib.request.Request(sluice.endpoint + "/", method="OPTIONS", headers={
+        "Origin": "x", "Access-Control-Request-Headers": "a, b", "Access-Control-Request-Method": "POST"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 200 and r.read() == b""
+        assert r.headers["access-control-allow-origin"] == "*"
+        assert r.headers["access-control-allow-headers"] == "a, b"
+        assert r.headers["access-control-max-age"] == "172800"
+    # No body: CBOR unless JSON was asked for; Serialization for a known operation.
+    u = urllib.parse.urlparse(sluice.endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request("POST", "/", body=b"", headers={"X-Amz-Target": "Kinesis_20131202.ListStreams"})
+    resp = conn.getresponse()
+    assert resp.status == 400 and resp.getheader("Content-Type") == "application/x-amz-cbor-1.1"
+    assert cbor2.loads(resp.read()) == {"__type": "SerializationException"}
+    conn.close()
+    # application/json: AWS's old wrapper.
+    status, out = raw_post(sluice.endpoint, b"{}", {**LIST, "Content-Type": "application/json"})
+    assert (status, out) == (404, {"Output": {
+        "__type": "com.amazon.coral.service#UnknownOperationException"}, "Version": "1.0"})
 
 
 def sign(endpoint: str, body: bytes, headers: dict, exclude: tuple = (), service="kinesis",

@@ -17,7 +17,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, REGION, SECRET_KEY, error_code, http_status, unique_name
+from conftest import (ACCESS_KEY, REGION, SECRET_KEY, error_code, http_status, signature_headers,
+                      unique_name)
 
 FFMPEG = shutil.which("ffmpeg")
 
@@ -69,7 +70,8 @@ def put_media(endpoint: str, name: str, data: bytes, chunk: int = 4096,
     def body():
         for i in range(0, len(data), chunk):
             yield data[i:i + chunk]
-    headers = {"x-amzn-stream-name": name, "x-amzn-fragment-timecode-type": timecode_type}
+    headers = {"x-amzn-stream-name": name, "x-amzn-fragment-timecode-type": timecode_type,
+               **signature_headers("kinesisvideo")}
     if start is not None:
         headers["x-amzn-producer-start-timestamp"] = f"{start:.3f}"
     r = requests.post(f"{endpoint}/putMedia", data=body(), headers=headers, timeout=60)
@@ -386,7 +388,8 @@ def test_bad_media_gets_error_acknowledgements_and_harms_nothing_before(kv, samp
 
     r = requests.post(f"{endpoint}/putMedia", data=data[:100],
                       headers={"x-amzn-stream-name": "no-such-stream",
-                               "x-amzn-fragment-timecode-type": "ABSOLUTE"})
+                               "x-amzn-fragment-timecode-type": "ABSOLUTE",
+                               **signature_headers("kinesisvideo")})
     assert r.status_code == 404 and r.headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
 
 

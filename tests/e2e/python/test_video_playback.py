@@ -15,7 +15,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import error_code, http_status, unique_name
+from conftest import error_code, http_status, signature_headers, unique_name
 from test_video import FFMPEG, client, data_endpoint, framemd5, kv, put_media  # noqa: F401
 
 START = 1_767_225_600.0
@@ -260,7 +260,7 @@ def test_hls_errors_are_aws_shaped(kv, media, tmp_path):
                 {"PlaybackMode": "SOMETIMES"},
                 {"PlaybackMode": "LIVE", "MaxMediaPlaylistFragmentResults": 5001}]:
         r = requests.post(f"{endpoint}/getHLSStreamingSessionURL", json={"StreamName": name, **bad},
-                          timeout=10)
+                          headers=signature_headers("kinesisvideo"), timeout=10)
         assert r.status_code == 400 and r.headers["x-amzn-errortype"] == "InvalidArgumentException", (
             bad, r.status_code, r.text)
     with pytest.raises(ClientError) as e:

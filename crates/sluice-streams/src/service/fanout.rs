@@ -263,7 +263,7 @@ impl Streams {
                 let batch = self.logs.read(sh.log, sub.position, limits).await?;
                 let end = sh.ending_offset;
                 let next_in_batch = batch.next_offset;
-                let (records, data_bytes) = self.records_before(shard_id, batch.records, end)?;
+                let (records, data_bytes) = self.records_before(sh, batch.records, end)?;
                 // The delivery budget counts partition keys too, as the write limits do.
                 let bytes = data_bytes
                     + records
@@ -289,10 +289,14 @@ impl Streams {
                     }
                     sub.last_event_ms = now;
                     sub.finished = at_end;
+                    // The last record's own number, so a client can compare them.
+                    let continuation = (!at_end).then(|| match records.last() {
+                        Some(last) => last.sequence_number,
+                        None => SequenceNumber::new(shard_id, sub.position - 1),
+                    });
                     return Ok(Some(SubscribeEvent {
                         records,
-                        continuation: (!at_end)
-                            .then(|| SequenceNumber::new(shard_id, sub.position - 1)),
+                        continuation,
                         millis_behind_latest,
                         child_shards: at_end.then(|| self.child_shards(&s, sub.shard)),
                     }));

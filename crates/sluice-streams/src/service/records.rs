@@ -34,7 +34,7 @@ impl Streams {
         // Fetched again under the gate: a reshard may have replaced the state meanwhile.
         let s = self.get_writable(name.as_str())?;
         if let Some(o) = ordering
-            && o.parse::<SequenceNumber>().is_err()
+            && !SequenceNumber::is_well_formed(o)
         {
             return Err(StreamsError::InvalidArgument(format!(
                 "ExclusiveMinimumSequenceNumber {o} used in PutRecord on stream {name} under account {} is invalid.",
@@ -50,11 +50,12 @@ impl Streams {
             ));
         }
         let stored = self.stored_record(&s, record)?;
+        let now = self.now();
         let mut acks = self
             .logs
             .append(vec![LogAppend {
                 log,
-                timestamp_ms: self.now(),
+                timestamp_ms: now,
                 records: vec![stored],
             }])
             .await;
@@ -66,7 +67,12 @@ impl Streams {
         let shard_id = ShardId::new(shard);
         Ok(PutRecordOutput {
             shard_id,
-            sequence_number: SequenceNumber::new(shard_id, ack.first_offset),
+            sequence_number: SequenceNumber::at(
+                shard_id,
+                ack.first_offset,
+                s.shard_created_ms(shard),
+                now,
+            ),
             encrypted: s.meta.encryption.is_some(),
         })
     }
@@ -125,11 +131,17 @@ impl Streams {
                 self.fanout.notify(log);
             }
             let shard_id = ShardId::new(shard);
+            let created_ms = s.shard_created_ms(shard);
             for (k, i) in idx.into_iter().enumerate() {
                 out[i] = Some(match &ack {
                     Ok(a) => PutRecordsEntry::Ok(PutRecordOutput {
                         shard_id,
-                        sequence_number: SequenceNumber::new(shard_id, a.first_offset + k as u64),
+                        sequence_number: SequenceNumber::at(
+                            shard_id,
+                            a.first_offset + k as u64,
+                            created_ms,
+                            now,
+                        ),
                         encrypted: s.meta.encryption.is_some(),
                     }),
                     Err(e) => {
@@ -181,7 +193,7 @@ impl Streams {
     /// The records of a read below a closed shard's end, as returned, with their data bytes.
     pub(super) fn records_before(
         &self,
-        shard: ShardId,
+        shard: &ShardMeta,
         stored: Vec<sluice_storage::StoredRecord>,
         end: Option<u64>,
     ) -> Result<(Vec<Record>, u64)> {
@@ -201,12 +213,17 @@ impl Streams {
     /// A stored record as GetRecords and SubscribeToShard return it (decrypted if need be).
     pub(super) fn record_of(
         &self,
-        shard: ShardId,
+        shard: &ShardMeta,
         r: sluice_storage::StoredRecord,
     ) -> Result<Record> {
         let (partition_key, data, encrypted) = self.keys.open_record(&r.key, r.value)?;
         Ok(Record {
-            sequence_number: SequenceNumber::new(shard, r.offset),
+            sequence_number: SequenceNumber::at(
+                ShardId::new(shard.index),
+                r.offset,
+                shard.created_ms,
+                r.timestamp_ms,
+            ),
             arrival_ms: r.timestamp_ms,
             partition_key,
             data,
@@ -352,7 +369,7 @@ impl Streams {
         let batch = self.logs.read(sh.log, pos.offset, limits).await?;
         let bounds = self.logs.bounds(sh.log)?;
         let next_in_batch = batch.next_offset;
-        let (records, bytes) = self.records_before(shard_id, batch.records, end)?;
+        let (records, bytes) = self.records_before(sh, batch.records, end)?;
         let next_offset = records
             .last()
             .map_or(next_in_batch, |r| r.sequence_number.offset() + 1);

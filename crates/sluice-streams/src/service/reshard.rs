@@ -150,19 +150,28 @@ impl Streams {
         }
     }
 
-    fn open_shard_of(&self, meta: &StreamMeta, name: &StreamName, shard: &str) -> Result<u32> {
-        let missing = || {
+    /// A shard id parsed as AWS reads it; one it cannot read is not found, before the stream
+    /// is looked at.
+    fn shard_arg(&self, name: &StreamName, shard: &str) -> Result<ShardId> {
+        parse_shard_id(shard).ok_or_else(|| {
             StreamsError::ResourceNotFound(format!(
                 "Could not find shard {shard} in stream {name} under account {}.",
                 self.config.account_id
             ))
-        };
-        let id = parse_shard_id(shard).ok_or_else(missing)?;
+        })
+    }
+
+    fn open_shard_of(&self, meta: &StreamMeta, name: &StreamName, id: ShardId) -> Result<u32> {
         let s = meta
             .shards
             .iter()
             .find(|s| s.index == id.index())
-            .ok_or_else(missing)?;
+            .ok_or_else(|| {
+                StreamsError::ResourceNotFound(format!(
+                    "Could not find shard {id} in stream {name} under account {}.",
+                    self.config.account_id
+                ))
+            })?;
         if s.ending_offset.is_some() {
             return Err(StreamsError::InvalidArgument(format!(
                 "Shard {id} in stream {name} under account {} has already been merged or split, and thus is not eligible for merging or splitting.",
@@ -173,9 +182,10 @@ impl Streams {
     }
 
     pub async fn split_shard(&self, name: &StreamName, shard: &str, key: u128) -> Result<()> {
+        let id = self.shard_arg(name, shard)?;
         let _control = self.control.lock().await;
         let s = self.get_only_active(name)?;
-        let index = self.open_shard_of(&s.meta, name, shard)?;
+        let index = self.open_shard_of(&s.meta, name, id)?;
         let range = s
             .shard(index)
             .map(ShardMeta::hash_range)
@@ -196,16 +206,17 @@ impl Streams {
     }
 
     pub async fn merge_shards(&self, name: &StreamName, shard: &str, adjacent: &str) -> Result<()> {
+        let (id_a, id_b) = (self.shard_arg(name, shard)?, self.shard_arg(name, adjacent)?);
         let _control = self.control.lock().await;
         let s = self.get_only_active(name)?;
-        let a = self.open_shard_of(&s.meta, name, shard)?;
-        let b = self.open_shard_of(&s.meta, name, adjacent)?;
+        let a = self.open_shard_of(&s.meta, name, id_a)?;
+        let b = self.open_shard_of(&s.meta, name, id_b)?;
         let (ra, rb) = match (s.shard(a), s.shard(b)) {
             (Some(x), Some(y)) => (x.hash_range(), y.hash_range()),
             _ => return Err(StreamsError::ResourceNotFound(shard.to_owned())),
         };
-        let touching = ra.end.0.checked_add(1) == Some(rb.start.0)
-            || rb.end.0.checked_add(1) == Some(ra.start.0);
+        // AWS merges a shard with the one whose hash range follows it, in that order.
+        let touching = ra.end.0.checked_add(1) == Some(rb.start.0);
         if a == b || !touching {
             return Err(StreamsError::InvalidArgument(format!(
                 "Shards {} and {} in stream {name} under account {} are not an adjacent pair of shards eligible for merging",

@@ -58,6 +58,7 @@ impl Streams {
     pub async fn remove_tags(&self, name: &StreamName, keys: Vec<String>) -> Result<()> {
         let _guard = self.control.lock().await;
         let s = self.get(name.as_str())?;
+        crate::tags::check_removed_keys(&keys, name.as_str(), &self.config().account_id)?;
         let mut m = s.meta.clone();
         for k in &keys {
             m.tags.remove(k);

@@ -224,6 +224,19 @@ impl Request {
 
     /// Decodes `body` as operation `op`'s request and validates it as AWS does.
     pub fn decode(op: Operation, p: Protocol, body: &[u8]) -> Result<Request, WireError> {
+        Self::decode_typed(op, p, body).map_err(|e| {
+            // serde's words name Rust types; AWS's name the member's type in the model.
+            if e.kind == "SerializationException"
+                && e.message.is_some()
+                && let Some(text) = crate::shape::KINESIS.type_error(op.name(), &p.to_value(body))
+            {
+                return WireError::serialization(text);
+            }
+            e
+        })
+    }
+
+    fn decode_typed(op: Operation, p: Protocol, body: &[u8]) -> Result<Request, WireError> {
         Ok(match op {
             Operation::CreateStream => {
                 Request::CreateStream(p.decode::<CreateStreamRequest>(body)?.try_into()?)

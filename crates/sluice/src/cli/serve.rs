@@ -121,8 +121,10 @@ pub struct ServeArgs {
     /// 5 calls/s and 2 MiB/s, per shard) [default: off].
     #[arg(long, env = "SLUICE_LIMITS")]
     limits: Option<String>,
-    /// Request authentication: `none` accepts any signature; `sigv4` verifies each request's
-    /// SigV4 signature against `--credential` [default: none].
+    /// Request authentication: `any-key` requires every request to be signed as AWS does (an
+    /// `Authorization` header or a presigned query, complete) but accepts any key and
+    /// signature; `sigv4` verifies each signature against `--credential`; `unsigned` accepts
+    /// unsigned requests too [default: any-key].
     #[arg(long, env = "SLUICE_AUTH")]
     auth: Option<String>,
     /// An accepted key, `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`; repeat for more
@@ -315,7 +317,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
             .max_concurrent_reads
             .or(file.max_concurrent_reads)
             .unwrap_or(d.max_concurrent_reads),
-        auth: AuthMode::None,
+        auth: AuthMode::AnyKey,
         credentials: Vec::new(),
         limits: LimitsMode::Off,
         s3_dir: args.s3_dir.or(file.s3_dir),
@@ -358,9 +360,13 @@ fn resolve(args: ServeArgs) -> anyhow::Result<(ServerConfig, String)> {
         Some(other) => anyhow::bail!("unknown limits {other:?}: expected off or aws"),
     };
     config.auth = match args.auth.or(file.auth).as_deref() {
-        None | Some("none") => AuthMode::None,
+        // `none` is the old name of the default.
+        None | Some("any-key") | Some("none") => AuthMode::AnyKey,
         Some("sigv4") => AuthMode::Sigv4,
-        Some(other) => anyhow::bail!("unknown auth mode {other:?}: expected none or sigv4"),
+        Some("unsigned") => AuthMode::Unsigned,
+        Some(other) => {
+            anyhow::bail!("unknown auth mode {other:?}: expected any-key, sigv4 or unsigned")
+        }
     };
     let credentials = if args.credentials.is_empty() {
         file.credentials.unwrap_or_default()
