@@ -128,13 +128,7 @@ pub(crate) async fn open<Op: Copy>(
     // A body that is not one object is a SerializationException before anything else. Checking
     // costs a parse, so it is done here only where the answer depends on it; a known operation's
     // own decoding answers the same (`Protocol::decode`).
-    let not_object = || {
-        error_response(
-            p,
-            &WireError::bare("SerializationException"),
-            op_name,
-        )
-    };
+    let not_object = || error_response(p, &WireError::bare("SerializationException"), op_name);
     if enc == Encoding::Plain {
         return Err(if p.is_object(&body) {
             coral_wrapper(404, "UnknownOperationException")
@@ -229,7 +223,10 @@ fn coral_wrapper(status: u16, kind: &str) -> Response {
 
 /// The headers of every answer: a request id, `x-amz-id-2`, and CORS when the request has an
 /// `Origin`. An `OPTIONS` request with an `Origin` is a CORS preflight, answered here.
-pub(crate) async fn aws_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn aws_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let origin = req.headers().contains_key(http::header::ORIGIN);
     if origin && req.method() == http::Method::OPTIONS {
         let mut resp = Response::new(Body::empty());
@@ -237,8 +234,14 @@ pub(crate) async fn aws_headers(req: axum::extract::Request, next: axum::middlew
         h.insert("x-amzn-requestid", request_id());
         h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
         for (asked, allowed) in [
-            ("access-control-request-headers", "access-control-allow-headers"),
-            ("access-control-request-method", "access-control-allow-methods"),
+            (
+                "access-control-request-headers",
+                "access-control-allow-headers",
+            ),
+            (
+                "access-control-request-method",
+                "access-control-allow-methods",
+            ),
         ] {
             if let Some(v) = req.headers().get(asked) {
                 h.insert(allowed, v.clone());

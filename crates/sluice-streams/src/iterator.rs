@@ -96,7 +96,8 @@ impl IteratorCodec {
         let i64_at = |at: usize| i64::from_be_bytes(body[at..at + 8].try_into().unwrap_or([0; 8]));
         let name_len = body[29] as usize;
         let exact = body.len() == 30 + name_len;
-        let zero_padded = body.len() >= 30 + name_len && body[30 + name_len..].iter().all(|&b| b == 0);
+        let zero_padded =
+            body.len() >= 30 + name_len && body[30 + name_len..].iter().all(|&b| b == 0);
         if !(exact || padded && zero_padded) {
             return None;
         }
@@ -159,7 +160,11 @@ mod tests {
                 ..long.clone()
             };
             let raw = STANDARD.decode(codec.encode(&p)).expect("base64");
-            assert!(raw.len() >= 152 && (raw.len() - 152) % 16 == 0, "{n}: {}", raw.len());
+            assert!(
+                raw.len() >= 152 && (raw.len() - 152).is_multiple_of(16),
+                "{n}: {}",
+                raw.len()
+            );
             assert_eq!(raw[..8], AWS_PREFIX);
             assert_eq!(codec.decode(&codec.encode(&p)), Some(p));
         }

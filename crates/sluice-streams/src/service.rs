@@ -154,7 +154,8 @@ impl StreamState {
 
     /// When a shard was created (its sequence numbers show it).
     fn shard_created_ms(&self, index: u32) -> i64 {
-        self.shard(index).map_or(self.meta.created_ms, |s| s.created_ms)
+        self.shard(index)
+            .map_or(self.meta.created_ms, |s| s.created_ms)
     }
 }
 
@@ -582,7 +583,12 @@ impl Streams {
             parent: s.parent.map(ShardId::new),
             adjacent_parent: s.adjacent_parent.map(ShardId::new),
             hash_range: s.hash_range(),
-            starting_sequence: SequenceNumber::at(id, s.starting_offset, s.created_ms, s.created_ms),
+            starting_sequence: SequenceNumber::at(
+                id,
+                s.starting_offset,
+                s.created_ms,
+                s.created_ms,
+            ),
             ending_sequence: s.ending_offset.map(|o| {
                 let closed = s.closed_ms.unwrap_or(s.created_ms);
                 SequenceNumber::at(id, o.saturating_sub(1), s.created_ms, closed)

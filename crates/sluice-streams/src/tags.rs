@@ -21,7 +21,11 @@ fn valid_tag_chars(s: &str) -> bool {
 }
 
 /// The keys RemoveTagsFromStream (and UntagResource) may name: the characters tags may hold.
-pub fn check_removed_keys(keys: &[String], stream: &str, account: &str) -> Result<(), StreamsError> {
+pub fn check_removed_keys(
+    keys: &[String],
+    stream: &str,
+    account: &str,
+) -> Result<(), StreamsError> {
     if keys.iter().any(|k| !valid_tag_chars(k)) {
         return Err(StreamsError::InvalidArgument(
             "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.".into(),

@@ -215,17 +215,11 @@ mod tests {
         let h = hex(n);
         assert_eq!(h.len(), 47);
         assert_eq!(&h[..1], "2");
-        assert_eq!(
-            u64::from_str_radix(&h[1..10], 16).unwrap(),
-            1_796_676_858
-        );
+        assert_eq!(u64::from_str_radix(&h[1..10], 16).unwrap(), 1_796_676_858);
         assert_eq!(&h[10..11], "3");
         assert_eq!(u64::from_str_radix(&h[11..27], 16).unwrap(), 41);
         assert_eq!(&h[27..29], "00");
-        assert_eq!(
-            u64::from_str_radix(&h[29..38], 16).unwrap(),
-            1_796_676_863
-        );
+        assert_eq!(u64::from_str_radix(&h[29..38], 16).unwrap(), 1_796_676_863);
         assert_eq!(&h[38..46], "00000003");
         assert_eq!(&h[46..], "2");
         let s = n.to_string();
@@ -238,7 +232,17 @@ mod tests {
     fn round_trip_and_order() {
         let created = 1_700_000_000_000;
         let mut last: Option<(SequenceNumber, String)> = None;
-        for offset in [0, 1, 41, 42, 1 << 47, 1 << 48, (1 << 48) + 1, u64::MAX / 3, u64::MAX] {
+        for offset in [
+            0,
+            1,
+            41,
+            42,
+            1 << 47,
+            1 << 48,
+            (1 << 48) + 1,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
             let n = SequenceNumber::at(ShardId::new(7), offset, created, created + offset as i64);
             let s = n.to_string();
             assert_eq!(s.len(), 56, "{s}");
@@ -252,7 +256,10 @@ mod tests {
         }
         for shard in [0, 1, 15, 16, 999_999, i32::MAX as u32, u32::MAX] {
             let n = SequenceNumber::at(ShardId::new(shard), 5, created, created);
-            assert_eq!(n.to_string().parse::<SequenceNumber>().map(|n| n.shard()), Ok(ShardId::new(shard)));
+            assert_eq!(
+                n.to_string().parse::<SequenceNumber>().map(|n| n.shard()),
+                Ok(ShardId::new(shard))
+            );
         }
     }
 

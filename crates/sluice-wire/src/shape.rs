@@ -82,7 +82,9 @@ impl Model {
         const NUMBER: &str = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
         match shape.kind.as_str() {
             "string" => match v {
-                Value::Bool(_) => Err("class java.lang.Boolean can not be converted to an String".into()),
+                Value::Bool(_) => {
+                    Err("class java.lang.Boolean can not be converted to an String".into())
+                }
                 Value::Number(_) => Err(format!("{NUMBER} can not be converted to an String")),
                 Value::Array(_) => Err(list()),
                 Value::Object(_) => Err(map()),
@@ -114,7 +116,8 @@ impl Model {
             }
             "timestamp" => match v {
                 Value::String(_) => Err(
-                    "class java.lang.String can not be converted to milliseconds since epoch".into(),
+                    "class java.lang.String can not be converted to milliseconds since epoch"
+                        .into(),
                 ),
                 Value::Bool(_) => Err(
                     "class java.lang.Boolean can not be converted to milliseconds since epoch"
@@ -125,7 +128,9 @@ impl Model {
                 _ => Ok(()),
             },
             "blob" => match v {
-                Value::Bool(_) => Err("class java.lang.Boolean can not be converted to a Blob".into()),
+                Value::Bool(_) => {
+                    Err("class java.lang.Boolean can not be converted to a Blob".into())
+                }
                 Value::Number(_) => Err(format!("{NUMBER} can not be converted to a Blob")),
                 Value::Array(_) => Err(list()),
                 Value::Object(_) => Err(map()),
@@ -143,7 +148,9 @@ impl Model {
             "map" => match v {
                 Value::Object(entries) => {
                     let value = shape.value.as_deref().unwrap_or("");
-                    entries.values().try_for_each(|item| self.check(value, item))
+                    entries
+                        .values()
+                        .try_for_each(|item| self.check(value, item))
                 }
                 Value::Array(_) => Err(list()),
                 _ => Err("Expected map or null".into()),
@@ -163,7 +170,7 @@ impl Model {
 /// Why AWS's Base64 decoder refuses this text, in its words; `None` if it is valid.
 pub fn base64_error(s: &str) -> Option<String> {
     let len = s.chars().count();
-    if len % 4 != 0 {
+    if !len.is_multiple_of(4) {
         return Some(format!(
             "'{s}' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: {len}"
         ));
@@ -210,25 +217,90 @@ mod tests {
     fn wrong_types_get_the_java_front_end_texts() {
         let m = &*KINESIS;
         let cases = [
-            ("PutRecord", json!({"StreamName": true}), "class java.lang.Boolean can not be converted to an String"),
-            ("PutRecord", json!({"PartitionKey": 23}), "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"),
-            ("PutRecord", json!({"Data": "23456"}), "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5"),
-            ("PutRecord", json!({"Data": "=+/="}), "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='"),
-            ("PutRecord", json!({"Data": "+/+="}), "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"),
-            ("CreateStream", json!({"ShardCount": "23"}), "class java.lang.String can not be converted to an Integer"),
-            ("PutRecords", json!({"Records": {}}), "Start of structure or map found where not expected."),
-            ("PutRecords", json!({"Records": 23}), "Expected list or null"),
-            ("PutRecords", json!({"Records": [{"Data": []}]}), "Start of list found where not expected"),
-            ("AddTagsToStream", json!({"Tags": [1]}), "Start of list found where not expected"),
-            ("AddTagsToStream", json!({"Tags": {"a": 1}}), "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"),
+            (
+                "PutRecord",
+                json!({"StreamName": true}),
+                "class java.lang.Boolean can not be converted to an String",
+            ),
+            (
+                "PutRecord",
+                json!({"PartitionKey": 23}),
+                "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String",
+            ),
+            (
+                "PutRecord",
+                json!({"Data": "23456"}),
+                "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+            ),
+            (
+                "PutRecord",
+                json!({"Data": "=+/="}),
+                "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='",
+            ),
+            (
+                "PutRecord",
+                json!({"Data": "+/+="}),
+                "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected",
+            ),
+            (
+                "CreateStream",
+                json!({"ShardCount": "23"}),
+                "class java.lang.String can not be converted to an Integer",
+            ),
+            (
+                "PutRecords",
+                json!({"Records": {}}),
+                "Start of structure or map found where not expected.",
+            ),
+            (
+                "PutRecords",
+                json!({"Records": 23}),
+                "Expected list or null",
+            ),
+            (
+                "PutRecords",
+                json!({"Records": [{"Data": []}]}),
+                "Start of list found where not expected",
+            ),
+            (
+                "AddTagsToStream",
+                json!({"Tags": [1]}),
+                "Start of list found where not expected",
+            ),
+            (
+                "AddTagsToStream",
+                json!({"Tags": {"a": 1}}),
+                "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String",
+            ),
             ("ListShards", json!({"ShardFilter": "x"}), "Expected null"),
-            ("GetShardIterator", json!({"Timestamp": "x"}), "class java.lang.String can not be converted to milliseconds since epoch"),
-            ("EnableEnhancedMonitoring", json!({"ShardLevelMetrics": [true]}), "class java.lang.Boolean can not be converted to an String"),
+            (
+                "GetShardIterator",
+                json!({"Timestamp": "x"}),
+                "class java.lang.String can not be converted to milliseconds since epoch",
+            ),
+            (
+                "EnableEnhancedMonitoring",
+                json!({"ShardLevelMetrics": [true]}),
+                "class java.lang.Boolean can not be converted to an String",
+            ),
         ];
         for (op, body, want) in cases {
-            assert_eq!(m.type_error(op, &body).as_deref(), Some(want), "{op} {body}");
+            assert_eq!(
+                m.type_error(op, &body).as_deref(),
+                Some(want),
+                "{op} {body}"
+            );
         }
-        assert_eq!(m.type_error("PutRecord", &json!({"StreamName": "s", "Data": "AAAA", "Other": 1})), None);
-        assert_eq!(m.type_error("PutRecord", &json!({"StreamName": null})), None);
+        assert_eq!(
+            m.type_error(
+                "PutRecord",
+                &json!({"StreamName": "s", "Data": "AAAA", "Other": 1})
+            ),
+            None
+        );
+        assert_eq!(
+            m.type_error("PutRecord", &json!({"StreamName": null})),
+            None
+        );
     }
 }

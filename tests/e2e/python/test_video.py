@@ -429,9 +429,10 @@ def test_several_producers_killed_mid_stream_lose_nothing_acknowledged(sluice_fa
 
     def produce(name):
         s = socket.create_connection((u.hostname, u.port))
+        signed = "".join(f"{k}: {v}\r\n" for k, v in signature_headers("kinesisvideo").items())
         s.sendall((f"POST /putMedia HTTP/1.1\r\nHost: {u.netloc}\r\nTransfer-Encoding: chunked\r\n"
                    f"x-amzn-stream-name: {name}\r\nx-amzn-fragment-timecode-type: RELATIVE\r\n"
-                   f"x-amzn-producer-start-timestamp: {start:.3f}\r\n\r\n").encode())
+                   f"x-amzn-producer-start-timestamp: {start:.3f}\r\n{signed}\r\n").encode())
 
         def read():
             buf = b""

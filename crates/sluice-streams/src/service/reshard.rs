@@ -206,7 +206,10 @@ impl Streams {
     }
 
     pub async fn merge_shards(&self, name: &StreamName, shard: &str, adjacent: &str) -> Result<()> {
-        let (id_a, id_b) = (self.shard_arg(name, shard)?, self.shard_arg(name, adjacent)?);
+        let (id_a, id_b) = (
+            self.shard_arg(name, shard)?,
+            self.shard_arg(name, adjacent)?,
+        );
         let _control = self.control.lock().await;
         let s = self.get_only_active(name)?;
         let a = self.open_shard_of(&s.meta, name, id_a)?;

@@ -176,10 +176,6 @@ pub(crate) fn check_shard(v: &mut Validator, member: &str, value: &Option<String
 }
 
 pub(crate) fn check_stream(v: &mut Validator, name: Option<&str>, arn: Option<&str>) {
-    // Neither: AWS reports the name as the missing member (recorded by kinesalite's suite).
-    if name.is_none() && arn.is_none() {
-        v.required::<&str>("StreamName", &None);
-    }
     v.string(
         "StreamName",
         name,
